@@ -1,0 +1,7 @@
+"""protocheck: a model checker for the protocols that keep replicated data consistent.
+
+Layers (each imports only those before it): ir <- lang <- backends <- explore / symbolic /
+stateful <- report <- cli. See ARCHITECTURE.md.
+"""
+
+__version__ = "0.1.0"

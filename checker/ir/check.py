@@ -1,0 +1,141 @@
+"""The IR sort checker and a conservative value-range analysis.
+
+Owns: `check_program` (every operator applied to operands of the right types, guards and
+properties Bool, updates of the slot's type, slots in range, `Post` only in action
+properties) and `bounds` (an interval that contains every value an expression can take,
+used by backends to skip run-time domain and index checks they can prove unnecessary).
+The modelling language already reports type mistakes in the user's terms; this checker is
+the backstop for programs built any other way (tests, generators, future front ends).
+
+Must not import: anything outside `checker.ir`.
+"""
+
+from __future__ import annotations
+
+from .nodes import ARITH_OPS, BOOL_OPS, COMPARE_OPS, Const, Expr, Index, Op, Post, Var, walk
+from typing import Sequence
+
+from .program import Program, Slot
+from .types import BoolType, IntType, compatible, Type
+
+
+class IRCheckError(Exception):
+    pass
+
+
+def _check_node(n: Expr, width: int, allow_post: bool) -> str | None:
+    if isinstance(n, (Var, Post)):
+        if not 0 <= n.slot < width:
+            return f"slot {n.slot} out of range"
+        if isinstance(n, Post) and not allow_post:
+            return "next-state value outside an action property"
+        return None
+    if isinstance(n, Const):
+        return None
+    if isinstance(n, Index):
+        if not all(compatible(c.type, n.type) for c in n.choices):
+            return "Index choices of different types"
+        return None
+    assert isinstance(n, Op)
+    ts: list[Type] = [a.type for a in n.args]
+    if n.op in BOOL_OPS:
+        ok = all(isinstance(t, BoolType) for t in ts) and isinstance(n.type, BoolType)
+        arity_ok = len(ts) == 1 if n.op == "not" else len(ts) == 2 if n.op == "implies" else len(ts) >= 1
+        return None if ok and arity_ok else f"bad operands for {n.op}: {', '.join(map(str, ts))}"
+    if n.op in ARITH_OPS:
+        ok = all(isinstance(t, IntType) for t in ts) and isinstance(n.type, IntType)
+        arity_ok = len(ts) == (1 if n.op == "neg" else 2)
+        return None if ok and arity_ok else f"bad operands for {n.op}: {', '.join(map(str, ts))}"
+    if n.op in COMPARE_OPS:
+        if len(ts) != 2 or not isinstance(n.type, BoolType):
+            return f"bad arity for {n.op}"
+        if n.op in ("eq", "ne"):
+            return None if compatible(ts[0], ts[1]) else f"cannot compare {ts[0]} with {ts[1]}"
+        ok = all(isinstance(t, IntType) for t in ts)
+        return None if ok else f"bad operands for {n.op}: {', '.join(map(str, ts))}"
+    if n.op == "ite":
+        if len(ts) != 3 or not isinstance(ts[0], BoolType):
+            return "ite needs (Bool, a, b)"
+        return None if compatible(ts[1], ts[2]) else f"ite branches differ: {ts[1]} and {ts[2]}"
+    return f"unknown operator {n.op}"
+
+
+def check_program(program: Program) -> None:
+    """Raise IRCheckError naming every ill-typed element of the program."""
+    problems: list[str] = []
+    width = program.width
+
+    def check_expr(e: Expr, where: str, want_bool: bool, allow_post: bool = False) -> None:
+        if want_bool and not isinstance(e.type, BoolType):
+            problems.append(f"{where}: expected Bool, got {e.type}")
+        for n in walk([e]):
+            msg = _check_node(n, width, allow_post)
+            if msg:
+                problems.append(f"{where}: {msg}")
+
+    for a in program.inits + program.actions:
+        check_expr(a.guard, f"{a.label} guard", True)
+        for slot, e in a.updates:
+            if not 0 <= slot < width:
+                problems.append(f"{a.label}: update of slot {slot} out of range")
+                continue
+            if not compatible(program.slots[slot].domain.type, e.type):
+                problems.append(
+                    f"{a.label}: {program.slots[slot].name} of type "
+                    f"{program.slots[slot].domain.type} assigned a {e.type}"
+                )
+            check_expr(e, f"{a.label} update of {program.slots[slot].name}", False)
+    for p in program.properties:
+        check_expr(p.expr, f"property {p.name}", True, allow_post=p.kind == "action")
+    if problems:
+        raise IRCheckError("; ".join(problems))
+
+
+def bounds(
+    e: Expr, slots: Sequence[Slot], memo: dict[int, tuple[int, int]] | None = None
+) -> tuple[int, int]:
+    """An inclusive interval containing every value `e` takes on states within their domains."""
+    memo = {} if memo is None else memo
+    for n in walk([e]):
+        if id(n) in memo:
+            continue
+        memo[id(n)] = _bounds_of(n, slots, memo)
+    return memo[id(e)]
+
+
+def _bounds_of(n: Expr, slots: Sequence[Slot], memo: dict[int, tuple[int, int]]) -> tuple[int, int]:
+    if isinstance(n, Const):
+        return (n.value, n.value)
+    if isinstance(n, (Var, Post)):
+        d = slots[n.slot].domain
+        return (d.lo, d.hi)
+    if isinstance(n.type, BoolType):
+        return (0, 1)
+    if isinstance(n, Index):
+        bs = [memo[id(c)] for c in n.choices]
+        return (min(b[0] for b in bs), max(b[1] for b in bs))
+    assert isinstance(n, Op)
+    bs = [memo[id(a)] for a in n.args]
+    if n.op == "ite":
+        return (min(bs[1][0], bs[2][0]), max(bs[1][1], bs[2][1]))
+    if n.op == "neg":
+        return (-bs[0][1], -bs[0][0])
+    (alo, ahi), (blo, bhi) = bs[0], bs[1]
+    if n.op == "add":
+        return (alo + blo, ahi + bhi)
+    if n.op == "sub":
+        return (alo - bhi, ahi - blo)
+    if n.op == "mul":
+        products = [alo * blo, alo * bhi, ahi * blo, ahi * bhi]
+        return (min(products), max(products))
+    if n.op == "min":
+        return (min(alo, blo), min(ahi, bhi))
+    if n.op == "max":
+        return (max(alo, blo), max(ahi, bhi))
+    if n.op == "mod" and blo > 0:
+        return (0, bhi - 1)
+    if n.op == "floordiv" and blo > 0:
+        cands = [alo // blo, alo // bhi, ahi // blo, ahi // bhi]
+        return (min(cands), max(cands))
+    big = 1 << 62
+    return (-big, big)

@@ -1,0 +1,17 @@
+"""The modelling language: what users write.
+
+Owns: the public names a model imports (`from checker.lang import *`).
+
+Must not import: anything of checker but `checker.ir`.
+"""
+
+from .declarations import Bool, Elem, Enum, EnumValue, Map, Range, SetOf, Sort, Var
+from .errors import ModelError
+from .model import Model, action, action_property, invariant, reachable
+from .tracing import And, If, Max, Min, Not, Or, count, exists, forall, implies, require, sum_of
+
+__all__ = [
+    "Bool", "Elem", "Enum", "EnumValue", "Map", "Range", "SetOf", "Sort", "Var", "ModelError",
+    "Model", "action", "action_property", "invariant", "reachable", "And", "If", "Max", "Min",
+    "Not", "Or", "count", "exists", "forall", "implies", "require", "sum_of",
+]

@@ -1,0 +1,366 @@
+"""What a model declares: sorts, enums, ranges, state variables, and concrete values.
+
+Owns: the declaration objects a model class holds (`Sort`, `Enum`, `Range`, `Bool`, `Var`,
+`Map`, `SetOf`), their resolution into IR domains once sizes and constants are known
+(`resolve_type`), and the concrete values tracing hands to user code (`Elem`, `EnumValue`,
+`SizedSort`). Comparing two concrete values gives a Python bool, so ordinary Python control
+flow over parameters and constants (`if m != n:`) just works.
+
+Must not import: anything of checker but `checker.ir` and `checker.lang.errors`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
+
+from checker.ir.types import (
+    BOOL,
+    INT,
+    Domain,
+    ElemType,
+    EnumType,
+    Type,
+    bool_domain,
+    elem_domain,
+    enum_domain,
+    range_domain,
+)
+
+from .errors import ModelError
+
+if TYPE_CHECKING:
+    from .model import Model
+
+
+class TypeDecl:
+    """Something that names a finite set of values: usable as a parameter, key or value type."""
+
+    def resolve(self, model: "Model") -> Domain:
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        return type(self).__name__
+
+
+class Sort(TypeDecl):
+    """A finite set of interchangeable things (nodes, volumes) whose size is a setting.
+
+    `Node = Sort("Node", default=3, symmetric=True)`; elements are shown as n1, n2, n3 (the
+    prefix defaults to the first letter of the name, lower-cased). `Node.or_none` is the type
+    of a value that is an element or `none`.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        default: int | None = None,
+        symmetric: bool = False,
+        prefix: str | None = None,
+        doc: str = "",
+    ) -> None:
+        self.name = name
+        self.default = default
+        self.symmetric = symmetric
+        self.prefix = prefix if prefix is not None else name[0].lower()
+        self.doc = doc
+
+    @property
+    def or_none(self) -> "SortOrNone":
+        return SortOrNone(self)
+
+    def names(self, size: int) -> tuple[str, ...]:
+        return tuple(f"{self.prefix}{i + 1}" for i in range(size))
+
+    def elem_type(self, model: "Model", has_none: bool = False) -> ElemType:
+        size = model._sort_sizes.get(self.name)
+        if size is None:
+            raise ModelError(
+                f"the sort {self.name} is not declared on {type(model).__name__} "
+                f"(declare `{self.name} = Sort(\"{self.name}\")` in the class body)"
+            )
+        return ElemType(self.name, self.names(size), has_none)
+
+    def resolve(self, model: "Model") -> Domain:
+        return elem_domain(self.elem_type(model))
+
+    def describe(self) -> str:
+        return self.name
+
+    def __get__(self, instance: Any, owner: Any) -> Any:
+        if instance is None:
+            return self
+        return instance._sized_sorts[self.name]
+
+    def __repr__(self) -> str:
+        return f"Sort({self.name!r})"
+
+
+class SortOrNone(TypeDecl):
+    def __init__(self, sort: Sort) -> None:
+        self.sort = sort
+
+    def resolve(self, model: "Model") -> Domain:
+        return elem_domain(self.sort.elem_type(model, has_none=True))
+
+    def describe(self) -> str:
+        return f"{self.sort.name}.or_none"
+
+
+class EnumValue:
+    """A concrete value of an Enum, e.g. `Role.primary`."""
+
+    __slots__ = ("enum", "index", "name")
+
+    def __init__(self, enum: "Enum", index: int, name: str) -> None:
+        self.enum = enum
+        self.index = index
+        self.name = name
+
+    def __eq__(self, other: object) -> Any:
+        if isinstance(other, EnumValue):
+            return self.enum.type == other.enum.type and self.index == other.index
+        from .terms import Term
+
+        if isinstance(other, Term):
+            return other == self
+        return NotImplemented
+
+    def __ne__(self, other: object) -> Any:
+        result = self.__eq__(other)
+        if result is NotImplemented:
+            return result
+        return ~result if not isinstance(result, bool) else not result
+
+    def __hash__(self) -> int:
+        return hash((self.enum.name, self.index))
+
+    def __repr__(self) -> str:
+        return f"{self.enum.name}.{self.name}"
+
+
+class Enum(TypeDecl):
+    """A named finite set of values: `Role = Enum("Role", "secondary", "primary")`."""
+
+    def __init__(self, name: str, *values: str) -> None:
+        if len(values) == 1 and " " in values[0]:
+            values = tuple(values[0].split())
+        if not values:
+            raise ModelError(f"Enum {name} needs at least one value")
+        if len(set(values)) != len(values):
+            raise ModelError(f"Enum {name} repeats a value: {', '.join(values)}")
+        self.name = name
+        self.type = EnumType(name, tuple(values))
+        self.members = tuple(EnumValue(self, i, v) for i, v in enumerate(values))
+        for m in self.members:
+            if m.name.startswith("_") or m.name in ("name", "type", "members", "resolve"):
+                raise ModelError(f"Enum {name}: {m.name!r} cannot be a value name")
+            setattr(self, m.name, m)
+        _ENUMS_BY_TYPE.setdefault(self.type, self)
+
+    def __iter__(self) -> Iterator[EnumValue]:
+        return iter(self.members)
+
+    def __len__(self) -> int:
+        return len(self.members)
+
+    def __getattr__(self, item: str) -> Any:
+        raise ModelError(
+            f"the enum {self.__dict__.get('name', '?')} has no value {item!r}; its values are "
+            + ", ".join(self.__dict__.get("type", EnumType("", ())).values)
+        )
+
+    def resolve(self, model: "Model") -> Domain:
+        return enum_domain(self.type)
+
+    def describe(self) -> str:
+        return self.name
+
+
+class _BoolDecl(TypeDecl):
+    def resolve(self, model: "Model") -> Domain:
+        return bool_domain()
+
+    def describe(self) -> str:
+        return "Bool"
+
+    def __iter__(self) -> Iterator[bool]:
+        return iter((False, True))
+
+    def __repr__(self) -> str:
+        return "Bool"
+
+
+Bool = _BoolDecl()
+
+
+class Range(TypeDecl):
+    """Integers lo..hi inclusive; a bound may name a setting: `Range(0, "max_epoch")`.
+
+    In a class body, `x = Range(0, 3)` declares a state variable; as an annotation or a map's
+    key or value, it is a type.
+    """
+
+    def __init__(self, lo: int | str, hi: int | str, init: int | None = None) -> None:
+        self.lo = lo
+        self.hi = hi
+        self.init = init
+
+    def bound(self, model: "Model", b: int | str) -> int:
+        if isinstance(b, str):
+            value = model._settings.get(b)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ModelError(
+                    f"Range bound {b!r} must name an int setting of {type(model).__name__}"
+                )
+            return value
+        return b
+
+    def resolve(self, model: "Model") -> Domain:
+        lo, hi = self.bound(model, self.lo), self.bound(model, self.hi)
+        if lo > hi:
+            raise ModelError(f"Range({self.lo!r}, {self.hi!r}) is empty: {lo} > {hi}")
+        return range_domain(lo, hi)
+
+    def describe(self) -> str:
+        return f"Range({self.lo!r}, {self.hi!r})"
+
+
+def as_type_decl(x: Any, what: str) -> TypeDecl:
+    if isinstance(x, TypeDecl):
+        return x
+    if x is bool:
+        return Bool
+    raise ModelError(
+        f"{what}: {x!r} is not a type; use a Sort, an Enum, Bool, Range(lo, hi) or Sort.or_none"
+    )
+
+
+class StateDecl:
+    """A state variable declaration in a class body."""
+
+    name: str = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+
+class Var(StateDecl):
+    """A scalar state variable of any type: `mode = Var(Mode, init=Mode.sync)`."""
+
+    def __init__(self, type: Any, init: Any = None, doc: str = "") -> None:
+        self.type = as_type_decl(type, "Var")
+        self.init = init
+        self.doc = doc
+
+
+class Map(StateDecl):
+    """A total function from one or more finite key types to values: `Map(Node, Role)`,
+    `Map(Node, Node, Bool)` for a two-key map (the last argument is the value type)."""
+
+    def __init__(self, *types: Any, init: Any = None, doc: str = "") -> None:
+        if len(types) < 2:
+            raise ModelError("Map needs key type(s) and a value type: Map(Node, Role)")
+        self.keys = tuple(as_type_decl(t, "Map key") for t in types[:-1])
+        self.value = as_type_decl(types[-1], "Map value")
+        self.init = init
+        self.doc = doc
+
+
+class SetOf(StateDecl):
+    """A subset of a finite type: `SetOf(Node)`; stored as one Bool per element."""
+
+    def __init__(self, element: Any, init: Any = None, doc: str = "") -> None:
+        self.element = as_type_decl(element, "SetOf")
+        self.init = init
+        self.doc = doc
+
+
+class Elem:
+    """A concrete element of a sized sort, e.g. n2; `none` has index -1."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type: ElemType, index: int) -> None:
+        self.type = type
+        self.index = index
+
+    @property
+    def name(self) -> str:
+        return "none" if self.index < 0 else self.type.names[self.index]
+
+    def __eq__(self, other: object) -> Any:
+        if isinstance(other, Elem):
+            return self.type.sort == other.type.sort and self.index == other.index
+        if other is None:
+            return self.index < 0
+        from .terms import Term
+
+        if isinstance(other, Term):
+            return other == self
+        return NotImplemented
+
+    def __ne__(self, other: object) -> Any:
+        result = self.__eq__(other)
+        if result is NotImplemented:
+            return result
+        return ~result if not isinstance(result, bool) else not result
+
+    def __hash__(self) -> int:
+        return hash((self.type.sort, self.index))
+
+    def __lt__(self, other: object) -> Any:
+        raise ModelError(
+            f"elements of the sort {self.type.sort} are unordered; compare them with == and !="
+        )
+
+    __le__ = __gt__ = __ge__ = __lt__
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class SizedSort:
+    """A sort with its size fixed by the settings: iterate it to get its elements."""
+
+    def __init__(self, decl: Sort, size: int) -> None:
+        self.decl = decl
+        self.name = decl.name
+        self.type = ElemType(decl.name, decl.names(size), False)
+        self.elems = tuple(Elem(self.type, i) for i in range(size))
+        self.none = Elem(ElemType(decl.name, self.type.names, True), -1)
+
+    def __iter__(self) -> Iterator[Elem]:
+        return iter(self.elems)
+
+    def __len__(self) -> int:
+        return len(self.elems)
+
+    def __getitem__(self, i: int) -> Elem:
+        return self.elems[i]
+
+    def __repr__(self) -> str:
+        return f"{self.name}{{{', '.join(e.name for e in self.elems)}}}"
+
+
+def concrete_values(domain: Domain) -> Sequence[Any]:
+    """The Python values user code receives for each value of a parameter domain."""
+    t: Type = domain.type
+    if t == BOOL:
+        return (False, True)
+    if isinstance(t, EnumType):
+        return tuple(_enum_value(t, i) for i in domain.values())
+    if isinstance(t, ElemType):
+        return tuple(Elem(t if i >= 0 else ElemType(t.sort, t.names, True), i) for i in domain.values())
+    assert t == INT
+    return tuple(domain.values())
+
+
+_ENUMS_BY_TYPE: dict[EnumType, Enum] = {}
+
+
+def _enum_value(t: EnumType, i: int) -> EnumValue:
+    enum = _ENUMS_BY_TYPE.get(t)
+    if enum is None:
+        enum = Enum(t.name, *t.values)
+        _ENUMS_BY_TYPE[t] = enum
+    return enum.members[i]

@@ -1,0 +1,426 @@
+"""The `Model` base class and the decorators that mark its actions and properties.
+
+Owns: collecting a model class's declarations (sorts, enums, settings, state variables,
+actions, properties, variants), instantiating it with settings (`Election(Node=3,
+variant="no_fencing")`), and compiling it to an `ir.Program` by tracing every action once per
+binding of its parameters.
+
+Must not import: anything of checker but `checker.ir` and `checker.lang`.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import itertools
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping, TypeVar
+
+from checker.ir import nodes as N
+from checker.ir.program import Action, Param, Program, Property, Slot, SortInfo, StateVar
+from checker.ir.types import BOOL, Domain
+
+from .declarations import Map, Range, SetOf, SizedSort, Sort, StateDecl, TypeDecl, Var, as_type_decl, concrete_values, _BoolDecl
+from .errors import ModelError, TraceSite
+from .terms import Term, to_expr
+from .tracing import Layout, StateView, Tracer
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+FAIRNESS = (None, "weak", "strong")
+
+
+@dataclass(frozen=True)
+class MemberInfo:
+    kind: str  # "action", "invariant", "action_property", "reachable"
+    fair: str | None = None
+
+
+def _mark(fn: Any, info: MemberInfo) -> Any:
+    fn.__protocheck__ = info
+    return fn
+
+
+def action(fn: Any = None, *, fair: str | None = None) -> Any:
+    """Mark a method `def name(self, s, p: Sort, ...)` as an action.
+
+    `fair="weak"` or `"strong"` declares fairness for each instance (each binding of the
+    parameters) separately.
+    """
+    if fair not in FAIRNESS:
+        raise ModelError(f"fair= must be 'weak', 'strong' or omitted, not {fair!r}")
+    if fn is None:
+        return lambda f: _mark(f, MemberInfo("action", fair))
+    return _mark(fn, MemberInfo("action", fair))
+
+
+def invariant(fn: F) -> F:
+    """Mark `def name(self, s)` returning a condition that must hold in every reachable state."""
+    return _mark(fn, MemberInfo("invariant"))  # type: ignore[no-any-return]
+
+
+def action_property(fn: F) -> F:
+    """Mark `def name(self, s, t)`: a condition over every step from state s to state t."""
+    return _mark(fn, MemberInfo("action_property"))  # type: ignore[no-any-return]
+
+
+def reachable(fn: F) -> F:
+    """Mark `def name(self, s)`: some reachable state must satisfy it (else it is vacuous)."""
+    return _mark(fn, MemberInfo("reachable"))  # type: ignore[no-any-return]
+
+
+SETTING_TYPES = (bool, int, str)
+
+
+@dataclass
+class ModelShape:
+    """A model class's declarations, in declaration order."""
+
+    sorts: dict[str, Sort]
+    settings: dict[str, Any]  # name -> default
+    state: dict[str, StateDecl]
+    members: dict[str, tuple[MemberInfo, Callable[..., Any]]]
+
+
+def model_shape(cls: type) -> ModelShape:
+    sorts: dict[str, Sort] = {}
+    settings: dict[str, Any] = {}
+    state: dict[str, StateDecl] = {}
+    members: dict[str, tuple[MemberInfo, Callable[..., Any]]] = {}
+    for klass in reversed(cls.__mro__):
+        if klass is object or klass is Model:
+            continue
+        annotations = klass.__dict__.get("__annotations__", {})
+        for name, value in klass.__dict__.items():
+            if name.startswith("_") or name in ("variants", "name", "description"):
+                continue
+            if isinstance(value, Sort):
+                sorts[value.name] = value
+            elif isinstance(value, StateDecl):
+                state[name] = value
+            elif isinstance(value, _BoolDecl):
+                v = Var(value)
+                v.name = name
+                state[name] = v
+            elif isinstance(value, TypeDecl) and getattr(value, "name", None) != name:
+                v = Var(value, init=getattr(value, "init", None))  # `mode = Mode`: a scalar of an enum/sort declared elsewhere
+                v.name = name
+                state[name] = v
+            elif callable(value) and hasattr(value, "__protocheck__"):
+                members[name] = (value.__protocheck__, value)
+            elif name in annotations and isinstance(value, SETTING_TYPES):
+                settings[name] = value
+    return ModelShape(sorts, settings, state, members)
+
+
+class Model:
+    """Base class of every protocheck model.
+
+    A subclass declares sorts (`Node = Sort("Node", default=3)`), settings (annotated class
+    attributes: `fencing: bool = True`), state variables (`role = Map(Node, Role)`), an
+    `init(self, s)` method, `@action` methods and properties. `variants` maps a variant name
+    to the settings it changes.
+    """
+
+    name: str = ""
+    description: str = ""
+    variants: Mapping[str, Mapping[str, Any]] = {}
+
+    def __init__(self, variant: str | None = None, **settings: Any) -> None:
+        cls = type(self)
+        shape = model_shape(cls)
+        object.__setattr__(self, "_shape", shape)
+        chosen: dict[str, Any] = {}
+        if variant is not None:
+            key = variant.replace("-", "_")
+            variants = {k.replace("-", "_"): v for k, v in cls.variants.items()}
+            if key not in variants:
+                raise ModelError(
+                    f"{self.model_name} has no variant {variant!r}",
+                    "Its variants are: " + (", ".join(cls.variants) or "(none)") + ".",
+                )
+            chosen.update(variants[key])
+            variant = key
+        chosen.update({k.replace("-", "_"): v for k, v in settings.items()})
+        sizes: dict[str, int] = {}
+        values: dict[str, Any] = dict(shape.settings)
+        for key, value in chosen.items():
+            if key in shape.sorts:
+                if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                    raise ModelError(f"the size of sort {key} must be a whole number >= 1, not {value!r}")
+                sizes[key] = value
+            elif key in shape.settings:
+                default = shape.settings[key]
+                if type(value) is not type(default):
+                    raise ModelError(
+                        f"setting {key} of {self.model_name} is a {type(default).__name__}, "
+                        f"not {value!r}"
+                    )
+                values[key] = value
+            else:
+                known = list(shape.sorts) + list(shape.settings)
+                raise ModelError(
+                    f"{self.model_name} has no setting {key!r}",
+                    "Its settings are: " + (", ".join(known) or "(none)") + ".",
+                )
+        for sname, sort in shape.sorts.items():
+            if sname not in sizes:
+                if sort.default is None:
+                    raise ModelError(
+                        f"{self.model_name} needs the size of sort {sname}",
+                        f"Give it: {cls.__name__}({sname}=3), or --set {sname}=3.",
+                    )
+                sizes[sname] = sort.default
+        object.__setattr__(self, "_sort_sizes", sizes)
+        object.__setattr__(self, "_settings", values)
+        object.__setattr__(self, "_variant", variant)
+        object.__setattr__(
+            self, "_sized_sorts", {n: SizedSort(s, sizes[n]) for n, s in shape.sorts.items()}
+        )
+        for key, value in values.items():
+            object.__setattr__(self, key, value)
+        object.__setattr__(self, "_program", None)
+
+    @property
+    def model_name(self) -> str:
+        return type(self).name or type(self).__name__
+
+    @property
+    def variant(self) -> str | None:
+        return self._variant  # type: ignore[attr-defined,no-any-return]
+
+    def settings(self) -> dict[str, Any]:
+        """Every sort size and setting in force."""
+        return {**self._sort_sizes, **self._settings}  # type: ignore[attr-defined]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        from .errors import user_location
+        from .tracing import current_site
+
+        raise ModelError(
+            f"a model must not assign its own attributes (self.{name} = ...)",
+            f"State lives in s: declare `{name} = Range(...)` (or Map, SetOf, Var) in the class "
+            f"body and write s.{name} = ...; settings are given at instantiation.",
+            user_location(),
+            current_site(),
+        )
+
+    def compile(self) -> Program:
+        """The traced program (cached)."""
+        program = self._program  # type: ignore[attr-defined]
+        if program is None:
+            program = _Compiler(self).compile()
+            object.__setattr__(self, "_program", program)
+        return program  # type: ignore[no-any-return]
+
+
+class _Compiler:
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.shape: ModelShape = model._shape  # type: ignore[attr-defined]
+        self.name = model.model_name
+
+    def domain(self, decl: Any, what: str) -> Domain:
+        return as_type_decl(decl, what).resolve(self.model)
+
+    def layout(self) -> tuple[Layout, dict[str, Any]]:
+        vars_: dict[str, StateVar] = {}
+        slots: list[Slot] = []
+        inits: dict[str, Any] = {}
+        for name, decl in self.shape.state.items():
+            if isinstance(decl, Var):
+                keys: tuple[Domain, ...] = ()
+                value = self.domain(decl.type, f"state variable {name}")
+                kind = "scalar"
+            elif isinstance(decl, Range):
+                keys, value, kind = (), decl.resolve(self.model), "scalar"
+            elif isinstance(decl, Map):
+                keys = tuple(self.domain(k, f"key of {name}") for k in decl.keys)
+                value, kind = self.domain(decl.value, f"value of {name}"), "map"
+            elif isinstance(decl, SetOf):
+                keys = (self.domain(decl.element, f"element of {name}"),)
+                value, kind = Domain(BOOL, 0, 1), "set"
+            else:  # pragma: no cover
+                raise ModelError(f"unknown declaration for {name}")
+            var = StateVar(name, keys, value, len(slots), kind)
+            vars_[name] = var
+            for combo in itertools.product(*[k.values() for k in keys]):
+                slots.append(Slot(len(slots), name, tuple(combo), tuple(k.type for k in keys), value))
+            init = getattr(decl, "init", None)
+            if init is not None:
+                inits[name] = init
+        return Layout(self.name, vars_, tuple(slots)), inits
+
+    def param_domains(self, fn: Callable[..., Any], skip: int, what: str) -> list[tuple[str, Domain]]:
+        sig = inspect.signature(fn)
+        params = list(sig.parameters.values())[skip:]
+        out = []
+        for p in params:
+            ann = p.annotation
+            if ann is inspect.Parameter.empty:
+                raise ModelError(
+                    f"parameter `{p.name}` of {what} needs a type annotation",
+                    f"Write `{p.name}: Node` (a Sort), an Enum, Bool or Range(lo, hi): protocheck "
+                    "traces the action once for each value.",
+                    _fn_source(fn),
+                    TraceSite(self.name, what),
+                )
+            if isinstance(ann, str):
+                ann = self.resolve_annotation(ann, fn, p.name, what)
+            out.append((p.name, self.domain(ann, f"parameter {p.name} of {what}")))
+        return out
+
+    def resolve_annotation(self, text: str, fn: Callable[..., Any], pname: str, what: str) -> Any:
+        scope = dict(getattr(fn, "__globals__", {}))
+        for klass in reversed(type(self.model).__mro__):
+            scope.update(vars(klass))
+        try:
+            return eval(text, scope)  # annotations are the model author's own code
+        except Exception as err:
+            raise ModelError(
+                f"cannot resolve the annotation {text!r} of parameter {pname} of {what}: {err}",
+                location=_fn_source(fn),
+                site=TraceSite(self.name, what),
+            ) from None
+
+    def trace(
+        self, layout: Layout, mode: str, member: str, fn: Callable[..., Any],
+        env: list[N.Expr | None], args: list[Any], views: int = 1,
+    ) -> Tracer:
+        tracer = Tracer(layout, TraceSite(self.name, member), mode, env)
+        with tracer:
+            states = [StateView(tracer, post=(i == 1)) for i in range(views)]
+            result = fn(self.model, *states, *args)
+        tracer.result = result  # type: ignore[attr-defined]
+        return tracer
+
+    def bindings(self, domains: list[tuple[str, Domain]]) -> list[tuple[list[Param], list[Any]]]:
+        out = []
+        for combo in itertools.product(*[d.values() for _, d in domains]):
+            params = [Param(n, v, d.type) for (n, d), v in zip(domains, combo)]
+            args = [concrete_values(Domain(d.type, v, v))[0] for (_, d), v in zip(domains, combo)]
+            out.append((params, args))
+        return out
+
+    def compile(self) -> Program:
+        layout, defaults = self.layout()
+        inits = self.compile_inits(layout, defaults)
+        actions: list[Action] = []
+        families: list[str] = []
+        properties: list[Property] = []
+        for name, (info, fn) in self.shape.members.items():
+            if info.kind == "action":
+                families.append(name)
+                actions.extend(self.compile_action(layout, name, info, fn))
+            else:
+                properties.append(self.compile_property(layout, name, info, fn))
+        program = Program(
+            name=self.name,
+            sorts=tuple(
+                SortInfo(n, self.model._sized_sorts[n].type, s.symmetric)  # type: ignore[attr-defined]
+                for n, s in self.shape.sorts.items()
+            ),
+            vars=tuple(layout.vars.values()),
+            slots=layout.slots,
+            inits=tuple(inits),
+            actions=tuple(actions),
+            properties=tuple(properties),
+            settings=self.model.settings(),
+            variant=self.model.variant,
+            families=tuple(families),
+        )
+        return program
+
+    def compile_inits(self, layout: Layout, defaults: dict[str, Any]) -> list[Action]:
+        fn = getattr(type(self.model), "init", None)
+        base: list[N.Expr | None] = [None] * len(layout.slots)
+        for name, value in defaults.items():
+            var = layout.vars[name]
+            with Tracer(layout, TraceSite(self.name, f"the init= of {name}"), "init", base):
+                e = to_expr(value, var.value.type, f"init= of {name}")
+            for slot in var.slot_range():
+                base[slot] = e
+        results: list[Action] = []
+        bindings = self.bindings(self.param_domains(fn, 2, "init")) if fn else [([], [])]
+        for params, args in bindings:
+            label = "init" + (f"({', '.join(f'{p.name}={p.shown()}' for p in params)})" if params else "")
+            if fn is not None:
+                t = self.trace(layout, "init", label, fn, list(base), args)
+                env, guards = t.env, t.guards
+                self.no_result(t, label, fn)
+            else:
+                env, guards = list(base), []
+            missing = [layout.slots[i].name for i, e in enumerate(env) if e is None]
+            if missing:
+                raise ModelError(
+                    "the initial state leaves " + ", ".join(missing[:6]) + (" ..." if len(missing) > 6 else "")
+                    + " without a value",
+                    "Assign every state variable in init(self, s), or give its declaration an init= value.",
+                    _fn_source(fn) if fn else None,
+                    TraceSite(self.name, label),
+                )
+            updates = tuple((i, e) for i, e in enumerate(env) if e is not None)
+            results.append(Action("init", tuple(params), N.mk_and(guards), updates, None, _fn_source(fn) if fn else N.NO_SOURCE))
+        return results
+
+    def no_result(self, t: Tracer, label: str, fn: Callable[..., Any]) -> None:
+        result = getattr(t, "result", None)
+        if result is not None:
+            raise ModelError(
+                f"{label} returned a value; actions and init change the state and return nothing",
+                "Guard with require(cond) instead of returning a condition.",
+                _fn_source(fn),
+                TraceSite(self.name, label),
+            )
+
+    def compile_action(self, layout: Layout, name: str, info: MemberInfo, fn: Callable[..., Any]) -> list[Action]:
+        out = []
+        for params, args in self.bindings(self.param_domains(fn, 2, f"action {name}")):
+            label = name + (f"({', '.join(f'{p.name}={p.shown()}' for p in params)})" if params else "")
+            env: list[N.Expr | None] = [N.Var(s.domain.type, s.index) for s in layout.slots]
+            start = list(env)
+            t = self.trace(layout, "action", f"action {label}", fn, env, args)
+            self.no_result(t, f"action {label}", fn)
+            updates = tuple(
+                (i, e) for i, e in enumerate(t.env) if e is not start[i] and e is not None
+            )
+            out.append(Action(name, tuple(params), N.mk_and(t.guards), updates, info.fair, _fn_source(fn)))
+        return out
+
+    def compile_property(self, layout: Layout, name: str, info: MemberInfo, fn: Callable[..., Any]) -> Property:
+        env: list[N.Expr | None] = [N.Var(s.domain.type, s.index) for s in layout.slots]
+        mode = "action_property" if info.kind == "action_property" else "invariant"
+        views = 2 if info.kind == "action_property" else 1
+        t = self.trace(layout, mode, f"{info.kind.replace('_', ' ')} {name}", fn, env, [], views)
+        result = getattr(t, "result", None)
+        if result is None:
+            raise ModelError(
+                f"the property {name} returned nothing",
+                "A property returns its condition: `return count(...) <= 1`.",
+                _fn_source(fn),
+                TraceSite(self.name, name),
+            )
+        with Tracer(layout, TraceSite(self.name, name), mode, env):
+            expr = to_expr(result, BOOL, f"the result of property {name}")
+        kind = {"invariant": "invariant", "action_property": "action", "reachable": "reachable"}[info.kind]
+        return Property(name, kind, expr, _fn_source(fn), inspect.getdoc(fn) or "")
+
+
+@functools.lru_cache(maxsize=None)
+def _fn_source_cached(fn: Any) -> N.SourceInfo:
+    try:
+        file = inspect.getsourcefile(fn) or "<unknown>"
+        _, line = inspect.getsourcelines(fn)
+    except (OSError, TypeError):
+        return N.NO_SOURCE
+    import os
+
+    rel = os.path.relpath(file)
+    return N.SourceInfo(rel if not rel.startswith("..") else file, line, "")
+
+
+def _fn_source(fn: Any) -> N.SourceInfo:
+    return _fn_source_cached(fn)
+
+
+_ = Term

@@ -1,0 +1,140 @@
+"""The one result vocabulary every engine returns and every renderer reads.
+
+Owns: `Step` and `Trace` (a counterexample or witness: the actions taken, with the full state
+after each and the variables that changed; a lasso marks where its cycle starts), `Verdict`
+(one property's outcome: holds / violated / incomplete / vacuous), `RunStats`, and
+`CheckResult` (everything a run produced). Traces carry encoded states plus the `Program`
+they belong to, so renderers can decode and diff them without any engine.
+
+Must not import: z3, numpy, hypothesis, or `checker.explore`, `checker.symbolic`,
+`checker.cli`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from checker.ir import Program, State
+
+HOLDS = "holds"
+VIOLATED = "violated"
+INCOMPLETE = "incomplete"
+VACUOUS = "vacuous"  # a @reachable target never reached
+
+
+@dataclass(frozen=True)
+class Step:
+    """One state of a trace: how it was reached (None for the initial state) and the state."""
+
+    action: str | None  # action family, e.g. "promote"; "init" for the initial state
+    params: tuple[tuple[str, Any], ...]  # decoded parameter values, in declaration order
+    state: State
+
+    @property
+    def label(self) -> str:
+        name = self.action or "init"
+        if not self.params:
+            return name
+        return f"{name}({', '.join(f'{k}={_show(v)}' for k, v in self.params)})"
+
+
+def _show(v: Any) -> str:
+    if v is None:
+        return "none"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+@dataclass(frozen=True)
+class Trace:
+    program: Program
+    steps: tuple[Step, ...]
+    loop_start: int | None = None  # index of the step where a lasso's cycle begins
+
+    def __len__(self) -> int:
+        """The number of transitions (steps after the initial state)."""
+        return len(self.steps) - 1
+
+    def changed(self, i: int) -> list[str]:
+        """Names of the variables whose value differs between step i-1 and step i."""
+        if i == 0:
+            return [v.name for v in self.program.vars]
+        before, after = self.steps[i - 1].state, self.steps[i].state
+        return [
+            v.name
+            for v in self.program.vars
+            if any(before[k] != after[k] for k in v.slot_range())
+        ]
+
+    def decoded(self, i: int) -> dict[str, Any]:
+        return self.program.decode_state(self.steps[i].state)
+
+
+@dataclass
+class Verdict:
+    property: str  # property name, or "deadlock" / "domain" / "model error"
+    kind: str  # "invariant", "action", "reachable", "deadlock", "domain", "error", "liveness"
+    status: str  # HOLDS, VIOLATED, INCOMPLETE, VACUOUS
+    message: str = ""
+    trace: Trace | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == HOLDS
+
+
+@dataclass
+class RunStats:
+    initial_states: int = 0
+    distinct_states: int = 0
+    transitions: int = 0
+    depth: int = 0  # BFS levels, TLC's convention: a lone initial state is depth 1
+    seconds: float = 0.0
+    engine: str = ""
+    complete: bool = True
+    stop_reason: str = ""  # why the run stopped early: "max_states", "interrupted", ...
+
+    @property
+    def states_per_second(self) -> float:
+        return self.distinct_states / self.seconds if self.seconds > 0 else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "engine": self.engine,
+            "initial_states": self.initial_states,
+            "distinct_states": self.distinct_states,
+            "transitions": self.transitions,
+            "depth": self.depth,
+            "seconds": round(self.seconds, 3),
+            "states_per_second": round(self.states_per_second, 1),
+            "complete": self.complete,
+            "stop_reason": self.stop_reason,
+        }
+
+
+@dataclass
+class CheckResult:
+    model: str
+    settings: dict[str, Any]
+    variant: str | None
+    verdicts: list[Verdict] = field(default_factory=list)
+    stats: RunStats = field(default_factory=RunStats)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        """Overall: violated if any property is, else incomplete if the run was cut short."""
+        if any(v.status == VIOLATED for v in self.verdicts):
+            return VIOLATED
+        if not self.stats.complete or any(v.status == INCOMPLETE for v in self.verdicts):
+            return INCOMPLETE
+        return HOLDS
+
+    @property
+    def exit_code(self) -> int:
+        return {HOLDS: 0, VIOLATED: 1, INCOMPLETE: 3}[self.status]
+
+    def first_violation(self) -> Verdict | None:
+        return next((v for v in self.verdicts if v.status == VIOLATED), None)

@@ -1,0 +1,1 @@
+"""Textbook models from the public TLA+ examples, with the state counts TLC records for them."""
