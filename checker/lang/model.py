@@ -92,7 +92,7 @@ def model_shape(cls: type) -> ModelShape:
             continue
         annotations = klass.__dict__.get("__annotations__", {})
         for name, value in klass.__dict__.items():
-            if name.startswith("_") or name in ("variants", "name", "description"):
+            if name.startswith("_") or name in ("variants", "name", "description", "expected", "check_deadlock"):
                 continue
             if isinstance(value, Sort):
                 sorts[value.name] = value
@@ -125,6 +125,12 @@ class Model:
     name: str = ""
     description: str = ""
     variants: Mapping[str, Mapping[str, Any]] = {}
+    # The verdicts this model is expected to give: {variant: {property: "holds"|"violated"}}.
+    # `protocheck sweep` flags any verdict that differs.
+    expected: Mapping[str, Mapping[str, str]] = {}
+    # False for models whose runs legitimately end (e.g. a commit protocol that terminates):
+    # a state with no enabled action is then not reported as a deadlock.
+    check_deadlock: bool = True
 
     def __init__(self, variant: str | None = None, **settings: Any) -> None:
         cls = type(self)

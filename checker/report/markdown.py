@@ -1,0 +1,95 @@
+"""Markdown for results and traces (for pull requests, issues and design notes).
+
+Owns: `render_trace_md` (a table with one row per step: the action and the variables it
+changed; step 0 lists the whole initial state; a lasso marks its cycle) and `render_result_md`
+(a heading, the run's settings, a verdict table, statistics, warnings, and the trace of the
+first violation).
+
+Must not import: z3, numpy, hypothesis, `checker.explore`, `checker.symbolic`, `checker.cli`;
+nothing of checker but `checker.ir` and `checker.report`.
+"""
+
+from __future__ import annotations
+
+from .changes import format_settings, initial_lines, step_changes
+from .results import HOLDS, INCOMPLETE, VACUOUS, VIOLATED, CheckResult, Trace, Verdict
+
+_STATUS = {HOLDS: "holds", VIOLATED: "**violated**", INCOMPLETE: "incomplete", VACUOUS: "vacuous"}
+
+
+def _cell(text: str) -> str:
+    """Text safe inside a table cell: pipes escaped, newlines as <br>."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
+
+
+def _code(text: str) -> str:
+    return f"`{text}`" if "`" not in text else f"`` {text} ``"
+
+
+def render_trace_md(trace: Trace, verdict: Verdict | None = None) -> str:
+    """The trace as a Markdown table: | Step | Action | Changes |."""
+    program = trace.program
+    loop = trace.loop_start
+    rows = ["| Step | Action | State changes |", "|---:|---|---|"]
+    for i, step in enumerate(trace.steps):
+        if i == 0:
+            parts = [_code(f"{name} = {value}") for name, value in initial_lines(program, step.state)]
+        else:
+            parts = [_code(f"{c.name}: {c.old} -> {c.new}") for c in step_changes(trace, i)]
+            if not parts:
+                parts = ["(nothing changed)"]
+        label = str(i) + (" ↻" if loop is not None and i == loop else "")
+        action = _code(step.label) + (" (initial state)" if i == 0 else "")
+        rows.append(f"| {label} | {_cell(action)} | {'<br>'.join(_cell(p) for p in parts)} |")
+    out = "\n".join(rows) + "\n"
+    if loop is not None:
+        out += f"\n↻ The trace is a lasso: after the last step it loops back to step {loop}, forever.\n"
+    if verdict is not None:
+        word = {VIOLATED: "Violated", HOLDS: "Holds", INCOMPLETE: "Incomplete", VACUOUS: "Vacuous"}.get(
+            verdict.status, verdict.status
+        )
+        out += f"\n**{word}:** {_code(verdict.property)} ({verdict.kind})"
+        out += (f": {verdict.message}" if verdict.message else "") + "\n"
+    return out
+
+
+def render_result_md(result: CheckResult) -> str:
+    """A Markdown report of a run."""
+    status = _STATUS.get(result.status, result.status)
+    lines = [
+        f"## {_code(result.model)}: {status}",
+        "",
+        f"- **Variant:** {result.variant or '(none)'}",
+        f"- **Settings:** {_code(format_settings(result.settings))}",
+        "",
+        "| Property | Kind | Status | Trace | Message |",
+        "|---|---|---|---:|---|",
+    ]
+    for v in result.verdicts:
+        n = len(v.trace) if v.trace is not None else -1
+        steps = "" if n < 0 else f"{n} step" + ("" if n == 1 else "s")
+        lines.append(
+            f"| {_cell(_code(v.property))} | {_cell(v.kind)} | {_STATUS.get(v.status, v.status)} "
+            f"| {steps} | {_cell(v.message)} |"
+        )
+    s = result.stats
+    lines += [
+        "",
+        "| Statistic | Value |",
+        "|---|---:|",
+        f"| engine | {_cell(s.engine or '-')} |",
+        f"| initial states | {s.initial_states:,} |",
+        f"| distinct states | {s.distinct_states:,} |",
+        f"| transitions | {s.transitions:,} |",
+        f"| depth | {s.depth:,} |",
+        f"| seconds | {s.seconds:.2f} |",
+        f"| distinct states/s | {s.states_per_second:,.0f} |",
+    ]
+    if not s.complete:
+        lines += ["", f"**Incomplete:** the run stopped early ({_cell(s.stop_reason or 'no reason given')})."]
+    if result.warnings:
+        lines += ["", "**Warnings:**", ""] + [f"- {w}" for w in result.warnings]
+    first = result.first_violation()
+    if first is not None and first.trace is not None:
+        lines += ["", f"### Counterexample to {_code(first.property)}", "", render_trace_md(first.trace, first)]
+    return "\n".join(lines).rstrip("\n") + "\n"

@@ -1,0 +1,71 @@
+"""Sweeps: every variant of a set of models, checked at default sizes, as a verdict matrix.
+
+Owns: `run_sweep` (instantiate each model in each of its variants, check every property with
+the explicit engine, record one row per variant) and the comparison of each verdict with the
+model's declared `expected` verdicts. Rendering the matrix belongs to `checker.report.matrix`.
+
+Must not import: z3, numpy, hypothesis, `checker.cli`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from checker.explore import CheckOptions, check
+from checker.lang.model import Model
+from checker.registry import ModelInfo
+from checker.report.results import CheckResult, Verdict
+
+
+@dataclass
+class SweepRow:
+    model: str
+    variant: str | None
+    result: CheckResult
+    expected: dict[str, str] = field(default_factory=dict)
+
+    def verdict(self, prop: str) -> Verdict | None:
+        return next((v for v in self.result.verdicts if v.property == prop), None)
+
+    def mismatches(self) -> list[str]:
+        """Properties whose verdict differs from the model's declared expectation."""
+        out = []
+        for prop, want in self.expected.items():
+            got = self.verdict(prop)
+            if got is None or got.status != want:
+                out.append(f"{prop}: expected {want}, got {got.status if got else 'no verdict'}")
+        return out
+
+
+def variants_of(cls: type[Model]) -> list[str | None]:
+    return list(cls.variants) or [None]
+
+
+def run_sweep(
+    models: list[ModelInfo],
+    max_states: int | None = None,
+    max_seconds: float | None = None,
+    on_row: Callable[[SweepRow], None] | None = None,
+) -> list[SweepRow]:
+    rows: list[SweepRow] = []
+    for info in models:
+        for variant in variants_of(info.cls):
+            started = time.perf_counter()
+            model = info.cls(variant=variant)
+            program = model.compile()
+            options = CheckOptions(
+                max_states=max_states,
+                max_seconds=max_seconds,
+                deadlock=info.cls.check_deadlock,
+                stop_at_first=False,
+            )
+            result = check(program, options)
+            result.stats.seconds = max(result.stats.seconds, time.perf_counter() - started - 0.0)
+            expected = dict(info.cls.expected.get(variant or "", {})) if info.cls.expected else {}
+            row = SweepRow(info.name, variant, result, expected)
+            rows.append(row)
+            if on_row is not None:
+                on_row(row)
+    return rows
