@@ -72,6 +72,9 @@ def evaluate(e: Expr, pre: State, post: State | None = None) -> int:
     """The value of `e` in state `pre` (and `post` for `Post` nodes)."""
     memo: dict[int, int] = {}
 
+    def thunk(a: Expr) -> Callable[[], int]:
+        return lambda: ev(a)
+
     def ev(n: Expr) -> int:
         key = id(n)
         if key in memo:
@@ -95,7 +98,7 @@ def evaluate(e: Expr, pre: State, post: State | None = None) -> int:
             v = ev(n.choices[i])
         elif isinstance(n, Op):
             if n.op in LAZY_RULES:
-                v = LAZY_RULES[n.op]([(lambda a=a: ev(a)) for a in n.args])
+                v = LAZY_RULES[n.op]([thunk(a) for a in n.args])
             else:
                 v = STRICT_RULES[n.op](*[ev(a) for a in n.args])
         else:  # pragma: no cover - guarded by the coverage test

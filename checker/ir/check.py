@@ -12,11 +12,11 @@ Must not import: anything outside `checker.ir`.
 
 from __future__ import annotations
 
-from .nodes import ARITH_OPS, BOOL_OPS, COMPARE_OPS, Const, Expr, Index, Op, Post, Var, walk
 from typing import Sequence
 
+from .nodes import ARITH_OPS, BOOL_OPS, COMPARE_OPS, Const, Expr, Index, Op, Post, Var, walk
 from .program import Program, Slot
-from .types import BoolType, IntType, compatible, Type
+from .types import BoolType, IntType, Type, compatible
 
 
 class IRCheckError(Exception):

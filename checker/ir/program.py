@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Mapping
 
-from .nodes import Expr, SourceInfo, NO_SOURCE
+from .nodes import NO_SOURCE, Expr, SourceInfo
 from .types import Domain, ElemType, Type, decode, show
 
 State = tuple[int, ...]

@@ -200,10 +200,11 @@ class Range(TypeDecl):
     key or value, it is a type.
     """
 
-    def __init__(self, lo: int | str, hi: int | str, init: int | None = None) -> None:
+    def __init__(self, lo: int | str, hi: int | str, init: int | None = None, doc: str = "") -> None:
         self.lo = lo
         self.hi = hi
         self.init = init
+        self.doc = doc
 
     def bound(self, model: "Model", b: int | str) -> int:
         if isinstance(b, str):

@@ -20,7 +20,19 @@ from checker.ir import nodes as N
 from checker.ir.program import Action, Param, Program, Property, Slot, SortInfo, StateVar
 from checker.ir.types import BOOL, Domain
 
-from .declarations import Map, Range, SetOf, SizedSort, Sort, StateDecl, TypeDecl, Var, as_type_decl, concrete_values, _BoolDecl
+from .declarations import (
+    Map,
+    Range,
+    SetOf,
+    SizedSort,
+    Sort,
+    StateDecl,
+    TypeDecl,
+    Var,
+    _BoolDecl,
+    as_type_decl,
+    concrete_values,
+)
 from .errors import ModelError, TraceSite
 from .terms import Term, to_expr
 from .tracing import Layout, StateView, Tracer
@@ -131,6 +143,12 @@ class Model:
     # False for models whose runs legitimately end (e.g. a commit protocol that terminates):
     # a state with no enabled action is then not reported as a deadlock.
     check_deadlock: bool = True
+
+    # set once by __init__ (through object.__setattr__: instances are otherwise read-only)
+    _sort_sizes: dict[str, int]
+    _settings: dict[str, Any]
+    _sized_sorts: dict[str, SizedSort]
+    _variant: str | None
 
     def __init__(self, variant: str | None = None, **settings: Any) -> None:
         cls = type(self)
@@ -412,7 +430,7 @@ class _Compiler:
         return Property(name, kind, expr, _fn_source(fn), inspect.getdoc(fn) or "")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _fn_source_cached(fn: Any) -> N.SourceInfo:
     try:
         file = inspect.getsourcefile(fn) or "<unknown>"

@@ -137,7 +137,7 @@ class StateView:
             fail(
                 f"`{name}` is a {'set' if var.kind == 'set' else 'map'}; assign its entries, "
                 f"not the whole variable",
-                f"Write s.{name}[key] = value" + (", s.{0}.add(x) or s.{0}.remove(x)".format(name) if var.kind == "set" else "") + ".",
+                f"Write s.{name}[key] = value" + (f", s.{name}.add(x) or s.{name}.remove(x)" if var.kind == "set" else "") + ".",
             )
         e = to_expr(value, var.value.type, f"`{name}`")
         t.write(var.first_slot, e)

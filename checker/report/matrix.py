@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any, Protocol, Sequence
 
-from .results import CheckResult, VIOLATED
+from .results import VIOLATED, CheckResult
 
 
 class Row(Protocol):

@@ -12,6 +12,7 @@ Must not import: z3, numpy, hypothesis, or `checker.explore`, `checker.symbolic`
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,7 +81,7 @@ class Verdict:
     message: str = ""
     trace: Trace | None = None
 
-    @property
+    @builtins.property  # the field `property` shadows the builtin in this class body
     def ok(self) -> bool:
         return self.status == HOLDS
 

@@ -14,6 +14,7 @@ class TCommit(Model):
     name = "classic.tcommit"
 
     RM = Sort("RM", default=3, symmetric=True, prefix="r")
+    check_deadlock = False  # every run ends with all managers committed or aborted
 
     rm_state = Map(RM, RMState, init=RMState.working)
 

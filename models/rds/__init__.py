@@ -1,0 +1,1 @@
+"""Amazon RDS protocols from the April 2011 post-mortem."""

@@ -1,0 +1,158 @@
+"""RDS multi-AZ failover: a primary database replicates synchronously to a standby in another
+Availability Zone, and a monitoring agent fails over when the primary's I/O is stuck.
+
+Post-mortem: "RDS multi-AZ deployments provide redundancy by synchronously replicating data
+between two database replicas in different Availability Zones. In the event of a failure on
+the primary replica, RDS is designed to automatically detect the disruption and fail over to
+the secondary replica. [...] 2.5% did not automatically failover after experiencing 'stuck'
+I/O. [...] the rapid succession of network interruption (which partitioned the primary from
+the secondary) and 'stuck' I/O on the primary replica triggered a previously un-encountered
+bug. This bug left the primary replica in an isolated state where it was not safe for our
+monitoring agent to automatically fail over to the secondary replica without risking data
+loss, and manual intervention was required."
+
+Three zones: the two database replicas, and the monitoring agent (with, in the `fixed`
+variant, a witness that keeps the log position of commits the primary made alone).
+
+Variants:
+- `naive_failover`: the primary keeps committing alone when the standby is unreachable, and
+  the monitor fails over whenever the primary is stuck: an acknowledged commit can be lost.
+- `as_2011`: the monitor refuses to fail over once replication was broken (it cannot know
+  whether the standby has every commit), so the database stays unavailable until a human
+  intervenes.
+- `fixed`: a commit made without the standby must also reach the witness, and the monitor
+  knows the replication state: it fails over to a standby that is in sync, or first catches
+  the standby up from the witness.
+"""
+
+from checker.lang import (
+    Bool,
+    Enum,
+    If,
+    Map,
+    Max,
+    Model,
+    Range,
+    Sort,
+    Var,
+    action,
+    count,
+    forall,
+    implies,
+    invariant,
+    require,
+)
+
+Role = Enum("Role", "standby", "primary", "demoted")
+Mode = Enum("Mode", "sync", "alone")
+
+
+class MultiAZ(Model):
+    name = "rds.multi_az"
+
+    Replica = Sort("Replica", default=2, symmetric=True, prefix="db")
+
+    max_commits: int = 2
+    fault_budget: int = 2
+    alone_commits: bool = True  # the primary commits by itself when the standby is cut off
+    failover_needs_sync: bool = False  # the monitor refuses failover once replication broke
+    witness: bool = False  # commits made alone must reach the witness zone too
+
+    variants = {
+        "naive_failover": {},
+        "as_2011": {"failover_needs_sync": True},
+        "fixed": {"failover_needs_sync": True, "witness": True},
+    }
+    expected = {
+        "naive_failover": {"no_committed_loss": "violated", "single_writer": "holds"},
+        "as_2011": {"no_committed_loss": "holds", "single_writer": "holds"},
+        "fixed": {"no_committed_loss": "holds", "single_writer": "holds"},
+    }
+    check_deadlock = False  # once the fault budget and commits are spent, runs may end
+
+    role = Map(Replica, Role, doc="each replica's role")
+    log = Map(Replica, Range(0, "max_commits"), init=0, doc="commits durably written by each replica")
+    acked = Range(0, "max_commits", init=0, doc="commits acknowledged to the client")
+    link = Var(Bool, init=True, doc="the replication link between the two zones")
+    stuck = Map(Replica, Bool, init=False, doc="the replica's EBS I/O is stuck")
+    mode = Var(Mode, init=Mode.sync, doc="does the primary replicate, or run alone?")
+    in_sync = Var(Bool, init=True, doc="what the monitor knows: the standby has every commit")
+    witness_log = Range(0, "max_commits", init=0, doc="commits recorded by the witness")
+    faults = Range(0, "fault_budget", init=0, doc="faults injected so far")
+
+    def init(self, s, first: Replica):
+        for r in self.Replica:
+            s.role[r] = Role.primary if r == first else Role.standby
+
+    def others(self, p):
+        return [q for q in self.Replica if q != p]
+
+    @action(fair="weak")
+    def commit(self, s, p: Replica):
+        """A client commit on the primary: synchronous while the standby is reachable."""
+        require((s.role[p] == Role.primary) & ~s.stuck[p] & (s.log[p] < self.max_commits))
+        reachable = [s.link & (s.role[q] == Role.standby) & ~s.stuck[q] for q in self.others(p)]
+        with_standby = reachable[0]
+        if not self.alone_commits:
+            require(with_standby)
+        next_pos = s.log[p] + 1
+        for q, ok in zip(self.others(p), reachable):
+            s.log[q] = If(ok, next_pos, s.log[q])
+        if self.witness:
+            s.witness_log = If(with_standby, s.witness_log, next_pos)
+        s.mode = If(with_standby, Mode.sync, Mode.alone)
+        s.in_sync = s.in_sync & with_standby
+        s.log[p] = next_pos
+        s.acked = next_pos
+
+    @action
+    def partition(self, s):
+        """The network interruption that cut the primary off from the standby."""
+        require(s.link & (s.faults < self.fault_budget))
+        s.link = False
+        s.faults += 1
+
+    @action(fair="weak")
+    def heal(self, s):
+        require(~s.link)
+        s.link = True
+
+    @action(fair="weak")
+    def catch_up(self, s, p: Replica, q: Replica):
+        """After the link heals, the standby copies what the primary committed alone."""
+        require((p != q) & (s.role[p] == Role.primary) & (s.role[q] == Role.standby))
+        require(s.link & ~s.stuck[p] & ~s.stuck[q] & (s.log[q] < s.log[p]))
+        s.log[q] = s.log[p]
+        s.mode = Mode.sync
+        s.in_sync = True
+
+    @action
+    def stuck_io(self, s, p: Replica):
+        """The primary's EBS volume gets stuck: it can neither read nor write."""
+        require((s.role[p] == Role.primary) & ~s.stuck[p] & (s.faults < self.fault_budget))
+        s.stuck[p] = True
+        s.faults += 1
+
+    @action(fair="weak")
+    def failover(self, s, p: Replica, q: Replica):
+        """The monitoring agent promotes the standby q and fences the stuck primary p."""
+        require((p != q) & (s.role[p] == Role.primary) & s.stuck[p])
+        require((s.role[q] == Role.standby) & ~s.stuck[q])
+        if self.failover_needs_sync and not self.witness:
+            require(s.in_sync)
+        if self.witness:
+            s.log[q] = Max(s.log[q], s.witness_log)
+        s.role[p] = Role.demoted
+        s.role[q] = Role.primary
+        s.mode = Mode.alone
+        s.in_sync = False
+
+    @invariant
+    def no_committed_loss(self, s):
+        """Every primary holds every commit acknowledged to the client."""
+        return forall(self.Replica, lambda r: implies(s.role[r] == Role.primary, s.log[r] >= s.acked))
+
+    @invariant
+    def single_writer(self, s):
+        """At most one replica accepts commits (is primary and not stuck)."""
+        return count(self.Replica, lambda r: (s.role[r] == Role.primary) & ~s.stuck[r]) <= 1
