@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from checker.ir import Program, State
+from checker.ir import Program, State, StateVar
 from checker.ir.types import show
 
 from .results import Trace
@@ -55,9 +55,22 @@ def step_changes(trace: Trace, i: int) -> list[Change]:
     return state_changes(trace.program, trace.steps[i - 1].state, trace.steps[i].state)
 
 
+def show_var(program: Program, var: StateVar, state: State) -> str:
+    """`Program.show_var`, except that a map with several keys shows each key as a tuple:
+    `[(n1, n2) -> true, ...]` rather than the ambiguous `[n1, n2 -> true, ...]`."""
+    if var.kind != "map" or len(var.keys) < 2:
+        return program.show_var(var, state)
+    parts = []
+    for i in var.slot_range():
+        slot = program.slots[i]
+        key = ", ".join(show(t, k) for t, k in zip(slot.key_types, slot.key, strict=True))
+        parts.append(f"({key}) -> {show(var.value.type, state[i])}")
+    return "[" + ", ".join(parts) + "]"
+
+
 def initial_lines(program: Program, state: State) -> list[tuple[str, str]]:
-    """(name, value) for every variable, values shown as `Program.show_var` does."""
-    return [(v.name, program.show_var(v, state)) for v in program.vars]
+    """(name, value) for every variable, values shown as `show_var` does."""
+    return [(v.name, show_var(program, v, state)) for v in program.vars]
 
 
 def show_value(v: Any) -> str:

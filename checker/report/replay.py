@@ -22,7 +22,7 @@ from checker.ir import Action, Program, State
 
 from .changes import state_changes
 from .itf import PROTOCHECK_TRACE_VERSION, value_from_itf, var_from_itf
-from .results import Step, Trace
+from .results import Step, Trace, Verdict
 
 
 class TraceFileError(Exception):
@@ -110,6 +110,21 @@ def trace_source(data: dict[str, Any]) -> tuple[str, dict[str, Any], str | None]
     if variant is not None and not isinstance(variant, str):
         raise TraceFileError('the trace\'s variant ("#meta"."protocheck"."variant") is not a string')
     return model, dict(settings), variant
+
+
+def trace_verdict(data: dict[str, Any], trace: Trace | None = None) -> Verdict | None:
+    """The verdict the file records ("#meta"."protocheck": property, kind, status, message), with
+    `trace` attached, or None if it records none; render it with the replayed trace."""
+    check_shape(data)
+    pc = data["#meta"]["protocheck"]
+    prop = pc.get("property")
+    if not isinstance(prop, str) or not prop:
+        return None
+    fields = {k: pc.get(k, "") for k in ("kind", "status", "message")}
+    for k, v in fields.items():
+        if not isinstance(v, str):
+            raise TraceFileError(f'the trace\'s "#meta"."protocheck"."{k}" is {_kind(v)}, not a string')
+    return Verdict(prop, fields["kind"], fields["status"], fields["message"], trace)
 
 
 # --- replay ---------------------------------------------------------------------------------
