@@ -18,8 +18,9 @@ _STATUS = {HOLDS: "holds", VIOLATED: "**violated**", INCOMPLETE: "incomplete", V
 
 
 def _cell(text: str) -> str:
-    """Text safe inside a table cell: pipes escaped, newlines as <br>."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
+    """Text safe inside a table cell: pipes escaped (GFM unescapes them, even in code spans),
+    newlines as <br>."""
+    return text.replace("|", "\\|").replace("\n", "<br>")
 
 
 def _code(text: str) -> str:
