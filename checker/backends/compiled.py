@@ -1,0 +1,746 @@
+"""The compiled scalar backend: IR -> straight-line Python source, `exec`'d once per program.
+
+Owns: `compile_program` and `CompiledProgram` (successor generation, firing one action,
+initial states, invariant and action-property checks on single states), the exploration
+kernel `CompiledProgram.expander` that the explicit-state engines drive, and `RULES`, the
+table of code-generation rules (one per operator in `checker.ir.nodes.OPS`, one per node
+kind in `NODE_KINDS`; a test checks it is complete).
+
+Must not import: z3, numpy, hypothesis; nothing of checker but `checker.ir` and
+`checker.backends.reference` (for `ModelRuntimeError`).
+
+Semantics equal `checker.backends.reference` exactly on states whose slots are within their
+domains: `and`/`or`/`implies`/`ite` and the choices of `Index` are lazy (Python's own `and`,
+`or` and conditional expressions), an out-of-range `Index` and division or modulo by zero
+raise `ModelRuntimeError` with the reference's message, and `//`/`%` are Python's. The
+range analysis `checker.ir.check.bounds` assumes every slot holds a value of its domain;
+range checks it proves unnecessary are not generated. So only call this backend on states
+within their domains (explorers never expand a state that is not: it is a violation).
+
+How the generated code looks:
+
+* Subexpressions are hash-consed (structurally equal nodes become one), so a test shared by
+  several action instances, e.g. `rm_state[r1] == working` in `rm_prepare(r1)` and
+  `rm_choose_to_abort(r1)`, is one node. A node that cannot raise, is evaluated for every
+  state anyway (it is in the strict part of an invariant or of a guard), and is used more than
+  once, is computed once into a temporary at the top of the function; a node that cannot
+  raise and is used more than once by one action's updates is computed once inside that
+  action's block. Everything else is inlined, so laziness and the order in which run-time
+  errors surface are the reference's.
+* One function per program unpacks the state once (`s0, s1, ... = st`), tests each action
+  instance's guard inline, in `program.actions` order, and builds the successor as a tuple
+  literal. Bool values are exact 0/1 ints in every state tuple.
+
+Out-of-domain successors: `may_leave_domain[a]` says whether action `a` can assign a value
+outside a slot's domain (the range analysis could not prove it cannot) and
+`risky_slots[a]` lists those slots; an engine need only check successors of those actions.
+The kernel returned by `expander` generates exactly those checks inline and reports a bad
+successor as an event instead of storing it.
+
+The exploration kernel (`CompiledProgram.expander`): `expand(st, i) -> int` checks the
+chosen invariants and pending reachability targets on `st` (the state with store index
+`i`), then for each enabled action instance builds the successor `t`, checks its domain
+(where needed) and the chosen action properties on `(st, t)`, and if `t not in seen` does
+`seen[t] = i; push(t)` — the store's seen-check and parent link, inline. It returns the
+number of enabled action instances (0 means deadlock). Anything unusual is appended to
+`events` as `(kind, code, state)`:
+  ("invariant", property index, None)  an invariant is false in `st`
+  ("reachable", property index, None)  a reachability target holds in `st` (only while
+                                       `reach_pending[k]` is true for its position k)
+  ("domain", action index, t)          `t` has a slot outside its domain (not stored)
+  ("action", (property index, action index), t)   an action property fails on (st, t)
+Property indices are positions in `program.properties`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Sequence
+
+from checker.ir import (
+    NODE_KINDS,
+    OPS,
+    BoolType,
+    Const,
+    Expr,
+    Index,
+    Op,
+    Post,
+    Program,
+    SourceInfo,
+    State,
+    Type,
+    Var,
+    bounds,
+)
+from checker.ir.nodes import walk
+
+from .reference import ModelRuntimeError
+
+Expander = Callable[[State, int], int]
+
+_BIG = 1 << 62
+
+
+# -- run-time helpers the generated code calls (only where a check is needed) ------------
+
+
+def _index_error(k: int, offset: int, n: int, source: SourceInfo) -> int:
+    raise ModelRuntimeError(
+        f"index {k} is outside the map's keys {offset}..{offset + n - 1}", source
+    )
+
+
+def _fdiv(x: int, y: int) -> int:
+    if y == 0:
+        raise ModelRuntimeError("division by zero")
+    return x // y
+
+
+def _fmod(x: int, y: int) -> int:
+    if y == 0:
+        raise ModelRuntimeError("modulo by zero")
+    return x % y
+
+
+# -- hash-consed nodes --------------------------------------------------------------------
+
+
+@dataclass
+class CNode:
+    """A hash-consed IR node: children are ids of other CNodes."""
+
+    kind: type[Expr]
+    op: str
+    type: Type
+    value: int  # Const value, Var/Post slot, Index offset
+    args: tuple[int, ...]  # Op operands; Index: choices then the index
+    source: SourceInfo | None
+    lo: int
+    hi: int
+    safe: bool  # evaluating it (and everything below it) can never raise
+    exact: bool  # its generated code yields an exact int (not a Python bool)
+
+    @property
+    def trivial(self) -> bool:
+        return self.kind in (Const, Var, Post)
+
+
+_LAZY = ("and", "or", "implies", "ite")
+
+
+class _Sources:
+    """Source infos referenced by generated code, as module-level constants."""
+
+    def __init__(self) -> None:
+        self.names: dict[SourceInfo | None, str] = {}
+
+    def name(self, src: SourceInfo | None) -> str:
+        if src not in self.names:
+            self.names[src] = f"_src{len(self.names)}"
+        return self.names[src]
+
+
+class Graph:
+    """Hash-consing of IR expressions into CNodes, with bounds and safety."""
+
+    def __init__(self, program: Program, trust_bounds: bool = True) -> None:
+        self.program = program
+        self.trust = trust_bounds
+        self.nodes: list[CNode] = []
+        self.keys: dict[tuple[Any, ...], int] = {}
+        self.by_id: dict[int, int] = {}
+        self.bounds_memo: dict[int, tuple[int, int]] = {}
+        self._keep: list[Expr] = []  # keep originals alive so that id() stays unique
+        self.sources = _Sources()
+
+    def add(self, e: Expr) -> int:
+        if id(e) in self.by_id:
+            return self.by_id[id(e)]
+        for n in walk([e]):
+            if id(n) in self.by_id:
+                continue
+            self._keep.append(n)
+            self.by_id[id(n)] = self._add_one(n)
+        return self.by_id[id(e)]
+
+    def _add_one(self, n: Expr) -> int:
+        if self.trust:
+            lo, hi = bounds(n, self.program.slots, self.bounds_memo)
+        else:
+            lo, hi = -_BIG, _BIG
+        if isinstance(n, Const):
+            key: tuple[Any, ...] = ("c", n.type, n.value)
+            node = CNode(Const, "", n.type, n.value, (), None, n.value, n.value, True, True)
+        elif isinstance(n, (Var, Post)):
+            key = ("v" if isinstance(n, Var) else "p", n.slot)
+            node = CNode(type(n), "", n.type, n.slot, (), None, lo, hi, True, True)
+        elif isinstance(n, Op):
+            args = tuple(self.by_id[id(a)] for a in n.args)
+            key = ("o", n.op, n.type, args)
+            kids = [self.nodes[a] for a in args]
+            safe = all(k.safe for k in kids)
+            if n.op in ("floordiv", "mod"):
+                d = kids[1]
+                safe = safe and (d.lo > 0 or d.hi < 0)
+            if not isinstance(n.type, BoolType):
+                exact = True
+            elif n.op in ("and", "or"):
+                exact = all(k.exact for k in kids)
+            elif n.op == "ite":
+                exact = kids[1].exact and kids[2].exact
+            else:
+                exact = False
+            node = CNode(Op, n.op, n.type, 0, args, None, lo, hi, safe, exact)
+        elif isinstance(n, Index):
+            args = tuple(self.by_id[id(a)] for a in n.choices) + (self.by_id[id(n.index)],)
+            key = ("i", n.type, n.offset, args, n.source)
+            kids = [self.nodes[a] for a in args]
+            k = kids[-1]
+            in_range = self.trust and k.lo >= n.offset and k.hi <= n.offset + len(n.choices) - 1
+            safe = in_range and all(c.safe for c in kids)
+            exact = all(c.exact for c in kids[:-1])
+            node = CNode(Index, "", n.type, n.offset, args, n.source, lo, hi, safe, exact)
+        else:  # pragma: no cover - guarded by the coverage test
+            raise TypeError(f"no rule for {type(n).__name__}")
+        found = self.keys.get(key)
+        if found is not None:
+            return found
+        self.nodes.append(node)
+        self.keys[key] = len(self.nodes) - 1
+        return len(self.nodes) - 1
+
+    def in_range(self, cid: int) -> bool:
+        n = self.nodes[cid]
+        k = self.nodes[n.args[-1]]
+        return self.trust and k.lo >= n.value and k.hi <= n.value + len(n.args) - 2
+
+    def strict_closure(self, roots: Iterable[int]) -> set[int]:
+        """Nodes evaluated whenever the roots are (first operand of a lazy operator only)."""
+        out: set[int] = set()
+        stack = list(roots)
+        while stack:
+            c = stack.pop()
+            if c in out:
+                continue
+            out.add(c)
+            n = self.nodes[c]
+            if n.kind is Op:
+                stack.extend(n.args[:1] if n.op in _LAZY else n.args)
+            elif n.kind is Index:
+                stack.append(n.args[-1])
+        return out
+
+    def refcounts(self, roots: Sequence[int], stop: set[int] | frozenset[int] = frozenset()) -> dict[int, int]:
+        """How often each node is used: by root positions and by distinct parents (not
+        descending below the nodes in `stop`, which are already computed)."""
+        counts: dict[int, int] = {}
+        visited: set[int] = set()
+        stack: list[int] = []
+        for r in roots:
+            counts[r] = counts.get(r, 0) + 1
+            stack.append(r)
+        while stack:
+            c = stack.pop()
+            if c in visited or c in stop:
+                continue
+            visited.add(c)
+            for a in self.nodes[c].args:
+                counts[a] = counts.get(a, 0) + 1
+                stack.append(a)
+        return counts
+
+
+# -- code generation rules -----------------------------------------------------------------
+
+
+class Emitter:
+    """Turns CNodes into Python expression text in one scope (names of temporaries,
+    of pre-state slots and of post-state slots)."""
+
+    def __init__(self, graph: Graph, temps: dict[int, str], post: dict[int, str] | None = None) -> None:
+        self.g = graph
+        self.temps = temps
+        self.post = post
+        self.counter = [0]
+
+    def fresh(self) -> str:
+        self.counter[0] += 1
+        return f"_w{self.counter[0]}"
+
+    def child(self, temps: dict[int, str]) -> "Emitter":
+        e = Emitter(self.g, temps, self.post)
+        e.counter = self.counter
+        return e
+
+    def expr(self, cid: int) -> str:
+        name = self.temps.get(cid)
+        if name is not None:
+            return name
+        n = self.g.nodes[cid]
+        return NODE_RULES[n.kind](self, cid, n)
+
+    def int_expr(self, cid: int) -> str:
+        """Text whose value is an exact int (Bool values as 0/1, never True/False)."""
+        n = self.g.nodes[cid]
+        text = self.expr(cid)
+        if n.exact:
+            return text
+        return f"(1 if {text} else 0)"
+
+    def simple(self, text: str) -> bool:
+        return text.isidentifier() or text.lstrip("-").isdigit()
+
+    def bind(self, text: str) -> tuple[str, str]:
+        """(first use, later uses) of a value used more than once in one expression."""
+        if self.simple(text):
+            return text, text
+        w = self.fresh()
+        return f"({w} := {text})", w
+
+
+def _const(em: Emitter, cid: int, n: CNode) -> str:
+    return str(n.value) if n.value >= 0 else f"({n.value})"
+
+
+def _var(em: Emitter, cid: int, n: CNode) -> str:
+    return f"s{n.value}"
+
+
+def _post(em: Emitter, cid: int, n: CNode) -> str:
+    if em.post is None:
+        raise ValueError("next-state value read outside an action property")
+    return em.post.get(n.value, f"s{n.value}")
+
+
+def _op(em: Emitter, cid: int, n: CNode) -> str:
+    return RULES[n.op](em, [em.expr(a) for a in n.args] if n.op not in _LAZY else n.args, n)
+
+
+def _index(em: Emitter, cid: int, n: CNode) -> str:
+    choices = n.args[:-1]
+    k_node = em.g.nodes[n.args[-1]]
+    offset = n.value
+    first, later = em.bind(em.expr(n.args[-1]))
+    in_range = em.g.in_range(cid)
+    lo_i, hi_i = 0, len(choices) - 1
+    if in_range:  # only the keys the index can take
+        lo_i, hi_i = max(0, k_node.lo - offset), min(len(choices) - 1, k_node.hi - offset)
+        if lo_i == hi_i:
+            if k_node.safe:
+                return em.expr(choices[lo_i])
+            return f"({first}, {em.expr(choices[lo_i])})[1]"
+
+    def tree(a: int, b: int, head: str) -> str:
+        if a == b:
+            return em.expr(choices[a])
+        mid = (a + b) // 2
+        return f"({tree(a, mid, later)} if {head} <= {mid + offset} else {tree(mid + 1, b, later)})"
+
+    if in_range:
+        return tree(lo_i, hi_i, first)
+    src = em.g.sources.name(n.source)
+    return (
+        f"({tree(lo_i, hi_i, later)} if {offset} <= {first} <= {offset + len(choices) - 1} "
+        f"else _index_error({later}, {offset}, {len(choices)}, {src}))"
+    )
+
+
+def _and(em: Emitter, args: Sequence[Any], n: CNode) -> str:
+    return "(" + " and ".join(em.expr(a) for a in args) + ")"
+
+
+def _or(em: Emitter, args: Sequence[Any], n: CNode) -> str:
+    return "(" + " or ".join(em.expr(a) for a in args) + ")"
+
+
+def _implies(em: Emitter, args: Sequence[Any], n: CNode) -> str:
+    return f"((not {em.expr(args[0])}) or {em.expr(args[1])})"
+
+
+def _ite(em: Emitter, args: Sequence[Any], n: CNode) -> str:
+    return f"({em.expr(args[1])} if {em.expr(args[0])} else {em.expr(args[2])})"
+
+
+def _binary(symbol: str) -> Callable[[Emitter, Sequence[Any], CNode], str]:
+    def rule(em: Emitter, args: Sequence[Any], n: CNode) -> str:
+        return f"({args[0]} {symbol} {args[1]})"
+
+    return rule
+
+
+def _divlike(symbol: str, helper: str) -> Callable[[Emitter, Sequence[Any], CNode], str]:
+    def rule(em: Emitter, args: Sequence[Any], n: CNode) -> str:
+        d = em.g.nodes[n.args[1]]
+        if d.lo > 0 or d.hi < 0:
+            return f"({args[0]} {symbol} {args[1]})"
+        return f"{helper}({args[0]}, {args[1]})"
+
+    return rule
+
+
+def _minmax(cmp: str) -> Callable[[Emitter, Sequence[Any], CNode], str]:
+    def rule(em: Emitter, args: Sequence[Any], n: CNode) -> str:
+        a1, a2 = em.bind(args[0])
+        b1, b2 = em.bind(args[1])
+        return f"({a2} if {a1} {cmp} {b1} else {b2})"
+
+    return rule
+
+
+# One rule per operator. Strict rules receive their operands' text; the lazy ones (and, or,
+# implies, ite) receive the operand node ids so that they control evaluation.
+RULES: dict[str, Callable[[Emitter, Sequence[Any], CNode], str]] = {
+    "and": _and,
+    "or": _or,
+    "not": lambda em, a, n: f"(not {a[0]})",
+    "implies": _implies,
+    "add": _binary("+"),
+    "sub": _binary("-"),
+    "mul": _binary("*"),
+    "neg": lambda em, a, n: f"(-{a[0]})",
+    "floordiv": _divlike("//", "_fdiv"),
+    "mod": _divlike("%", "_fmod"),
+    "min": _minmax("<="),
+    "max": _minmax(">="),
+    "eq": _binary("=="),
+    "ne": _binary("!="),
+    "lt": _binary("<"),
+    "le": _binary("<="),
+    "gt": _binary(">"),
+    "ge": _binary(">="),
+    "ite": _ite,
+}
+NODE_RULES: dict[type[Expr], Callable[[Emitter, int, CNode], str]] = {
+    Const: _const,
+    Var: _var,
+    Post: _post,
+    Op: _op,
+    Index: _index,
+}
+assert set(RULES) == set(OPS) and set(NODE_RULES) == set(NODE_KINDS)
+
+
+# -- whole functions -----------------------------------------------------------------------
+
+
+class _Codegen:
+    def __init__(self, program: Program, trust_bounds: bool = True) -> None:
+        self.program = program
+        self.g = Graph(program, trust_bounds)
+        self.sources = self.g.sources
+        self.lines: list[str] = []
+        self.width = program.width
+        self.actions = program.actions
+        self.guards = [self.g.add(a.guard) for a in program.actions]
+        self.updates = [[(slot, self.g.add(e)) for slot, e in a.updates] for a in program.actions]
+        self.props = [self.g.add(p.expr) for p in program.properties]
+        self.risky: list[tuple[int, ...]] = []
+        for ups in self.updates:
+            bad = []
+            for slot, cid in ups:
+                d = program.slots[slot].domain
+                n = self.g.nodes[cid]
+                if not (self.g.trust and d.lo <= n.lo and n.hi <= d.hi):
+                    bad.append(slot)
+            self.risky.append(tuple(bad))
+        self.counter = [0]
+
+    def unpack(self, var: str = "st", prefix: str = "s") -> str:
+        if self.width == 0:
+            return "pass"
+        names = ", ".join(f"{prefix}{i}" for i in range(self.width))
+        return f"{names}, = {var}" if self.width == 1 else f"{names} = {var}"
+
+    def hoist_global(self, always: Sequence[int], everything: Sequence[int]) -> tuple[list[str], dict[int, str]]:
+        """Temporaries computed at the top of a function: see the module docstring."""
+        strict = self.g.strict_closure(always)
+        counts = self.g.refcounts(everything)
+        chosen = [
+            c for c in sorted(strict)
+            if counts.get(c, 0) >= 2 and self.g.nodes[c].safe and not self.g.nodes[c].trivial
+            and not self._reads_post(c)
+        ]
+        temps: dict[int, str] = {}
+        lines: list[str] = []
+        em = Emitter(self.g, temps)
+        em.counter = self.counter
+        for c in chosen:  # ids are topological: children were added first
+            text = em.expr(c)
+            name = f"g{c}"
+            lines.append(f"{name} = {text}")
+            temps[c] = name
+        return lines, temps
+
+    def _reads_post(self, cid: int) -> bool:
+        stack, seen = [cid], set()
+        while stack:
+            c = stack.pop()
+            if c in seen:
+                continue
+            seen.add(c)
+            n = self.g.nodes[c]
+            if n.kind is Post:
+                return True
+            stack.extend(n.args)
+        return False
+
+    def action_block(self, ai: int, temps: dict[int, str], indent: str) -> tuple[list[str], dict[int, str], dict[int, str]]:
+        """Lines computing an enabled action's local temporaries and updated values.
+        Returns (lines, temps in scope, slot -> text of its new value)."""
+        ups = self.updates[ai]
+        roots = [c for _, c in ups]
+        counts = self.g.refcounts(roots, stop=set(temps))
+        strict = self.g.strict_closure(roots) - set(temps)
+        local = dict(temps)
+        lines: list[str] = []
+        em = Emitter(self.g, local)
+        em.counter = self.counter
+        for c in sorted(strict):
+            n = self.g.nodes[c]
+            if counts.get(c, 0) >= 2 and n.safe and not n.trivial:
+                name = f"a{c}"
+                lines.append(f"{indent}{name} = {em.expr(c)}")
+                local[c] = name
+        values: dict[int, str] = {}
+        for slot, c in ups:
+            values[slot] = em.int_expr(c)
+        return lines, local, values
+
+    def tuple_text(self, values: dict[int, str]) -> str:
+        parts = [values.get(i, f"s{i}") for i in range(self.width)]
+        return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"
+
+    # The successor function: sink is "list", "pairs" or "kernel".
+    def successors_fn(
+        self,
+        name: str,
+        sink: str,
+        invariants: Sequence[int] = (),
+        reachables: Sequence[int] = (),
+        action_props: Sequence[int] = (),
+        expand: bool = True,
+    ) -> list[str]:
+        inv_roots = [self.props[k] for k in invariants] + [self.props[k] for k in reachables]
+        guards = self.guards if expand else []
+        everything = inv_roots + list(guards)
+        if expand:
+            for ups in self.updates:
+                everything += [c for _, c in ups]
+        hoist_lines, temps = self.hoist_global(inv_roots + list(guards), everything)
+        em = Emitter(self.g, temps)
+        em.counter = self.counter
+        args = "st, i" if sink == "kernel" else "st"
+        out = [f"def {name}({args}):", f"    {self.unpack()}"]
+        out += [f"    {line}" for line in hoist_lines]
+        for k in invariants:
+            out.append(f"    if not {em.expr(self.props[k])}:")
+            out.append(f"        events.append(('invariant', {k}, None))")
+        for pos, k in enumerate(reachables):
+            out.append(f"    if reach_pending[{pos}] and {em.expr(self.props[k])}:")
+            out.append(f"        events.append(('reachable', {k}, None))")
+        if not expand:
+            out.append("    return 0")
+            return out
+        if sink == "kernel":
+            out.append("    n = 0")
+        else:
+            out.append("    out = []")
+            out.append("    app = out.append")
+        for ai in range(len(self.actions)):
+            g = self.guards[ai]
+            gtext = em.expr(g)
+            ind = "        "
+            if gtext in ("1", "True"):
+                ind = "    "
+            elif gtext in ("0", "False"):
+                continue
+            else:
+                out.append(f"    if {gtext}:")
+            lines, local, values = self.action_block(ai, temps, ind)
+            out += lines
+            tup = self.tuple_text(values)
+            if sink == "list":
+                out.append(f"{ind}app({tup})")
+                continue
+            if sink == "pairs":
+                out.append(f"{ind}app(({ai}, {tup}))")
+                continue
+            out.append(f"{ind}n += 1")
+            risky = self.risky[ai]
+            if risky or action_props:
+                # name the new values so that checks can read them
+                named: dict[int, str] = {}
+                for slot, text in values.items():
+                    if em.simple(text):
+                        named[slot] = text
+                    else:
+                        named[slot] = f"u{slot}"
+                        out.append(f"{ind}u{slot} = {text}")
+                out.append(f"{ind}t = {self.tuple_text(named)}")
+                inner = ind
+                if risky:
+                    conds = []
+                    for slot in risky:
+                        d = self.program.slots[slot].domain
+                        conds.append(f"{d.lo} <= {named[slot]} <= {d.hi}")
+                    out.append(f"{ind}if not ({' and '.join(conds)}):")
+                    out.append(f"{ind}    events.append(('domain', {ai}, t))")
+                    out.append(f"{ind}else:")
+                    inner = ind + "    "
+                if action_props:
+                    pem = Emitter(self.g, dict(local), post=named)
+                    pem.counter = self.counter
+                    for k in action_props:
+                        out.append(f"{inner}if not {pem.expr(self.props[k])}:")
+                        out.append(f"{inner}    events.append(('action', ({k}, {ai}), t))")
+                out.append(f"{inner}if t not in seen:")
+                out.append(f"{inner}    seen[t] = i")
+                out.append(f"{inner}    push(t)")
+            else:
+                out.append(f"{ind}t = {tup}")
+                out.append(f"{ind}if t not in seen:")
+                out.append(f"{ind}    seen[t] = i")
+                out.append(f"{ind}    push(t)")
+        out.append("    return n" if sink == "kernel" else "    return out")
+        return out
+
+    def fire_fn(self, name: str, ai: int) -> list[str]:
+        em = Emitter(self.g, {})
+        em.counter = self.counter
+        out = [f"def {name}(st):", f"    {self.unpack()}"]
+        out.append(f"    if not {em.expr(self.guards[ai])}:")
+        out.append("        return None")
+        lines, _, values = self.action_block(ai, {}, "    ")
+        out += lines
+        out.append(f"    return {self.tuple_text(values)}")
+        return out
+
+    def first_false_fn(self, name: str, exprs: Sequence[int], post: bool) -> list[str]:
+        """Index (within exprs) of the first false predicate, or -1."""
+        em = Emitter(self.g, {}, post={i: f"p{i}" for i in range(self.width)} if post else None)
+        em.counter = self.counter
+        out = [f"def {name}(st{', pt' if post else ''}):", f"    {self.unpack()}"]
+        if post:
+            out.append(f"    {self.unpack('pt', 'p')}")
+        for j, c in enumerate(exprs):
+            out.append(f"    if not {em.expr(c)}:")
+            out.append(f"        return {j}")
+        out.append("    return -1")
+        return out
+
+
+def _exec(source: str, namespace: dict[str, Any], filename: str) -> dict[str, Any]:
+    code = compile(source, filename, "exec")
+    exec(code, namespace)  # noqa: S102 - our own generated code
+    return namespace
+
+
+class CompiledProgram:
+    """A program compiled to Python functions. See the module docstring."""
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        cg = _Codegen(program)
+        self._cg = cg
+        self.may_leave_domain: list[bool] = [bool(r) for r in cg.risky]
+        self.risky_slots: list[tuple[int, ...]] = list(cg.risky)
+        invs = [k for k, p in enumerate(program.properties) if p.kind == "invariant"]
+        acts = [k for k, p in enumerate(program.properties) if p.kind == "action"]
+        lines: list[str] = []
+        lines += cg.successors_fn("successors", "list")
+        lines += cg.successors_fn("successors_with_actions", "pairs")
+        for ai in range(len(program.actions)):
+            lines += cg.fire_fn(f"fire_{ai}", ai)
+        lines += cg.first_false_fn("violated_invariant", [cg.props[k] for k in invs], post=False)
+        lines += cg.first_false_fn("violated_action_property", [cg.props[k] for k in acts], post=True)
+        lines.append("fire_table = [" + ", ".join(f"fire_{ai}" for ai in range(len(program.actions))) + "]")
+        self.source = self._module_source(cg, lines)
+        ns = _exec(self.source, self._namespace(cg), f"<compiled {program.name}>")
+        self.successors: Callable[[State], list[State]] = ns["successors"]
+        self.successors_with_actions: Callable[[State], list[tuple[int, State]]] = ns[
+            "successors_with_actions"
+        ]
+        self._fire: list[Callable[[State], State | None]] = ns["fire_table"]
+        self.violated_invariant: Callable[[State], int] = ns["violated_invariant"]
+        self.violated_action_property: Callable[[State, State], int] = ns["violated_action_property"]
+        # initial states: no range analysis (init expressions are evaluated on a blank state)
+        icg = _Codegen(
+            Program(program.name, program.sorts, program.vars, program.slots, (), program.inits, ()),
+            trust_bounds=False,
+        )
+        ilines: list[str] = []
+        for ai in range(len(program.inits)):
+            ilines += icg.fire_fn(f"init_{ai}", ai)
+        ilines.append("init_table = [" + ", ".join(f"init_{ai}" for ai in range(len(program.inits))) + "]")
+        self.init_source = self._module_source(icg, ilines)
+        ins = _exec(self.init_source, self._namespace(icg), f"<compiled {program.name} init>")
+        self._inits: list[Callable[[State], State | None]] = ins["init_table"]
+
+    @staticmethod
+    def _module_source(cg: _Codegen, lines: list[str]) -> str:
+        header = [f"# generated by checker.backends.compiled for {cg.program.name}"]
+        return "\n".join(header + lines) + "\n"
+
+    @staticmethod
+    def _namespace(cg: _Codegen) -> dict[str, Any]:
+        ns: dict[str, Any] = {"_index_error": _index_error, "_fdiv": _fdiv, "_fmod": _fmod}
+        for src, name in cg.sources.names.items():
+            ns[name] = src
+        return ns
+
+    def fire(self, action_index: int, state: State) -> State | None:
+        return self._fire[action_index](state)
+
+    def initial_states(self) -> list[State]:
+        blank: State = tuple(0 for _ in range(self.program.width))
+        out: dict[State, None] = {}
+        for f in self._inits:
+            s = f(blank)
+            if s is not None and s not in out:
+                out[s] = None
+        return list(out)
+
+    def expander(
+        self,
+        seen: dict[State, int],
+        push: Callable[[State], None],
+        events: list[tuple[str, Any, State | None]],
+        invariants: Sequence[int] = (),
+        action_properties: Sequence[int] = (),
+        reachables: Sequence[int] = (),
+        reach_pending: list[bool] | None = None,
+        expand: bool = True,
+    ) -> Expander:
+        """The exploration kernel `expand(st, i) -> int` (see the module docstring).
+
+        `invariants`, `action_properties` and `reachables` are indices into
+        `program.properties` (of the right kinds); `reach_pending[k]` switches the check of
+        `reachables[k]` off once it is set False. With `expand=False` the kernel only checks
+        the state (for states at a depth bound) and returns 0.
+        """
+        props = self.program.properties
+        for ks, kind in ((invariants, "invariant"), (action_properties, "action"), (reachables, "reachable")):
+            for k in ks:
+                if props[k].kind != kind:
+                    raise ValueError(f"property {props[k].name} is not of kind {kind}")
+        cg = self._cg
+        lines = ["def make(seen, push, events, reach_pending):"]
+        body = cg.successors_fn(
+            "expand", "kernel", list(invariants), list(reachables), list(action_properties), expand
+        )
+        lines += [f"    {line}" for line in body]
+        lines.append("    return expand")
+        source = self._module_source(cg, lines)
+        self.kernel_source = source
+        ns = _exec(source, self._namespace(cg), f"<kernel {self.program.name}>")
+        pending = reach_pending if reach_pending is not None else [True] * len(reachables)
+        fn: Expander = ns["make"](seen, push, events, pending)
+        return fn
+
+
+def compile_program(program: Program) -> CompiledProgram:
+    return CompiledProgram(program)
+
+
+__all__ = ["CompiledProgram", "compile_program", "RULES", "NODE_RULES", "Expander"]

@@ -1,0 +1,34 @@
+"""Explicit-state search: breadth-first (default) and depth-first with a bound.
+
+Owns: `check(program, options) -> CheckResult`, `CheckOptions`, the state stores
+(`store`), the engines (`bfs`, `dfs`), shared run bookkeeping (`run`) and trace
+reconstruction (`traces.replay_path`, reusable by any engine).
+
+Must not import: z3, hypothesis, numpy (not needed yet), `checker.cli`, `models`.
+"""
+
+from __future__ import annotations
+
+from checker.ir import Program
+from checker.report.results import CheckResult
+
+from .options import CheckOptions
+from .traces import InternalCheckerError, replay_path
+
+
+def check(program: Program, options: CheckOptions | None = None) -> CheckResult:
+    """Explore every reachable state of `program` (within the options' limits) and check its
+    properties; see `CheckOptions`."""
+    options = options if options is not None else CheckOptions()
+    if options.strategy == "bfs":
+        from .bfs import bfs
+
+        return bfs(program, options)
+    if options.strategy == "dfs":
+        from .dfs import dfs
+
+        return dfs(program, options)
+    raise ValueError(f"unknown search strategy {options.strategy!r}; use 'bfs' or 'dfs'")
+
+
+__all__ = ["check", "CheckOptions", "replay_path", "InternalCheckerError"]

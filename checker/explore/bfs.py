@@ -1,0 +1,103 @@
+"""Breadth-first explicit-state search (the default engine: shortest counterexamples).
+
+Owns: `bfs(program, options) -> CheckResult`. The hot loop calls the compiled backend's
+exploration kernel once per state; the kernel does the seen-check and parent link inline
+and reports anything unusual as events (see `checker.backends.compiled`). Invariants are
+checked on each state when it is taken from the queue, which is discovery order, so the
+first violation found is one at the smallest depth. Levels are tracked by index ranges of
+the store's state list (TLC's depth convention: the initial states are depth 1).
+
+Must not import: z3, numpy, hypothesis, `checker.cli`.
+"""
+
+from __future__ import annotations
+
+from checker.backends.compiled import Expander
+from checker.backends.reference import ModelRuntimeError
+from checker.ir import Program
+from checker.report.results import CheckResult
+
+from .options import CheckOptions
+from .run import CHUNK, Run
+from .store import ParentStore
+
+
+def bfs(program: Program, options: CheckOptions) -> CheckResult:
+    run = Run(program, options, "bfs")
+    store = ParentStore()
+    events: list = []
+    compiled = run.compiled
+
+    def kernel(expand: bool) -> Expander:
+        return compiled.expander(
+            store.seen, store.states.append, events,
+            run.live(run.invariants), run.live(run.action_props) if expand else (),
+            run.reachables, run.reach_pending, expand,
+        )
+
+    stop_reason = ""
+    for s in compiled.initial_states():
+        if next(program.out_of_domain(s), None) is not None:
+            run.out_of_domain(None, [s])
+            if run.done:
+                return run.result(0, "")
+            continue
+        store.add_root(s)
+    run.stats.initial_states = len(store)
+    states = store.states
+    max_depth = options.max_depth
+    expand = kernel(True)
+    check_only: Expander | None = None
+    depth = 1 if states else 0
+    level_end = len(states)
+    i = j = 0
+    transitions = 0
+    bounded = False  # some states were checked at the depth bound but not expanded
+    try:
+        while i < len(states):
+            if i == level_end:
+                depth += 1
+                level_end = len(states)
+            at_bound = max_depth is not None and depth >= max_depth
+            if at_bound and check_only is None:
+                check_only = kernel(False)
+            fn = check_only if at_bound and check_only is not None else expand
+            bounded |= at_bound
+            stop = min(level_end, i + CHUNK)
+            deadlock = run.deadlock and not at_bound
+            rebuild = False
+            for j in range(i, stop):
+                n = fn(states[j], j)
+                transitions += n
+                if events or (n == 0 and deadlock):
+                    path = store.path(j)
+                    if events:
+                        rebuild |= run.handle_events(events, path)
+                    if n == 0 and deadlock and not run.done:
+                        rebuild |= run.deadlocked(path)
+                    if run.done:
+                        i = j + 1
+                        break
+            else:
+                i = stop
+            if run.done:
+                break
+            if rebuild:  # continue mode: stop checking what is already violated
+                expand = kernel(True)
+                check_only = None
+            run.stats.transitions = transitions
+            stop_reason = run.tick(len(states))
+            if stop_reason and i < len(states):
+                break
+            stop_reason = ""
+        if bounded and not run.done and not stop_reason:
+            stop_reason = "max_depth"
+    except ModelRuntimeError as err:
+        at_bound = max_depth is not None and depth >= max_depth
+        run.model_error(err, store.path(j), not at_bound, run.live(run.invariants), run.live(run.action_props))
+    except KeyboardInterrupt:
+        stop_reason = "interrupted"
+    run.stats.transitions = transitions
+    run.stats.depth = depth
+    return run.result(len(states), stop_reason)
+

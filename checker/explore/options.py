@@ -1,0 +1,39 @@
+"""Options of an explicit-state check.
+
+Owns: `CheckOptions`. Must not import: z3, numpy, hypothesis; nothing of checker but
+`checker.report.results`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from checker.report.results import RunStats
+
+
+@dataclass
+class CheckOptions:
+    """How to run `checker.explore.check`.
+
+    strategy: "bfs" (shortest counterexamples) or "dfs" (with `max_depth` as its bound).
+    max_states / max_depth / max_seconds: stop cleanly (an incomplete result) when reached;
+    max_depth counts like TLC (the initial states are depth 1), states at the bound are
+    checked but not expanded; max_states is checked every few thousand states, so a run may
+    store a few more. deadlock: a state with no enabled action is a violation.
+    only / skip: property names to check (None: all) and to leave out; the name "deadlock"
+    selects deadlock checking too. stop_at_first: stop at the first violation; False keeps
+    exploring and reports the first violation of each property (like TLC -continue).
+    progress: called with the current RunStats every `progress_interval` seconds.
+    """
+
+    strategy: str = "bfs"
+    max_states: int | None = None
+    max_depth: int | None = None
+    max_seconds: float | None = None
+    deadlock: bool = True
+    only: frozenset[str] | None = None
+    skip: frozenset[str] = frozenset()
+    stop_at_first: bool = True
+    progress: Callable[[RunStats], None] | None = None
+    progress_interval: float = 5.0
