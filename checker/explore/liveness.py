@@ -134,10 +134,12 @@ class _Analysis:
         lo, hi = np.searchsorted(self.en_state, [state, state + 1])
         return {int(k) for k in self.en_k[lo:hi]}
 
-    def fair_component(self, region: BoolArray, must: BoolArray | None) -> tuple[BoolArray, int] | None:
-        """A set of states forming a fair SCC inside `region` (and meeting `must`), or None.
-
-        Returns (member mask, entry hint) where entry hint is any member."""
+    def fair_states(self, region: BoolArray, must: BoolArray | None) -> tuple[BoolArray, IntArray]:
+        """States of `region` that lie in a fair SCC (meeting `must`), and a component label
+        for every state (-1 outside): one SCC pass, plus one per Streett pruning round."""
+        good = np.zeros(self.g.n, dtype=bool)
+        comp = np.full(self.g.n, -1, dtype=np.int64)
+        next_label = 0
         work: list[BoolArray] = [region]
         while work:
             reg = work.pop()
@@ -147,67 +149,49 @@ class _Analysis:
             indptr, indices, eids = self.g.csr(reg)
             mat = csr_matrix((np.ones(len(indices), dtype=np.int8), indices, indptr), shape=(self.g.n, self.g.n))
             _, labels_all = connected_components(mat, directed=True, connection="strong")
-            labels_all = labels_all.astype(np.int64)
-            # compact labels of the region's states
-            comp_ids, labels = np.unique(labels_all[idx], return_inverse=True)
-            n_comp = len(comp_ids)
+            _, labels = np.unique(labels_all[idx], return_inverse=True)
+            labels = labels.astype(np.int64)
+            n_comp = int(labels.max()) + 1
             size = np.bincount(labels, minlength=n_comp)
             label_of = np.full(self.g.n, -1, dtype=np.int64)
             label_of[idx] = labels
             ok = np.ones(n_comp, dtype=bool)
             if must is not None:
                 ok &= np.bincount(labels, weights=must[idx].astype(np.int64), minlength=n_comp) > 0
-            taken = np.zeros((n_comp, self.n_fair), dtype=bool)
-            en_count = np.zeros((n_comp, self.n_fair), dtype=np.int64)
+            bad_sf = np.zeros((n_comp, self.n_fair), dtype=bool)
             if self.n_fair:
-                e = eids
-                internal = label_of[self.g.src[e]] == label_of[self.g.dst[e]]
-                e = e[internal]
+                internal = label_of[self.g.src[eids]] == label_of[self.g.dst[eids]]
+                e = eids[internal]
                 fk = self.fair_index[self.g.act[e]]
                 keep = fk >= 0
+                taken = np.zeros((n_comp, self.n_fair), dtype=bool)
                 taken[label_of[self.g.src[e[keep]]], fk[keep]] = True
+                en_count = np.zeros((n_comp, self.n_fair), dtype=np.int64)
                 in_reg = reg[self.en_state]
                 np.add.at(en_count, (label_of[self.en_state[in_reg]], self.en_k[in_reg]), 1)
                 weak = ~self.strong
                 disabled_somewhere = en_count < size[:, None]
                 ok &= np.all(taken[:, weak] | disabled_somewhere[:, weak], axis=1)
                 bad_sf = self.strong[None, :] & ~taken & (en_count > 0)
-            else:
-                bad_sf = np.zeros((n_comp, 0), dtype=bool)
-            good = ok & ~bad_sf.any(axis=1) if self.n_fair else ok
-            if good.any():
-                c = int(np.flatnonzero(good)[0]) if must is None else int(np.flatnonzero(good)[0])
-                members = label_of == c
-                return members, int(np.flatnonzero(members)[0])
-            # Streett pruning: drop states where an unsatisfied strong-fair action is enabled
+            fine = ok & ~bad_sf.any(axis=1)
+            in_fine = fine[labels]
+            good[idx[in_fine]] = True
+            comp[idx[in_fine]] = labels[in_fine] + next_label
+            next_label += n_comp
+            # Streett pruning: drop the states where an unsatisfied strong-fair action is
+            # enabled, and split what is left again
             for c in np.flatnonzero(ok & bad_sf.any(axis=1)):
                 members = label_of == c
-                ks = set(np.flatnonzero(bad_sf[c]).tolist())
-                drop = np.zeros(self.g.n, dtype=bool)
-                sel = np.isin(self.en_k, list(ks)) & members[self.en_state]
-                drop[self.en_state[sel]] = True
-                work.append(members & ~drop)
-        return None
-
-    def candidate_components(
-        self, region: BoolArray, must: BoolArray | None
-    ) -> list[tuple[BoolArray, int]]:
-        """Every fair component inside region, found one at a time (each excluded afterwards)."""
-        found = []
-        remaining = region.copy()
-        while True:
-            hit = self.fair_component(remaining, must)
-            if hit is None:
-                return found
-            found.append(hit)
-            remaining &= ~hit[0]
+                sel = bad_sf[c][self.en_k] & members[self.en_state]
+                members[self.en_state[sel]] = False
+                work.append(members)
+        return good, comp
 
     def cycle(self, members: BoolArray, entry: int, must: BoolArray | None) -> tuple[list[int], list[int]]:
         """A fair cycle from entry through the waypoints inside `members`: (states, actions)."""
         indptr, indices, eids = self.g.csr(members)
         internal = np.flatnonzero(members[self.g.src] & members[self.g.dst])
         waypoints: list[tuple[str, int]] = []  # ("state", s) or ("edge", eid)
-        enabled_somewhere: dict[int, bool] = {}
         member_states = np.flatnonzero(members)
         for k in range(self.n_fair):
             fk_edges = internal[self.fair_index[self.g.act[internal]] == k]
@@ -216,13 +200,13 @@ class _Analysis:
                 continue
             sel = (self.en_k == k) & members[self.en_state]
             enabled_at = set(self.en_state[sel].tolist())
-            enabled_somewhere[k] = bool(enabled_at)
             if not self.strong[k] and enabled_at:
                 disabled = [int(s) for s in member_states if int(s) not in enabled_at]
                 waypoints.append(("state", disabled[0]))
         if must is not None and not must[entry]:
             waypoints.append(("state", int(np.flatnonzero(members & must)[0])))
-        states, actions = [entry], []
+        states: list[int] = [entry]
+        actions: list[int] = []
         here = entry
 
         def go(target: int) -> None:
@@ -243,8 +227,8 @@ class _Analysis:
                 states.append(int(self.g.dst[x]))
                 actions.append(int(self.g.act[x]))
                 here = int(self.g.dst[x])
-        go(entry) if here != entry or not actions else None
-        if not actions:  # stutter forever at entry
+        go(entry)
+        if not actions:  # nothing fair to do: stutter forever at entry
             states.append(entry)
             actions.append(STUTTER)
         return states, actions
@@ -319,22 +303,15 @@ def find_violation(
 def _nearest(
     a: _Analysis, region: BoolArray, must: BoolArray | None, parent: dict[int, tuple[int, int]]
 ) -> tuple[BoolArray, int] | None:
-    """The fair component in region whose nearest member (by the BFS `parent`) is closest."""
-    comps = a.candidate_components(region, must)
-    if not comps:
+    """The fair component in region with the member found first by the BFS `parent` (so the
+    prefix to it is shortest), as (member mask, that member)."""
+    good, comp = a.fair_states(region, must)
+    if not good.any():
         return None
-    order = {s: i for i, s in enumerate(parent)}  # BFS discovery order = distance order
-    best: tuple[int, BoolArray, int] | None = None
-    for members, _ in comps:
-        ranks = [(order[s], s) for s in np.flatnonzero(members).tolist() if s in order]
-        if not ranks:
-            continue
-        r, s = min(ranks)
-        if best is None or r < best[0]:
-            best = (r, members, s)
-    if best is None:
-        return None
-    return best[1], best[2]
+    for s in parent:  # dict order is BFS discovery order, i.e. by distance
+        if good[s]:
+            return comp == comp[s], s
+    return None
 
 
 def verify_lasso(
@@ -385,14 +362,11 @@ def verify_lasso(
     elif form == "eventually_always":
         violated = not all(p(i) for i in cycle)
     elif form == "leads_to":
-        # some P state from which Q never holds again (on the rest of the prefix and the cycle)
-        violated = False
-        for i in range(len(states)):
-            if p(i) and not q(i):
-                later = range(i, len(states)) if i >= loop_start else list(range(i, len(states)))
-                if not any(q(j) for j in later) and not any(q(j) for j in cycle):
-                    violated = True
-                    break
+        # some P state after which (itself included) Q never holds, the cycle included
+        violated = any(
+            p(i) and not any(q(j) for j in range(min(i, loop_start), len(states)) if j >= i or j in cycle)
+            for i in range(len(states))
+        )
     else:
         return f"unknown temporal form {form!r}"
     return None if violated else f"the lasso does not violate {prop.name}"

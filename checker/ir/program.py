@@ -91,16 +91,25 @@ class Action:
         return {p.name: decode(p.type, p.value) for p in self.params}
 
 
+TEMPORAL_FORMS = ("eventually", "always_eventually", "eventually_always", "leads_to")
+
+
 @dataclass(frozen=True)
 class Property:
     """A named property. kind: "invariant" (state predicate), "action" (over pre and post
-    state: reads `Var` and `Post`), "reachable" (some reachable state satisfies it)."""
+    state: reads `Var` and `Post`), "reachable" (some reachable state satisfies it),
+    "liveness" (a temporal formula `temporal` over the state predicates `expr` and, for
+    leads_to, `expr2`: eventually P, always eventually P, eventually always P, P leads to Q),
+    "measure" (`expr` is an Int whose range over the reachable states is reported),
+    "constraint" (states where `expr` is false are checked but not explored)."""
 
     name: str
     kind: str
     expr: Expr
     source: SourceInfo = NO_SOURCE
     doc: str = ""
+    temporal: str = ""
+    expr2: Expr | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +144,12 @@ class Program:
 
     def reachables(self) -> tuple[Property, ...]:
         return tuple(p for p in self.properties if p.kind == "reachable")
+
+    def liveness(self) -> tuple[Property, ...]:
+        return tuple(p for p in self.properties if p.kind == "liveness")
+
+    def of_kind(self, kind: str) -> tuple[Property, ...]:
+        return tuple(p for p in self.properties if p.kind == kind)
 
     def var(self, name: str) -> StateVar:
         for v in self.vars:

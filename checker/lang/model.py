@@ -18,7 +18,7 @@ from typing import Any, Callable, Mapping, TypeVar
 
 from checker.ir import nodes as N
 from checker.ir.program import Action, Param, Program, Property, Slot, SortInfo, StateVar
-from checker.ir.types import BOOL, Domain
+from checker.ir.types import BOOL, INT, Domain
 
 from .declarations import (
     Map,
@@ -35,7 +35,7 @@ from .declarations import (
 )
 from .errors import ModelError, TraceSite
 from .terms import Term, to_expr
-from .tracing import Layout, StateView, Tracer
+from .tracing import Layout, StateView, Temporal, Tracer
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -49,6 +49,15 @@ class MemberInfo:
 
 
 def _mark(fn: Any, info: MemberInfo) -> Any:
+    if hasattr(fn, "__protocheck__"):
+        # re-marking an inherited member (`enter = action(Base.enter, fair="strong")`):
+        # wrap it, so that the base class keeps its own marking
+        original = fn
+
+        @functools.wraps(original)
+        def fn(*args: Any, **kwargs: Any) -> Any:
+            return original(*args, **kwargs)
+
     fn.__protocheck__ = info
     return fn
 
@@ -79,6 +88,24 @@ def action_property(fn: F) -> F:
 def reachable(fn: F) -> F:
     """Mark `def name(self, s)`: some reachable state must satisfy it (else it is vacuous)."""
     return _mark(fn, MemberInfo("reachable"))  # type: ignore[no-any-return]
+
+
+def liveness(fn: F) -> F:
+    """Mark `def name(self, s)` returning `eventually(P)`, `always_eventually(P)`,
+    `eventually_always(P)` or `leads_to(P, Q)`: checked over every fair behaviour."""
+    return _mark(fn, MemberInfo("liveness"))  # type: ignore[no-any-return]
+
+
+def measure(fn: F) -> F:
+    """Mark `def name(self, s)` returning an int expression: the run reports its minimum and
+    maximum over the reachable states, with a shortest trace to each."""
+    return _mark(fn, MemberInfo("measure"))  # type: ignore[no-any-return]
+
+
+def constraint(fn: F) -> F:
+    """Mark `def name(self, s)` returning a condition: states where it is false are checked
+    against the invariants but not explored further (like TLC's CONSTRAINT)."""
+    return _mark(fn, MemberInfo("constraint"))  # type: ignore[no-any-return]
 
 
 SETTING_TYPES = (bool, int, str)
@@ -424,10 +451,25 @@ class _Compiler:
                 _fn_source(fn),
                 TraceSite(self.name, name),
             )
+        src, doc = _fn_source(fn), inspect.getdoc(fn) or ""
         with Tracer(layout, TraceSite(self.name, name), mode, env):
+            if info.kind == "liveness":
+                if not isinstance(result, Temporal):
+                    raise ModelError(
+                        f"the liveness property {name} must return eventually(P), "
+                        "always_eventually(P), eventually_always(P) or leads_to(P, Q)",
+                        f"It returned {type(result).__name__}; for a state predicate use @invariant.",
+                        src,
+                        TraceSite(self.name, name),
+                    )
+                p = to_expr(result.p, BOOL, f"the condition of {result.form} in {name}")
+                q = None if result.q is None else to_expr(result.q, BOOL, f"the second condition of leads_to in {name}")
+                return Property(name, "liveness", p, src, doc, result.form, q)
+            if info.kind == "measure":
+                return Property(name, "measure", to_expr(result, INT, f"the measure {name}"), src, doc)
             expr = to_expr(result, BOOL, f"the result of property {name}")
-        kind = {"invariant": "invariant", "action_property": "action", "reachable": "reachable"}[info.kind]
-        return Property(name, kind, expr, _fn_source(fn), inspect.getdoc(fn) or "")
+        kind = {"invariant": "invariant", "action_property": "action", "reachable": "reachable", "constraint": "constraint"}[info.kind]
+        return Property(name, kind, expr, src, doc)
 
 
 @functools.cache

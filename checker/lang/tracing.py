@@ -300,6 +300,36 @@ class SetView(MapView):
         )
 
 
+# -- temporal formulas (returned by @liveness methods) -------------------------------------
+
+
+@dataclass(frozen=True)
+class Temporal:
+    form: str  # one of checker.ir.program.TEMPORAL_FORMS
+    p: Any
+    q: Any = None
+
+
+def eventually(p: Any) -> Temporal:
+    """<>P: every fair behaviour reaches a state where P holds."""
+    return Temporal("eventually", p)
+
+
+def always_eventually(p: Any) -> Temporal:
+    """[]<>P: every fair behaviour is in a P state infinitely often."""
+    return Temporal("always_eventually", p)
+
+
+def eventually_always(p: Any) -> Temporal:
+    """<>[]P: every fair behaviour ends up in P for good."""
+    return Temporal("eventually_always", p)
+
+
+def leads_to(p: Any, q: Any) -> Temporal:
+    """P ~> Q: whenever P holds, Q holds then or later, in every fair behaviour."""
+    return Temporal("leads_to", p, q)
+
+
 # -- functions models call ---------------------------------------------------------------
 
 
@@ -397,6 +427,7 @@ def Max(a: Any, b: Any) -> Any:
 
 __all__ = [
     "require", "If", "Not", "And", "Or", "implies", "forall", "exists", "count", "sum_of",
-    "Min", "Max", "StateView", "Tracer", "Layout", "current_site",
+    "Min", "Max", "StateView", "Tracer", "Layout", "current_site", "Temporal", "eventually",
+    "always_eventually", "eventually_always", "leads_to",
 ]
 _ = (BoolType, IntType)

@@ -1,0 +1,237 @@
+"""Liveness under fairness on fixture models whose answers can be argued on paper."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from checker.backends.reference import evaluate, initial_states, successors
+from checker.explore.liveness import STUTTER, StateGraph, find_violation, verify_lasso
+from checker.ir import Program, State
+from checker.lang import (
+    Bool,
+    Enum,
+    Map,
+    Model,
+    Range,
+    Sort,
+    Var,
+    action,
+    always_eventually,
+    eventually,
+    eventually_always,
+    leads_to,
+    liveness,
+    require,
+)
+
+
+def reference_graph(program: Program) -> tuple[StateGraph, list[State]]:
+    """The reachable graph built with the reference evaluator only (a second opinion)."""
+    index: dict[State, int] = {}
+    states: list[State] = []
+    for _, s in initial_states(program):
+        if s not in index:
+            index[s] = len(states)
+            states.append(s)
+    initial = list(range(len(states)))
+    src, dst, act = [], [], []
+    i = 0
+    while i < len(states):
+        for a, t in successors(program, states[i]):
+            if t not in index:
+                index[t] = len(states)
+                states.append(t)
+            src.append(i)
+            dst.append(index[t])
+            act.append(program.actions.index(a))
+        i += 1
+    arr = lambda xs: np.array(xs, dtype=np.int64)  # noqa: E731
+    return StateGraph(len(states), arr(initial), arr(src), arr(dst), arr(act)), states
+
+
+def check_liveness(model: Model, name: str) -> tuple[bool, str]:
+    """(holds, description of the lasso). Every lasso is verified independently."""
+    program = model.compile()
+    prop = next(p for p in program.properties if p.name == name)
+    graph, states = reference_graph(program)
+    p_true = np.array([bool(evaluate(prop.expr, s)) for s in states])
+    q_true = None if prop.expr2 is None else np.array([bool(evaluate(prop.expr2, s)) for s in states])
+    lasso = find_violation(program, graph, prop, p_true, q_true)
+    if lasso is None:
+        return True, ""
+    lasso_states = [states[i] for i in lasso.states]
+    problem = verify_lasso(program, lasso_states, lasso.actions, lasso.loop_start, prop)
+    assert problem is None, problem
+    labels = ["stutter" if a == STUTTER else program.actions[a].label for a in lasso.actions]
+    return False, " ".join(labels[: lasso.loop_start]) + " | " + " ".join(labels[lasso.loop_start :])
+
+
+Phase = Enum("Phase", "idle", "waiting", "critical")
+
+
+class MutexNoFairness(Model):
+    """Two processes and a lock; nothing forces anyone to move."""
+
+    Proc = Sort("Proc", default=2)
+    phase = Map(Proc, Phase, init=Phase.idle)
+    locked = Var(Bool, init=False)
+
+    @action
+    def request(self, s, p: Proc):
+        require(s.phase[p] == Phase.idle)
+        s.phase[p] = Phase.waiting
+
+    @action
+    def enter(self, s, p: Proc):
+        require((s.phase[p] == Phase.waiting) & ~s.locked)
+        s.phase[p] = Phase.critical
+        s.locked = True
+
+    @action
+    def leave(self, s, p: Proc):
+        require(s.phase[p] == Phase.critical)
+        s.phase[p] = Phase.idle
+        s.locked = False
+
+    @liveness
+    def first_gets_in(self, s):
+        p1 = self.Proc[0]
+        return leads_to(s.phase[p1] == Phase.waiting, s.phase[p1] == Phase.critical)
+
+
+class MutexWeak(MutexNoFairness):
+    """Every action weakly fair: p1's `enter` is disabled whenever p2 holds the lock."""
+
+    request = action(MutexNoFairness.request, fair="weak")
+    enter = action(MutexNoFairness.enter, fair="weak")
+    leave = action(MutexNoFairness.leave, fair="weak")
+
+
+class MutexStrong(MutexNoFairness):
+    """`enter` strongly fair: enabled infinitely often means taken."""
+
+    request = action(MutexNoFairness.request, fair="weak")
+    enter = action(MutexNoFairness.enter, fair="strong")
+    leave = action(MutexNoFairness.leave, fair="weak")
+
+
+def test_without_fairness_a_waiting_process_may_wait_forever() -> None:
+    holds, lasso = check_liveness(MutexNoFairness(), "first_gets_in")
+    # The shortest story: p1 asks, then the system stutters forever.
+    assert not holds
+    assert lasso == "request(p=p1) | stutter"
+
+
+def test_weak_fairness_does_not_save_a_process_whose_entry_is_disabled_infinitely_often() -> None:
+    holds, lasso = check_liveness(MutexWeak(), "first_gets_in")
+    assert not holds
+    cycle = lasso.split(" | ")[1]
+    # p2 keeps cycling through the critical section; p1's enter is never taken.
+    assert "enter(p=p2)" in cycle and "enter(p=p1)" not in cycle
+
+
+def test_strong_fairness_guarantees_entry() -> None:
+    holds, _ = check_liveness(MutexStrong(), "first_gets_in")
+    assert holds
+
+
+class Counter(Model):
+    """x cycles 0 -> 1 -> 2 -> 0; `finish` is possible only at x = 0."""
+
+    x = Range(0, 2, init=0)
+    done = Var(Bool, init=False)
+
+    @action(fair="weak")
+    def tick(self, s):
+        require(~s.done)
+        s.x = (s.x + 1) % 3
+
+    @action(fair="weak")
+    def finish(self, s):
+        require(~s.done & (s.x == 0))
+        s.done = True
+
+    @liveness
+    def finishes(self, s):
+        return eventually(s.done)
+
+    @liveness
+    def zero_again_and_again(self, s):
+        return always_eventually(s.x == 0)
+
+    @liveness
+    def settles_at_zero(self, s):
+        return eventually_always(s.x == 0)
+
+
+class CounterStrong(Counter):
+    finish = action(Counter.finish, fair="strong")
+
+
+def test_weak_fairness_lets_the_counter_cycle_past_finish_forever() -> None:
+    holds, lasso = check_liveness(Counter(), "finishes")
+    assert not holds
+    assert lasso.split(" | ")[1].split() == ["tick", "tick", "tick"]
+
+
+def test_strong_fairness_makes_the_counter_finish() -> None:
+    holds, _ = check_liveness(CounterStrong(), "finishes")
+    assert holds
+
+
+def test_the_counter_returns_to_zero_infinitely_often() -> None:
+    # Either it cycles through 0, or it finishes at 0 and stutters there.
+    assert check_liveness(Counter(), "zero_again_and_again")[0]
+
+
+def test_the_counter_need_not_settle_at_zero() -> None:
+    holds, lasso = check_liveness(Counter(), "settles_at_zero")
+    assert not holds
+    assert "tick" in lasso.split(" | ")[1]
+
+
+class Stuck(Model):
+    """No actions at all: the only behaviour stutters in the initial state forever."""
+
+    x = Range(0, 1, init=0)
+
+    @action
+    def never(self, s):
+        require(s.x == 1)
+
+    @liveness
+    def reaches_one(self, s):
+        return eventually(s.x == 1)
+
+
+def test_a_behaviour_may_stutter_forever_where_nothing_fair_is_enabled() -> None:
+    holds, lasso = check_liveness(Stuck(), "reaches_one")
+    assert not holds and lasso == " | stutter"
+
+
+def test_a_forged_lasso_is_rejected_by_the_verifier() -> None:
+    program = Counter().compile()
+    prop = next(p for p in program.properties if p.name == "finishes")
+    s0 = (0, 0)
+    # "tick" from x=0 does not lead back to x=0: not a real step
+    assert verify_lasso(program, [s0], [0], 0, prop) is not None
+    # stuttering at x=0 starves the weakly fair `finish`: not a fair behaviour
+    assert "unfair" in (verify_lasso(program, [s0], [STUTTER], 0, prop) or "")
+
+
+@pytest.mark.parametrize("model", [MutexWeak(), MutexStrong(), Counter(), CounterStrong()])
+def test_verdicts_do_not_depend_on_state_numbering(model: Model) -> None:
+    """Shuffle the state indices: the verdict must stay the same."""
+    program = model.compile()
+    graph, states = reference_graph(program)
+    rng = np.random.default_rng(7)
+    perm = rng.permutation(graph.n)
+    shuffled = StateGraph(graph.n, perm[graph.initial], perm[graph.src], perm[graph.dst], graph.act)
+    inv = np.argsort(perm)
+    for prop in program.liveness():
+        p = np.array([bool(evaluate(prop.expr, s)) for s in states])
+        q = None if prop.expr2 is None else np.array([bool(evaluate(prop.expr2, s)) for s in states])
+        a = find_violation(program, graph, prop, p, q) is None
+        b = find_violation(program, shuffled, prop, p[inv], None if q is None else q[inv]) is None
+        assert a == b, prop.name
