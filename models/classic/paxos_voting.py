@@ -11,7 +11,7 @@ acceptors and values): 77 distinct states, depth 11.
 
 from itertools import combinations
 
-from checker.lang import Bool, Map, Model, Range, Sort, action, exists, forall, implies, invariant, require
+from checker.lang import And, Bool, Map, Model, Range, Sort, action, exists, forall, implies, invariant, require
 
 
 class Voting(Model):
@@ -55,7 +55,7 @@ class Voting(Model):
         def witness(c):
             voted = True if c == -1 else exists(q, lambda a: s.votes[a, c, v])
             silent = forall(range(c + 1, b), lambda d: forall(q, lambda a: self.did_not_vote_at(s, a, d)))
-            return voted & silent if not isinstance(voted, bool) else (silent if voted else False)
+            return And(voted, silent)
 
         return forall(q, lambda a: s.max_bal[a] >= b) & exists(range(-1, b), witness)
 
@@ -72,7 +72,7 @@ class Voting(Model):
         require(self.did_not_vote_at(s, a, b))
         for c in self.Acceptor:
             if c != a:
-                require(forall(self.Value, lambda w: implies(s.votes[c, b, w], w == v)))
+                require(forall(self.Value, lambda w, c=c: implies(s.votes[c, b, w], w == v)))
         require(exists(self.quorums(), lambda q: self.shows_safe_at(s, q, b, v)))
         s.votes[a, b, v] = True
         s.max_bal[a] = b
