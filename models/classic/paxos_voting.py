@@ -11,7 +11,20 @@ acceptors and values): 77 distinct states, depth 11.
 
 from itertools import combinations
 
-from checker.lang import And, Bool, Map, Model, Range, Sort, action, exists, forall, implies, invariant, require
+from checker.lang import (
+    And,
+    Bool,
+    Map,
+    Model,
+    Range,
+    Sort,
+    action,
+    exists,
+    forall,
+    implies,
+    invariant,
+    require,
+)
 
 
 class Voting(Model):
