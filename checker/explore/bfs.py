@@ -12,9 +12,11 @@ Must not import: z3, numpy, hypothesis, `checker.cli`.
 
 from __future__ import annotations
 
+from typing import Any
+
 from checker.backends.compiled import Expander
 from checker.backends.reference import ModelRuntimeError
-from checker.ir import Program
+from checker.ir import Program, State
 from checker.report.results import CheckResult
 
 from .options import CheckOptions
@@ -24,9 +26,9 @@ from .store import ParentStore
 
 def bfs(program: Program, options: CheckOptions) -> CheckResult:
     run = Run(program, options, "bfs")
-    store = ParentStore()
-    events: list = []
     compiled = run.compiled
+    store = ParentStore(compiled.pack, compiled.unpack)
+    events: list[tuple[str, Any, State | None]] = []
 
     def kernel(expand: bool) -> Expander:
         return compiled.expander(
