@@ -783,6 +783,17 @@ class CompiledProgram:
             ns[name] = src
         return ns
 
+    def first_false(self, property_indices: Sequence[int]) -> Callable[..., int]:
+        """A function of `(state)`, or `(pre, post)` if any of the properties is an action
+        property, giving the position in `property_indices` (indices into
+        `program.properties`) of the first property that is false, or -1."""
+        props = self.program.properties
+        post = any(props[k].kind == "action" for k in property_indices)
+        lines = self._cg.first_false_fn("first_false", [self._cg.props[k] for k in property_indices], post)
+        ns = _exec(self._module_source(self._cg, lines), self._namespace(self._cg), "<predicates>")
+        fn: Callable[..., int] = ns["first_false"]
+        return fn
+
     def fire(self, action_index: int, state: State) -> State | None:
         return self._fire[action_index](state)
 
