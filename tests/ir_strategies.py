@@ -52,6 +52,7 @@ from checker.ir import (
     StateVar,
     Type,
     Var,
+    pretty,
 )
 from checker.ir import nodes as N
 from checker.ir.types import compatible
@@ -62,6 +63,8 @@ __all__ = [
     "program_and_state",
     "program_and_states",
     "exprs",
+    "describe_program",
+    "GeneratedProgram",
     "ALL_OPS_BY_RESULT",
 ]
 
@@ -78,6 +81,27 @@ ALL_OPS_BY_RESULT: dict[str, tuple[str, ...]] = {
     "other": ("ite",),
 }
 assert set().union(*ALL_OPS_BY_RESULT.values()) == set(OPS), "strategy must cover every operator"
+
+
+class GeneratedProgram(Program):
+    """A `Program` whose repr is readable (the dataclass repr of a shared DAG is huge)."""
+
+    def __repr__(self) -> str:
+        return describe_program(self)
+
+
+def describe_program(p: Program) -> str:
+    """The program in the modelling language's notation, one element per line."""
+    lines = [f"Program {p.name!r}:"]
+    for s in p.slots:
+        lines.append(f"  slot {s.index} {s.name}: {s.domain.describe()} ({s.domain.lo}..{s.domain.hi})")
+    for a in p.inits + p.actions:
+        lines.append(f"  {a.label}: require {pretty(a.guard, p)}")
+        for slot, e in a.updates:
+            lines.append(f"      {p.slots[slot].name} := {pretty(e, p)}")
+    for q in p.properties:
+        lines.append(f"  {q.kind} {q.name}: {pretty(q.expr, p)}")
+    return "\n".join(lines)
 
 
 @dataclass
@@ -168,7 +192,7 @@ def _ite(draw: Callable[..., Any], ctx: _Ctx, t: Type, depth: int) -> Expr:
 
 def _index(draw: Callable[..., Any], ctx: _Ctx, t: Type, depth: int) -> Expr:
     offset: int
-    if ctx.slots and draw(st.integers(0, 3)) > 0:
+    if ctx.slots and draw(st.integers(0, 5)) > 0:
         # the traced shape, `map[slot]`: one choice per value of the slot's domain, so the
         # index is in range unless an update has left the domain
         slot = draw(st.sampled_from(ctx.slots))
@@ -300,7 +324,7 @@ def programs(draw: Callable[..., Any], max_slots: int = 5, max_actions: int = 4,
     # shuffle kinds so that invariants are not always first
     properties = draw(st.permutations(properties))
 
-    return Program(
+    return GeneratedProgram(
         name="generated",
         sorts=(SortInfo(SORT_NAME, node, draw(st.booleans())),),
         vars=tuple(svars),
