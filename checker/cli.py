@@ -196,16 +196,20 @@ def _emit_result(result: CheckResult, args: argparse.Namespace) -> None:
     elif args.format == "md":
         from checker.report.markdown import render_result_md
 
-        print(render_result_md(result))
+        _print(render_result_md(result))
     else:
         from checker.report.text import render_result
 
-        print(render_result(result))
+        _print(render_result(result))
     if args.trace_out and not args.json:
         if violation is not None and violation.trace is not None:
             print(f"trace written to {args.trace_out}")
         else:
             print(f"no counterexample, so nothing written to {args.trace_out}")
+
+
+def _print(text: str) -> None:
+    print(text, end="" if text.endswith("\n") else "\n")
 
 
 def _write(path: str, text: str) -> None:
@@ -221,30 +225,28 @@ def _write(path: str, text: str) -> None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from checker.report.itf import itf_to_json
-    from checker.report.replay import load_trace_file, replay, trace_source
+    from checker.report.replay import load_trace_file, replay, trace_source, trace_verdict
 
     data = load_trace_file(args.trace)
     name, settings, variant = trace_source(data)
     info = load(name)
     program = info.cls(variant=variant, **settings).compile()
     trace = replay(program, data)
+    verdict = trace_verdict(data, trace)
     if args.format == "json":
         text = itf_to_json(data)
     elif args.format == "md":
         from checker.report.markdown import render_trace_md
 
-        text = render_trace_md(trace)
+        text = render_trace_md(trace, verdict)
     else:
         from checker.report.text import render_trace
 
-        text = render_trace(trace)
-    meta = data.get("#meta", {}).get("protocheck", {})
-    if args.format != "json" and meta.get("property"):
-        text += f"\n\nviolates {meta['property']}: {meta.get('message', '')}".rstrip(": ")
+        text = render_trace(trace, verdict)
     if args.output:
         _write(args.output, text)
     else:
-        print(text)
+        print(text, end="" if text.endswith("\n") else "\n")
     return EXIT_OK
 
 
@@ -310,7 +312,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RegistryError as err:
         print(f"protocheck: error: {err}", file=sys.stderr)
     except ModelError as err:
-        print(f"protocheck: model error: {err}", file=sys.stderr)
+        if err.is_usage_error():
+            print(f"protocheck: error: {err.one_line()}", file=sys.stderr)
+        else:
+            print(f"protocheck: model error: {err}", file=sys.stderr)
     except _trace_file_error() as err:
         print(f"protocheck: error: bad trace file: {err}", file=sys.stderr)
     except KeyboardInterrupt:

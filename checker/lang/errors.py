@@ -86,6 +86,15 @@ class ModelError(Exception):
     def first_line(self) -> str:
         return self.render().splitlines()[0]
 
+    def is_usage_error(self) -> bool:
+        """True for mistakes in how a model was instantiated (unknown variant or setting),
+        which have no source line to show: the CLI prints them on one line."""
+        return self.location is None or not self.location.line
+
+    def one_line(self) -> str:
+        hint = self.hint[:1].lower() + self.hint[1:] if self.hint else ""
+        return f"{self.problem}; {hint}".rstrip("; .") if hint else self.problem
+
 
 _WORD = {
     "and": re.compile(r"\band\b"),

@@ -26,7 +26,7 @@ VACUOUS = "vacuous"  # a @reachable target never reached
 
 @dataclass(frozen=True)
 class Step:
-    """One state of a trace: how it was reached (None for the initial state) and the state."""
+    """One state of a trace: how it was reached ("init" for the initial state) and the state."""
 
     action: str | None  # action family, e.g. "promote"; "init" for the initial state
     params: tuple[tuple[str, Any], ...]  # decoded parameter values, in declaration order
