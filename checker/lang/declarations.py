@@ -11,7 +11,7 @@ Must not import: anything of checker but `checker.ir` and `checker.lang.errors`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from checker.ir.types import (
     BOOL,
@@ -194,26 +194,38 @@ Bool = _BoolDecl()
 
 
 class Range(TypeDecl):
-    """Integers lo..hi inclusive; a bound may name a setting: `Range(0, "max_epoch")`.
+    """Integers lo..hi inclusive; a bound may name a setting: `Range(0, "max_epoch")`, or be
+    computed from the model instance: `Range(1, lambda m: 2 ** len(m.Node) - 1)`.
 
     In a class body, `x = Range(0, 3)` declares a state variable; as an annotation or a map's
     key or value, it is a type.
     """
 
-    def __init__(self, lo: int | str, hi: int | str, init: int | None = None, doc: str = "") -> None:
+    def __init__(
+        self,
+        lo: int | str | Callable[["Model"], int],
+        hi: int | str | Callable[["Model"], int],
+        init: int | None = None,
+        doc: str = "",
+    ) -> None:
         self.lo = lo
         self.hi = hi
         self.init = init
         self.doc = doc
 
-    def bound(self, model: "Model", b: int | str) -> int:
-        if isinstance(b, str):
-            value = model._settings.get(b)
+    def bound(self, model: "Model", b: int | str | Callable[["Model"], int]) -> int:
+        if callable(b):
+            value = b(model)
             if not isinstance(value, int) or isinstance(value, bool):
+                raise ModelError(f"a computed Range bound must give an int, not {value!r}")
+            return value
+        if isinstance(b, str):
+            setting = model._settings.get(b)
+            if not isinstance(setting, int) or isinstance(setting, bool):
                 raise ModelError(
                     f"Range bound {b!r} must name an int setting of {type(model).__name__}"
                 )
-            return value
+            return setting
         return b
 
     def resolve(self, model: "Model") -> Domain:
@@ -268,10 +280,13 @@ class Map(StateDecl):
 
 
 class SetOf(StateDecl):
-    """A subset of a finite type: `SetOf(Node)`; stored as one Bool per element."""
+    """A subset of a finite type: `SetOf(Node)`; stored as one Bool per element. It starts
+    empty (`init=True` starts it full)."""
 
-    def __init__(self, element: Any, init: Any = None, doc: str = "") -> None:
+    def __init__(self, element: Any, init: bool = False, doc: str = "") -> None:
         self.element = as_type_decl(element, "SetOf")
+        if not isinstance(init, bool):
+            raise ModelError("SetOf(..., init=) takes False (empty, the default) or True (full)")
         self.init = init
         self.doc = doc
 

@@ -435,7 +435,10 @@ class _Compiler:
             updates = tuple(
                 (i, e) for i, e in enumerate(t.env) if e is not start[i] and e is not None
             )
-            out.append(Action(name, tuple(params), N.mk_and(t.guards), updates, info.fair, _fn_source(fn)))
+            guard = N.mk_and(t.guards)
+            if N.is_const(guard, 0):
+                continue  # never enabled (e.g. require(a != b) for a == b): not an action
+            out.append(Action(name, tuple(params), guard, updates, info.fair, _fn_source(fn)))
         return out
 
     def compile_property(self, layout: Layout, name: str, info: MemberInfo, fn: Callable[..., Any]) -> Property:
