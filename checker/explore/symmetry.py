@@ -18,7 +18,7 @@ import itertools
 from typing import Callable, Sequence
 
 from checker.ir import Action, Const, Expr, Index, Op, Post, Program, State, Var
-from checker.ir.types import ElemType, NONE_INDEX, show
+from checker.ir.types import NONE_INDEX, ElemType, show
 
 COMMUTATIVE = frozenset({"and", "or", "add", "mul", "eq", "ne", "min", "max"})
 
