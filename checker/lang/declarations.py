@@ -248,6 +248,16 @@ def as_type_decl(x: Any, what: str) -> TypeDecl:
     )
 
 
+class _Unset:
+    """The default of `init=`: no initial value given (init() must assign the variable)."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+
 class StateDecl:
     """A state variable declaration in a class body."""
 
@@ -260,7 +270,7 @@ class StateDecl:
 class Var(StateDecl):
     """A scalar state variable of any type: `mode = Var(Mode, init=Mode.sync)`."""
 
-    def __init__(self, type: Any, init: Any = None, doc: str = "") -> None:
+    def __init__(self, type: Any, init: Any = UNSET, doc: str = "") -> None:  # noqa: A002
         self.type = as_type_decl(type, "Var")
         self.init = init
         self.doc = doc
@@ -270,7 +280,7 @@ class Map(StateDecl):
     """A total function from one or more finite key types to values: `Map(Node, Role)`,
     `Map(Node, Node, Bool)` for a two-key map (the last argument is the value type)."""
 
-    def __init__(self, *types: Any, init: Any = None, doc: str = "") -> None:
+    def __init__(self, *types: Any, init: Any = UNSET, doc: str = "") -> None:
         if len(types) < 2:
             raise ModelError("Map needs key type(s) and a value type: Map(Node, Role)")
         self.keys = tuple(as_type_decl(t, "Map key") for t in types[:-1])

@@ -21,6 +21,7 @@ from checker.ir.program import Action, Param, Program, Property, Slot, SortInfo,
 from checker.ir.types import BOOL, INT, Domain
 
 from .declarations import (
+    UNSET,
     Map,
     Range,
     SetOf,
@@ -142,7 +143,8 @@ def model_shape(cls: type) -> ModelShape:
                 v.name = name
                 state[name] = v
             elif isinstance(value, TypeDecl) and getattr(value, "name", None) != name:
-                v = Var(value, init=getattr(value, "init", None))  # `mode = Mode`: a scalar of an enum/sort declared elsewhere
+                init = getattr(value, "init", None)
+                v = Var(value, init=UNSET if init is None else init)  # `mode = Mode`: a scalar of an enum/sort declared elsewhere
                 v.name = name
                 state[name] = v
             elif callable(value) and hasattr(value, "__protocheck__"):
@@ -297,8 +299,8 @@ class _Compiler:
             vars_[name] = var
             for combo in itertools.product(*[k.values() for k in keys]):
                 slots.append(Slot(len(slots), name, tuple(combo), tuple(k.type for k in keys), value))
-            init = getattr(decl, "init", None)
-            if init is not None:
+            init = getattr(decl, "init", UNSET)
+            if init is not UNSET:
                 inits[name] = init
         return Layout(self.name, vars_, tuple(slots)), inits
 

@@ -1,0 +1,1 @@
+"""Amazon EBS protocols from the April 2011 post-mortem."""
