@@ -33,6 +33,7 @@ Variants:
 from checker.lang import (
     Bool,
     Enum,
+    If,
     Map,
     Model,
     Range,
@@ -42,7 +43,6 @@ from checker.lang import (
     always_eventually,
     exists,
     forall,
-    If,
     implies,
     invariant,
     liveness,
