@@ -440,6 +440,19 @@ class Unrolling:
             parts.append(post[slot] == nxt)
         return conj(parts)
 
+    def fires(self, action: Action, i: int, j: int) -> z3.BoolRef:
+        """State j is the successor of state i under this one action instance (enabled, no
+        run-time error, every slot equal to its update or its old value)."""
+        low = self.lowering(i)
+        pre, post = self.state(i), self.state(j)
+        updates = dict(action.updates)
+        parts = [low.defined(action.guard), low.cond(action.guard)]
+        parts += [low.defined(e) for e in updates.values()]
+        for slot in range(len(pre)):
+            e = updates.get(slot)
+            parts.append(post[slot] == (pre[slot] if e is None else as_int(low.value(e))))
+        return conj(parts)
+
     def action_errors(self, j: int) -> z3.BoolRef:
         """Some action instance raises a run-time error when fired in state j."""
         low = self.lowering(j)

@@ -175,7 +175,7 @@ class _Run:
                 self.check_state(k, fresh[k])
                 self.checked = k
                 stats.depth = k + 1
-                if not (self.pending(self.state_props) or self.pending(self.step_props) or self.pending(self.targets)):
+                if self.order and all(name in self.decided for name in self.order):
                     self.finish(depth, complete=False, reason="all properties decided", note="")
                     return
         except _Stop as stop:
