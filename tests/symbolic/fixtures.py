@@ -57,9 +57,6 @@ class TwoPhaseStrengthened(TwoPhase):
         return forall(self.RM, lambda r: implies(
             (s.rm_state[r] == RMState.aborted) & s.prepared_msg.contains(r), s.abort_msg))
 
-    @invariant
-    def aborted_without_prepare_means_no_commit(self, s):
-        return forall(self.RM, lambda r: implies(s.rm_state[r] == RMState.aborted, ~s.commit_msg))
 
 
 class Overflow(Model):
