@@ -38,14 +38,14 @@ hypothesis. Only this module and `checker.symbolic` import z3.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, NamedTuple, Sequence
+from typing import Callable, NamedTuple, Sequence, TypeAlias
 
 import z3
 
 from checker.backends.reference import ModelRuntimeError, fire
 from checker.ir import NODE_KINDS, OPS, Action, BoolType, Const, Expr, Index, Op, Post, Program, State, Var
 
-Term = z3.ExprRef  # a z3.BoolRef for Bool-typed IR expressions, else a z3.ArithRef
+Term: TypeAlias = z3.ExprRef  # a z3.BoolRef for Bool-typed IR expressions, else a z3.ArithRef
 
 
 class Z3BackendError(Exception):

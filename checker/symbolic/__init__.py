@@ -12,7 +12,15 @@ Must not import: `checker.explore`, `checker.cli`, `checker.lang`, numpy, hypoth
 
 from .bmc import bmc
 from .common import CTI_START, SolverDisagreement
-from .induction import PROVED, REFUTED, UNKNOWN, InductionFailure, InductionResult, check_inductive, k_induction
+from .induction import (
+    PROVED,
+    REFUTED,
+    UNKNOWN,
+    InductionFailure,
+    InductionResult,
+    check_inductive,
+    k_induction,
+)
 
 __all__ = [
     "bmc", "k_induction", "check_inductive", "InductionResult", "InductionFailure",

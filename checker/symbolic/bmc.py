@@ -69,7 +69,6 @@ from .common import (
 )
 
 
-
 class _Stop(Exception):
     """The run ends early (fatal violation, timeout, solver unknown)."""
 

@@ -295,8 +295,8 @@ def check_inductive(
     undecided: list[str] = []
     reason = ""
     for a in program.actions:
-        err = action_error(low, a)
-        bad = z3.Or(err, z3.And(u.fires(a, 0, 1), z3.Not(post_ok)))
+        raises = action_error(low, a)
+        bad = z3.Or(raises, z3.And(u.fires(a, 0, 1), z3.Not(post_ok)))
         solver.push()
         solver.add(bad)
         r = budget.check(solver)
