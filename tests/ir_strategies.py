@@ -89,6 +89,9 @@ class GeneratedProgram(Program):
     def __repr__(self) -> str:
         return describe_program(self)
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:  # Hypothesis's pretty-printer
+        printer.text(describe_program(self))
+
 
 def describe_program(p: Program) -> str:
     """The program in the modelling language's notation, one element per line."""
