@@ -110,6 +110,7 @@ class Property:
     doc: str = ""
     temporal: str = ""
     expr2: Expr | None = None
+    strengthening: bool = False  # a helper invariant, there to make others inductive
 
 
 @dataclass(frozen=True)

@@ -45,8 +45,9 @@ FAIRNESS = (None, "weak", "strong")
 
 @dataclass(frozen=True)
 class MemberInfo:
-    kind: str  # "action", "invariant", "action_property", "reachable"
+    kind: str  # "action", "invariant", "action_property", "reachable", "liveness", ...
     fair: str | None = None
+    strengthening: bool = False
 
 
 def _mark(fn: Any, info: MemberInfo) -> Any:
@@ -76,9 +77,15 @@ def action(fn: Any = None, *, fair: str | None = None) -> Any:
     return _mark(fn, MemberInfo("action", fair))
 
 
-def invariant(fn: F) -> F:
-    """Mark `def name(self, s)` returning a condition that must hold in every reachable state."""
-    return _mark(fn, MemberInfo("invariant"))  # type: ignore[no-any-return]
+def invariant(fn: Any = None, *, strengthening: bool = False) -> Any:
+    """Mark `def name(self, s)` returning a condition that must hold in every reachable state.
+
+    `@invariant(strengthening=True)` marks a helper invariant: it is checked like any other,
+    and `protocheck prove --inductive` uses it to make the model's real properties inductive.
+    """
+    if fn is None:
+        return lambda f: _mark(f, MemberInfo("invariant", strengthening=strengthening))
+    return _mark(fn, MemberInfo("invariant"))
 
 
 def action_property(fn: F) -> F:
@@ -474,7 +481,7 @@ class _Compiler:
                 return Property(name, "measure", to_expr(result, INT, f"the measure {name}"), src, doc)
             expr = to_expr(result, BOOL, f"the result of property {name}")
         kind = {"invariant": "invariant", "action_property": "action", "reachable": "reachable", "constraint": "constraint"}[info.kind]
-        return Property(name, kind, expr, src, doc)
+        return Property(name, kind, expr, src, doc, strengthening=info.strengthening)
 
 
 @functools.cache
