@@ -1,0 +1,199 @@
+"""The import rules of DESIGN.md section 2, checked on the source of every module in checker/.
+
+- `checker` never imports `models` or `properties` (the CLI loads models by name);
+- only `checker/backends/z3*.py` and `checker/symbolic/` import z3;
+- only `checker/stateful.py` imports hypothesis;
+- only `checker/backends/numpy*.py` and `checker/explore/store*.py` import numpy;
+- `checker/ir` imports nothing else of `checker`; `checker/lang` imports only `checker.ir`
+  and itself;
+- every module's docstring says what it must not import.
+
+Imports are read with `ast`, so imports inside functions and under `TYPE_CHECKING` count too.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from dataclasses import dataclass
+from fnmatch import fnmatch
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHECKER = ROOT / "checker"
+
+
+@dataclass(frozen=True)
+class Module:
+    path: str  # relative to the repository root, with forward slashes: checker/ir/nodes.py
+    name: str  # dotted: checker.ir.nodes
+    tree: ast.Module
+
+
+def module_name(rel: str) -> str:
+    parts = rel[: -len(".py")].split("/")
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def parse(rel: str, source: str) -> Module:
+    return Module(rel, module_name(rel), ast.parse(source, filename=rel))
+
+
+def checker_modules() -> list[Module]:
+    out = []
+    for path in sorted(CHECKER.rglob("*.py")):
+        rel = path.relative_to(ROOT).as_posix()
+        out.append(parse(rel, path.read_text(encoding="utf-8")))
+    return out
+
+
+def imports(mod: Module) -> set[str]:
+    """Every module `mod` imports (absolute dotted names; `from a import b` gives a and a.b)."""
+    is_pkg = mod.path.endswith("__init__.py")
+    package = mod.name.split(".") if is_pkg else mod.name.split(".")[:-1]
+    found: set[str] = set()
+    for node in ast.walk(mod.tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            found.add(target)
+            found.update(f"{target}.{alias.name}" for alias in node.names if alias.name != "*")
+    return found
+
+
+def top(name: str) -> str:
+    return name.split(".")[0]
+
+
+def within(name: str, package: str) -> bool:
+    return name == package or name.startswith(package + ".")
+
+
+MODULES = checker_modules()
+IDS = [m.path for m in MODULES]
+
+
+def test_checker_modules_are_found() -> None:
+    names = {m.name for m in MODULES}
+    assert {"checker", "checker.ir.nodes", "checker.lang.model", "checker.backends.reference"} <= names
+
+
+# -- the rules, as functions of one module: a list of offending imports ----------------------
+
+
+def never_models_or_properties(mod: Module) -> list[str]:
+    return sorted(i for i in imports(mod) if top(i) in ("models", "properties"))
+
+
+def _only(library: str, allowed: tuple[str, ...]) -> Callable[[Module], list[str]]:
+    def rule(mod: Module) -> list[str]:
+        if any(fnmatch(mod.path, pattern) for pattern in allowed):
+            return []
+        return sorted(i for i in imports(mod) if top(i) == library)
+
+    rule.__name__ = f"only_{library}"
+    return rule
+
+
+only_z3 = _only("z3", ("checker/backends/z3*.py", "checker/symbolic/*"))
+only_hypothesis = _only("hypothesis", ("checker/stateful.py",))
+only_numpy = _only("numpy", ("checker/backends/numpy*.py", "checker/explore/store*.py"))
+
+
+def ir_is_self_contained(mod: Module) -> list[str]:
+    if not within(mod.name, "checker.ir"):
+        return []
+    return sorted(i for i in imports(mod) if top(i) == "checker" and not within(i, "checker.ir"))
+
+
+def lang_imports_only_ir(mod: Module) -> list[str]:
+    if not within(mod.name, "checker.lang"):
+        return []
+    return sorted(
+        i
+        for i in imports(mod)
+        if top(i) == "checker" and not (within(i, "checker.ir") or within(i, "checker.lang"))
+    )
+
+
+RULES = [never_models_or_properties, only_z3, only_hypothesis, only_numpy, ir_is_self_contained,
+         lang_imports_only_ir]
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.__name__)
+@pytest.mark.parametrize("mod", MODULES, ids=IDS)
+def test_import_rule(mod: Module, rule: Callable[[Module], list[str]]) -> None:
+    bad = rule(mod)
+    assert not bad, f"{mod.path} breaks the rule {rule.__name__}: it imports {', '.join(bad)}"
+
+
+@pytest.mark.parametrize("mod", MODULES, ids=IDS)
+def test_docstring_says_what_the_module_must_not_import(mod: Module) -> None:
+    doc = ast.get_docstring(mod.tree) or ""
+    assert "must not import" in doc.lower(), (
+        f"{mod.path}: its docstring must say what the module must not import "
+        "(a line starting 'Must not import: ...')"
+    )
+
+
+# -- the checker of the rules can fail: synthetic modules that break each rule ---------------
+
+
+@pytest.mark.parametrize(
+    ("path", "source", "rule"),
+    [
+        ("checker/cli.py", "import models.classic.die_hard", never_models_or_properties),
+        ("checker/sweep.py", "from properties import safety", never_models_or_properties),
+        ("checker/explore/bfs.py", "import z3", only_z3),
+        ("checker/backends/reference.py", "from z3 import Int", only_z3),
+        ("checker/report/text.py", "def f():\n    import hypothesis.strategies", only_hypothesis),
+        ("checker/explore/bfs.py", "import numpy as np", only_numpy),
+        ("checker/ir/nodes.py", "from checker.lang import Model", ir_is_self_contained),
+        ("checker/ir/nodes.py", "from ..backends import reference", ir_is_self_contained),
+        ("checker/ir/__init__.py", "from ..lang import terms", ir_is_self_contained),
+        ("checker/lang/model.py", "from checker.backends.reference import fire", lang_imports_only_ir),
+        ("checker/lang/model.py", "from .. import report", lang_imports_only_ir),
+        (
+            "checker/lang/model.py",
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from checker.explore import bfs",
+            lang_imports_only_ir,
+        ),
+    ],
+)
+def test_rules_catch_violations(path: str, source: str, rule: Callable[[Module], list[str]]) -> None:
+    assert rule(parse(path, source))
+
+
+@pytest.mark.parametrize(
+    ("path", "source", "rule"),
+    [
+        ("checker/backends/z3_backend.py", "import z3", only_z3),
+        ("checker/symbolic/bmc.py", "import z3", only_z3),
+        ("checker/stateful.py", "from hypothesis import strategies", only_hypothesis),
+        ("checker/backends/numpy_batch.py", "import numpy", only_numpy),
+        ("checker/explore/store.py", "import numpy", only_numpy),
+        ("checker/ir/nodes.py", "from .types import BOOL\nfrom checker.ir import program", ir_is_self_contained),
+        ("checker/lang/model.py", "from checker.ir import nodes\nfrom . import errors", lang_imports_only_ir),
+        ("checker/registry.py", "import importlib\nimportlib.import_module('models.x')", never_models_or_properties),
+    ],
+)
+def test_rules_allow_what_is_allowed(path: str, source: str, rule: Callable[[Module], list[str]]) -> None:
+    assert rule(parse(path, source)) == []
+
+
+def test_relative_imports_resolve() -> None:
+    assert imports(parse("checker/lang/model.py", "from .errors import ModelError")) == {
+        "checker.lang.errors",
+        "checker.lang.errors.ModelError",
+    }
+    assert "checker.ir" in imports(parse("checker/lang/__init__.py", "from ..ir import nodes"))
+    assert "checker.lang.terms" in imports(parse("checker/lang/__init__.py", "from . import terms"))
