@@ -297,3 +297,134 @@ class Election(Partitions(Node), AuthorityLinks(Node), Crashes(Node), Model):
     @reachable
     def a_write_is_acknowledged(self, s):
         return exists(self.Volume, lambda v: s.acked[v] > 0)
+
+    # -- helper invariants (for `protocheck prove --inductive`) ------------------------------
+    # Together with the two safety properties above they form an inductive invariant of the
+    # `authority` variant: each holds in every reachable state, and their conjunction is
+    # preserved by every action. See docs/proving.md for how they were found.
+
+    def _is_primary_or_blocked(self, s, v, n):
+        return (s.role[v, n] == Role.primary) | (s.role[v, n] == Role.blocked)
+
+    @invariant(strengthening=True)
+    def uncreated_volume_is_pristine(self, s):
+        """Before Create Volume, nothing about the volume has happened."""
+        return forall(
+            self.Volume,
+            lambda v: implies(
+                s.cp_epoch[v] == 0,
+                (s.cp_primary[v] == None)  # noqa: E711
+                & (s.cp_mirror[v] == None)  # noqa: E711
+                & (s.target[v] == None)  # noqa: E711
+                & (s.acked[v] == 0)
+                & ~s.stale_ack[v]
+                & forall(
+                    self.Node,
+                    lambda n: (s.role[v, n] == Role.empty)
+                    & (s.ver[v, n] == 0)
+                    & (s.epoch[v, n] == 0)
+                    & (s.peer[v, n] == None),  # noqa: E711
+                ),
+            ),
+        )
+
+    @invariant(strengthening=True)
+    def created_volume_has_a_named_primary(self, s):
+        """Once created, the control plane names a primary: it is primary or blocked, at the
+        control plane's epoch."""
+        return forall(
+            self.Volume,
+            lambda v: implies(
+                s.cp_epoch[v] > 0,
+                exists(
+                    self.Node,
+                    lambda n: (s.cp_primary[v] == n)
+                    & self._is_primary_or_blocked(s, v, n)
+                    & (s.epoch[v, n] == s.cp_epoch[v]),
+                ),
+            ),
+        )
+
+    @invariant(strengthening=True)
+    def registered_mirror_is_a_secondary(self, s):
+        return forall(
+            self.Volume,
+            lambda v: forall(
+                self.Node, lambda n: implies(s.cp_mirror[v] == n, s.role[v, n] == Role.secondary)
+            ),
+        )
+
+    @invariant(strengthening=True)
+    def no_replica_is_ahead_of_the_control_plane(self, s):
+        return forall(self.Volume, lambda v: forall(self.Node, lambda n: s.epoch[v, n] <= s.cp_epoch[v]))
+
+    @invariant(strengthening=True)
+    def current_epoch_primary_is_the_named_one(self, s):
+        """A primary (or blocked primary) at the control plane's epoch is the one it names."""
+        return forall(
+            self.Volume,
+            lambda v: forall(
+                self.Node,
+                lambda n: implies(
+                    self._is_primary_or_blocked(s, v, n) & (s.epoch[v, n] == s.cp_epoch[v]),
+                    s.cp_primary[v] == n,
+                ),
+            ),
+        )
+
+    @invariant(strengthening=True)
+    def primaries_have_distinct_epochs(self, s):
+        """Every epoch belongs to at most one primary, blocked or not."""
+        return forall(
+            self.Volume,
+            lambda v: forall(
+                self.Node,
+                lambda n: forall(
+                    self.Node,
+                    lambda m: implies(
+                        self._is_primary_or_blocked(s, v, n) & self._is_primary_or_blocked(s, v, m),
+                        s.epoch[v, n] != s.epoch[v, m],
+                    )
+                    if n != m
+                    else True,
+                ),
+            ),
+        )
+
+    @invariant(strengthening=True)
+    def replicating_pair_is_current(self, s):
+        """A primary (possibly blocked by a restart) and a secondary that name each other,
+        at epochs fencing permits, are the named primary at the current epoch and the
+        registered mirror."""
+        return forall(
+            self.Volume,
+            lambda v: forall(
+                self.Node,
+                lambda p: forall(
+                    self.Node,
+                    lambda q: implies(
+                        self._is_primary_or_blocked(s, v, p)
+                        & (s.peer[v, p] == q)
+                        & (s.role[v, q] == Role.secondary)
+                        & (s.peer[v, q] == p)
+                        & (s.epoch[v, q] <= s.epoch[v, p]),
+                        (s.cp_primary[v] == p) & (s.epoch[v, p] == s.cp_epoch[v]) & (s.cp_mirror[v] == q),
+                    )
+                    if p != q
+                    else True,
+                ),
+            ),
+        )
+
+    @invariant(strengthening=True)
+    def named_primary_and_mirror_hold_every_ack(self, s):
+        return forall(
+            self.Volume,
+            lambda v: forall(
+                self.Node,
+                lambda n: implies(
+                    (s.cp_primary[v] == n) | (s.cp_mirror[v] == n) | (s.target[v] == n),
+                    s.ver[v, n] >= s.acked[v],
+                ),
+            ),
+        )
