@@ -11,6 +11,7 @@ Must not import: anything of checker but `checker.ir` and `checker.lang.errors`.
 
 from __future__ import annotations
 
+import difflib
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from checker.ir.types import (
@@ -26,7 +27,7 @@ from checker.ir.types import (
     range_domain,
 )
 
-from .errors import ModelError
+from .errors import ModelError, user_location
 
 if TYPE_CHECKING:
     from .model import Model
@@ -164,9 +165,17 @@ class Enum(TypeDecl):
         return len(self.members)
 
     def __getattr__(self, item: str) -> Any:
+        if item.startswith("_"):
+            # Python's own probes (copy, pickle, pretty-printers) must see a plain AttributeError
+            raise AttributeError(item)
+        values = self.__dict__.get("type", EnumType("", ())).values
+        name = self.__dict__.get("name", "?")
+        close = difflib.get_close_matches(item, values, n=1)
         raise ModelError(
-            f"the enum {self.__dict__.get('name', '?')} has no value {item!r}; its values are "
-            + ", ".join(self.__dict__.get("type", EnumType("", ())).values)
+            f"the enum {name} has no value {item!r}",
+            (f"Did you mean {name}.{close[0]}? " if close else "")
+            + f"Its values are {', '.join(values)}.",
+            user_location(),
         )
 
     def resolve(self, model: "Model") -> Domain:

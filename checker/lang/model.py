@@ -13,6 +13,8 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
+import linecache
+import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, TypeVar
 
@@ -34,7 +36,7 @@ from .declarations import (
     as_type_decl,
     concrete_values,
 )
-from .errors import ModelError, TraceSite
+from .errors import ModelError, TraceSite, _inside_checker, _short_path
 from .terms import Term, to_expr
 from .tracing import Layout, StateView, Temporal, Tracer
 
@@ -188,6 +190,7 @@ class Model:
 
     def __init__(self, variant: str | None = None, **settings: Any) -> None:
         cls = type(self)
+        here = _instantiation_site(self)
         shape = model_shape(cls)
         object.__setattr__(self, "_shape", shape)
         chosen: dict[str, Any] = {}
@@ -198,6 +201,7 @@ class Model:
                 raise ModelError(
                     f"{self.model_name} has no variant {variant!r}",
                     "Its variants are: " + (", ".join(cls.variants) or "(none)") + ".",
+                    here,
                 )
             chosen.update(variants[key])
             variant = key
@@ -207,14 +211,22 @@ class Model:
         for key, value in chosen.items():
             if key in shape.sorts:
                 if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                    raise ModelError(f"the size of sort {key} must be a whole number >= 1, not {value!r}")
+                    raise ModelError(
+                        f"the size of sort {key} of {self.model_name} must be a whole number >= 1, "
+                        f"not {value!r}",
+                        f"Write {key}=3.",
+                        here,
+                    )
                 sizes[key] = value
             elif key in shape.settings:
                 default = shape.settings[key]
                 if type(value) is not type(default):
+                    kind = type(default).__name__
                     raise ModelError(
-                        f"setting {key} of {self.model_name} is a {type(default).__name__}, "
-                        f"not {value!r}"
+                        f"setting {key} of {self.model_name} is {'an' if kind == 'int' else 'a'} "
+                        f"{kind}, not {value!r}",
+                        f"Write {key}={default!r} (a {kind}).",
+                        here,
                     )
                 values[key] = value
             else:
@@ -222,6 +234,7 @@ class Model:
                 raise ModelError(
                     f"{self.model_name} has no setting {key!r}",
                     "Its settings are: " + (", ".join(known) or "(none)") + ".",
+                    here,
                 )
         for sname, sort in shape.sorts.items():
             if sname not in sizes:
@@ -229,6 +242,7 @@ class Model:
                     raise ModelError(
                         f"{self.model_name} needs the size of sort {sname}",
                         f"Give it: {cls.__name__}({sname}=3), or --set {sname}=3.",
+                        here,
                     )
                 sizes[sname] = sort.default
         object.__setattr__(self, "_sort_sizes", sizes)
@@ -350,7 +364,13 @@ class _Compiler:
         tracer = Tracer(layout, TraceSite(self.name, member), mode, env)
         with tracer:
             states = [StateView(tracer, post=(i == 1)) for i in range(views)]
-            result = fn(self.model, *states, *args)
+            try:
+                result = fn(self.model, *states, *args)
+            except ModelError as err:
+                if err.site is None:  # raised by code that does not know what is being traced
+                    err.site = tracer.site
+                    err.args = (err.render(),)
+                raise
         tracer.result = result  # type: ignore[attr-defined]
         return tracer
 
@@ -484,15 +504,34 @@ class _Compiler:
         return Property(name, kind, expr, src, doc, strengthening=info.strengthening)
 
 
+def _instantiation_site(model: Model) -> N.SourceInfo | None:
+    """Where user code instantiated `model` (for mistakes in its settings or variant), or None
+    when protocheck itself did (the CLI reports those as usage errors, without a line)."""
+    frame = sys._getframe(2)  # 0: here, 1: Model.__init__, 2: its caller
+    while frame is not None and frame.f_code.co_name == "__init__" and frame.f_locals.get("self") is model:
+        frame = frame.f_back  # a subclass's __init__ calling super().__init__
+    if frame is None:
+        return None
+    fn = frame.f_code.co_filename
+    if fn.startswith("<") or _inside_checker(fn):
+        return None
+    return N.SourceInfo(_short_path(fn), frame.f_lineno, linecache.getline(fn, frame.f_lineno).strip())
+
+
 @functools.cache
 def _fn_source_cached(fn: Any) -> N.SourceInfo:
     try:
         file = inspect.getsourcefile(fn) or "<unknown>"
-        _, line = inspect.getsourcelines(fn)
+        lines, line = inspect.getsourcelines(fn)
     except (OSError, TypeError):
         return N.NO_SOURCE
     import os
 
+    # getsourcelines starts at the first decorator; point at the `def` line itself
+    for k, text in enumerate(lines):
+        if text.lstrip().startswith(("def ", "async def ")):
+            line += k
+            break
     rel = os.path.relpath(file)
     return N.SourceInfo(rel if not rel.startswith("..") else file, line, "")
 

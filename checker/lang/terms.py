@@ -10,6 +10,7 @@ Must not import: anything of checker but `checker.ir` and `checker.lang` (errors
 
 from __future__ import annotations
 
+import re
 from typing import Any, NoReturn
 
 from checker.ir import nodes as N
@@ -207,23 +208,44 @@ class Term:
             fail(f"`{what}` combines Bools, but this is {type_phrase(self.expr.type)}")
         return self.expr
 
+    def _logic_operands(self, symbol: str, other: Any) -> tuple[N.Expr, N.Expr]:
+        """(self, other) as Bool operands of `&`, `|` or `^`. A non-Bool operand on a line that
+        also compares is nearly always `a == 1 & b == 2`, which Python reads as
+        `a == (1 & b) == 2`: say so."""
+        try:
+            return self._bool_operand(symbol), to_expr(other, BOOL, f"`{symbol}`")
+        except ModelError as err:
+            text = err.location.text if err.location is not None else ""
+            if re.search(r"[&|^]", text) and re.search(r"==|!=|<=|>=|<|>", text):
+                err.hint = (
+                    f"`{symbol}` binds tighter than comparisons: `a == 1 & b == 2` means "
+                    "`a == (1 & b) == 2`. Parenthesise each comparison, `(a == b) & (c < d)`."
+                )
+                err.args = (err.render(),)
+            raise
+
     def __and__(self, o: Any) -> "Term":
-        return Term(_ir(N.mk_and, [self._bool_operand("&"), to_expr(o, BOOL, "`&`")]))
+        a, b = self._logic_operands("&", o)
+        return Term(_ir(N.mk_and, [a, b]))
 
     def __rand__(self, o: Any) -> "Term":
-        return Term(_ir(N.mk_and, [to_expr(o, BOOL, "`&`"), self._bool_operand("&")]))
+        a, b = self._logic_operands("&", o)
+        return Term(_ir(N.mk_and, [b, a]))
 
     def __or__(self, o: Any) -> "Term":
-        return Term(_ir(N.mk_or, [self._bool_operand("|"), to_expr(o, BOOL, "`|`")]))
+        a, b = self._logic_operands("|", o)
+        return Term(_ir(N.mk_or, [a, b]))
 
     def __ror__(self, o: Any) -> "Term":
-        return Term(_ir(N.mk_or, [to_expr(o, BOOL, "`|`"), self._bool_operand("|")]))
+        a, b = self._logic_operands("|", o)
+        return Term(_ir(N.mk_or, [b, a]))
 
     def __invert__(self) -> "Term":
         return Term(N.mk_not(self._bool_operand("~")))
 
     def __xor__(self, o: Any) -> "Term":
-        return Term(_ir(N.mk_compare, "ne", self._bool_operand("^"), to_expr(o, BOOL, "`^`")))
+        a, b = self._logic_operands("^", o)
+        return Term(_ir(N.mk_compare, "ne", a, b))
 
     # refusals that teach -----------------------------------------------------------------
     def __bool__(self) -> NoReturn:
