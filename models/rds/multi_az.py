@@ -156,3 +156,34 @@ class MultiAZ(Model):
     def single_writer(self, s):
         """At most one replica accepts commits (is primary and not stuck)."""
         return count(self.Replica, lambda r: (s.role[r] == Role.primary) & ~s.stuck[r]) <= 1
+
+    # -- helper invariants (for `protocheck prove --inductive`) ------------------------------
+    # With the two properties above they form an inductive invariant of `as_2011` and
+    # `fixed`; see docs/proving.md.
+
+    @invariant(strengthening=True)
+    def exactly_one_primary(self, s):
+        """Failover demotes the old primary as it promotes the standby."""
+        return count(self.Replica, lambda r: s.role[r] == Role.primary) == 1
+
+    @invariant(strengthening=True)
+    def nothing_beyond_the_acked_commits(self, s):
+        """No replica, and not the witness, holds a commit the client was not told about."""
+        return (s.witness_log <= s.acked) & forall(self.Replica, lambda r: s.log[r] <= s.acked)
+
+    @invariant(strengthening=True)
+    def in_sync_standby_has_every_commit(self, s):
+        """What the monitor believes is true: when it thinks the standby is in sync, it is."""
+        return forall(
+            self.Replica, lambda r: implies(s.in_sync & (s.role[r] == Role.standby), s.log[r] >= s.acked)
+        )
+
+    @invariant(strengthening=True)
+    def standby_or_witness_has_every_commit(self, s):
+        """(witness only) Every commit is on the standby, or on the witness."""
+        if not self.witness:
+            return True
+        return forall(
+            self.Replica,
+            lambda r: implies(s.role[r] == Role.standby, (s.log[r] >= s.acked) | (s.witness_log >= s.acked)),
+        )
