@@ -81,6 +81,13 @@ class InductionFailure:
         return [v.name for v in self.program.vars
                 if any(self.pre[i] != self.post[i] for i in v.slot_range())]
 
+    def explain(self) -> str:
+        """For a user strengthening the invariant: what breaks, the entries of the pre-state
+        that the action and the broken parts read, and what the action changed."""
+        from .explain import explain_failure
+
+        return explain_failure(self)
+
     def describe(self) -> str:
         p = self.program
         lines = [f"{self.action} breaks: {'; '.join(self.broken)}"]
