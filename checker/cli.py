@@ -55,6 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument("--only", action="append", default=[], metavar="PROP", help="check only this property (repeatable)")
     ck.add_argument("--skip", action="append", default=[], metavar="PROP", help="do not check this property (repeatable)")
     ck.add_argument("--continue", dest="keep_going", action="store_true", help="keep exploring after a violation; report the first violation of each property")
+    ck.add_argument("--no-liveness", dest="liveness", action="store_false", help="skip the liveness properties")
     ck.add_argument("--trace-out", metavar="FILE", help="write the counterexample as ITF JSON to FILE")
     ck.add_argument("--format", choices=["text", "md"], default="text", help="output format (default text)")
     ck.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -153,7 +154,8 @@ def _show(v: Any) -> str:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from checker.explore import CheckOptions, check
+    from checker.explore import CheckOptions
+    from checker.explore.full import check_model
 
     info, model = _instantiate(args)
     program = model.compile()
@@ -175,7 +177,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         stop_at_first=not args.keep_going,
         progress=None if (args.quiet or args.json) else _progress,
     )
-    result = check(program, options)
+    result = check_model(program, options, liveness=args.liveness)
     _emit_result(result, args)
     return result.exit_code
 

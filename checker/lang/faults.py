@@ -113,12 +113,13 @@ def Isolation(sort: Sort, rollback_fair: str | None = "weak") -> type:
     return _Isolation
 
 
-def AuthorityLinks(sort: Sort, heal_fair: str | None = "weak", healable: bool = True) -> type:
+def AuthorityLinks(sort: Sort, heal_fair: str | None = "weak") -> type:
     """`authority_link[n]`: can n reach the control plane (or monitor)? `cut_authority(n)`
-    cuts it; `heal_authority(n)` restores it unless `healable` is False (a control plane that
-    stays unreachable)."""
+    cuts it; `heal_authority(n)` restores it unless the setting `authority_heals` is False (a
+    control plane that stays unreachable)."""
 
     class _AuthorityLinks(FaultBudget):
+        authority_heals: bool = True
         authority_link = Map(sort, Bool, init=True, doc=f"can the {sort.name} reach the control plane?")
 
         def cut_authority(self, s: Any, n: Any) -> None:
@@ -128,7 +129,7 @@ def AuthorityLinks(sort: Sort, heal_fair: str | None = "weak", healable: bool = 
 
         def heal_authority(self, s: Any, n: Any) -> None:
             require(~s.authority_link[n])
-            if not healable:
+            if not self.authority_heals:
                 require(False)
             s.authority_link[n] = True
 

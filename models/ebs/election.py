@@ -69,7 +69,6 @@ class Election(Partitions(Node), AuthorityLinks(Node), Crashes(Node), Model):
     fencing: bool = True  # secondaries accept only their primary, at an epoch >= their own
     self_promote: bool = False  # a secondary that loses its primary promotes itself
     promote_in_sync_only: bool = True  # the control plane promotes only up-to-date replicas
-    authority_heals: bool = True  # links to the control plane come back
 
     variants = {
         "authority": {},

@@ -1,0 +1,49 @@
+"""One explicit-state run of everything a model asks for: safety, then liveness.
+
+Owns: `check_model(program, options, liveness=True)`: the safety search (`check`), then,
+when the model has liveness properties, the run was complete and found nothing that stops it,
+the fair-SCC analysis (`live.check_liveness`) over the reachable graph, merged into one
+`CheckResult`. Liveness is skipped, with a note, after a safety violation that stopped the
+run or when a limit cut the run short.
+
+Must not import: z3, hypothesis, `checker.cli`.
+"""
+
+from __future__ import annotations
+
+import time
+
+from checker.ir import Program
+from checker.report.results import INCOMPLETE, CheckResult, Verdict
+
+from . import check
+from .live import check_liveness
+from .options import CheckOptions
+
+
+def check_model(program: Program, options: CheckOptions | None = None, liveness: bool = True) -> CheckResult:
+    options = options if options is not None else CheckOptions()
+    result = check(program, options)
+    props = [
+        p
+        for p in program.liveness()
+        if (options.only is None or p.name in options.only) and p.name not in options.skip
+    ]
+    if not props:
+        return result
+    if not liveness:
+        result.warnings.append("liveness properties not checked (--no-liveness): " + ", ".join(p.name for p in props))
+        return result
+    stopped = result.first_violation() is not None and options.stop_at_first
+    if stopped or not result.stats.complete:
+        why = "a safety violation stopped the run" if stopped else "the run was incomplete"
+        result.verdicts += [Verdict(p.name, "liveness", INCOMPLETE, f"not checked: {why}") for p in props]
+        return result
+    started = time.perf_counter()
+    remaining = None if options.max_seconds is None else max(1.0, options.max_seconds - result.stats.seconds)
+    result.verdicts += check_liveness(program, props, max_states=options.max_states, max_seconds=remaining)
+    result.stats.seconds += time.perf_counter() - started
+    if any(v.kind == "liveness" and v.status == INCOMPLETE for v in result.verdicts):
+        result.stats.complete = False
+        result.stats.stop_reason = result.stats.stop_reason or "liveness graph limit"
+    return result

@@ -1,0 +1,90 @@
+"""The reachable state graph with labelled edges, for analyses that need every transition
+(liveness under fairness, graph export).
+
+Owns: `build_graph` (breadth-first exploration with the compiled backend that records one
+edge per (state, enabled action instance), with a state limit) and `predicate_mask` (the truth
+of a state predicate on every state, evaluated by compiled code).
+
+Must not import: z3, hypothesis, `checker.cli`. Uses numpy for the edge arrays.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from array import array
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from checker.backends.compiled import CompiledProgram, compile_program
+from checker.ir import Expr, Program, Property, State
+
+from .liveness import BoolArray, StateGraph
+
+
+@dataclass
+class BuiltGraph:
+    graph: StateGraph
+    states: list[State]
+    complete: bool  # False when max_states stopped the exploration
+    seconds: float
+
+
+def build_graph(
+    compiled: CompiledProgram,
+    max_states: int | None = None,
+    max_seconds: float | None = None,
+) -> BuiltGraph:
+    """Every reachable state (up to the limits) and every transition between them."""
+    started = time.perf_counter()
+    index: dict[State, int] = {}
+    states: list[State] = []
+    for s in compiled.initial_states():
+        if s not in index:
+            index[s] = len(states)
+            states.append(s)
+    initial = np.arange(len(states), dtype=np.int64)
+    src, dst, act = array("q"), array("q"), array("q")
+    succ = compiled.successors_with_actions
+    complete = True
+    i = 0
+    while i < len(states):
+        for a, t in succ(states[i]):
+            j = index.get(t)
+            if j is None:
+                j = index[t] = len(states)
+                states.append(t)
+            src.append(i)
+            dst.append(j)
+            act.append(a)
+        i += 1
+        if max_states is not None and len(states) > max_states:
+            complete = False
+            break
+        if max_seconds is not None and i % 4096 == 0 and time.perf_counter() - started > max_seconds:
+            complete = False
+            break
+    graph = StateGraph(
+        len(states),
+        initial,
+        np.frombuffer(src, dtype=np.int64).copy(),
+        np.frombuffer(dst, dtype=np.int64).copy(),
+        np.frombuffer(act, dtype=np.int64).copy(),
+    )
+    return BuiltGraph(graph, states, complete, time.perf_counter() - started)
+
+
+def predicate_fn(program: Program, expr: Expr) -> Callable[[State], bool]:
+    """A compiled test of a state predicate."""
+    probe = dataclasses.replace(
+        program, inits=(), actions=(), properties=(Property("predicate", "invariant", expr),)
+    )
+    first_false = compile_program(probe).violated_invariant
+    return lambda s: first_false(s) < 0
+
+
+def predicate_mask(program: Program, expr: Expr, states: list[State]) -> BoolArray:
+    test = predicate_fn(program, expr)
+    return np.fromiter((test(s) for s in states), dtype=bool, count=len(states))

@@ -1,0 +1,88 @@
+"""Checking a program's liveness properties: graph, fair-SCC analysis, verified lassos.
+
+Owns: `check_liveness(program, ...) -> list[Verdict]`: builds the reachable graph (or takes
+one), runs `liveness.find_violation` for each temporal property, and turns every lasso into a
+`Trace` whose steps are replayed through the reference evaluator and whose fairness and
+violation are confirmed by `liveness.verify_lasso` before it is reported. A disagreement is an
+internal error, never a reported counterexample.
+
+Must not import: z3, hypothesis, `checker.cli`.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from checker.backends.compiled import CompiledProgram, compile_program
+from checker.ir import Program, Property
+from checker.report.results import HOLDS, INCOMPLETE, VIOLATED, Step, Trace, Verdict
+
+from .graph import BuiltGraph, build_graph, predicate_mask
+from .liveness import STUTTER, find_violation, verify_lasso
+from .traces import InternalCheckerError
+
+
+def check_liveness(
+    program: Program,
+    properties: Sequence[Property] | None = None,
+    compiled: CompiledProgram | None = None,
+    built: BuiltGraph | None = None,
+    max_states: int | None = None,
+    max_seconds: float | None = None,
+) -> list[Verdict]:
+    props = list(program.liveness() if properties is None else properties)
+    if not props:
+        return []
+    if built is None:
+        built = build_graph(compiled or compile_program(program), max_states, max_seconds)
+    if not built.complete:
+        return [
+            Verdict(p.name, "liveness", INCOMPLETE, "the state graph was not fully explored (a limit was hit)")
+            for p in props
+        ]
+    verdicts = []
+    for prop in props:
+        p_true = predicate_mask(program, prop.expr, built.states)
+        q_true = None if prop.expr2 is None else predicate_mask(program, prop.expr2, built.states)
+        lasso = find_violation(program, built.graph, prop, p_true, q_true)
+        if lasso is None:
+            verdicts.append(Verdict(prop.name, "liveness", HOLDS, _holds_message(prop)))
+            continue
+        states = [built.states[i] for i in lasso.states]
+        problem = verify_lasso(program, states, lasso.actions, lasso.loop_start, prop)
+        if problem is not None:
+            raise InternalCheckerError(
+                f"the liveness analysis produced a lasso for {prop.name} that does not check out: {problem}"
+            )
+        verdicts.append(Verdict(prop.name, "liveness", VIOLATED, _violation_message(prop, lasso.actions, program), _trace(program, states, lasso.actions, lasso.loop_start)))
+    return verdicts
+
+
+def _trace(program: Program, states: list[tuple[int, ...]], actions: list[int], loop_start: int) -> Trace:
+    """Steps: the initial state, then each state reached; the closing step goes back to
+    states[loop_start] and is shown as a final step (a stutter repeats the state)."""
+    steps = [Step("init", (), states[0])]
+    for i, a in enumerate(actions):
+        nxt = states[i + 1] if i + 1 < len(states) else states[loop_start]
+        if a == STUTTER:
+            steps.append(Step("stutter", (), nxt))
+        else:
+            act = program.actions[a]
+            steps.append(Step(act.family, tuple(act.param_values().items()), nxt))
+    return Trace(program, tuple(steps), loop_start)
+
+
+def _holds_message(prop: Property) -> str:
+    return f"{prop.temporal.replace('_', ' ')} holds in every fair behaviour"
+
+
+def _violation_message(prop: Property, actions: list[int], program: Program) -> str:
+    form = {
+        "eventually": "a fair behaviour never reaches the condition",
+        "always_eventually": "a fair behaviour ends in a cycle where the condition never holds",
+        "eventually_always": "a fair behaviour keeps leaving the condition forever",
+        "leads_to": "after the trigger, a fair behaviour never reaches the response",
+    }[prop.temporal]
+    if actions and actions[-1] == STUTTER:
+        form += " (it stops in a state where no fair action is enabled)"
+    return form
