@@ -1,4 +1,4 @@
-"""The `protocheck` command line: list, check, report, sweep.
+"""The `protocheck` command line: list, check, prove, report, sweep.
 
 Owns: argument parsing, turning every usage or model mistake into one clear message and exit
 code 2 (never a traceback), progress on stderr, and the exit codes: 0 every property holds,
@@ -61,6 +61,18 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument("--json", action="store_true", help="print the result as JSON")
     ck.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
 
+    pv = sub.add_parser("prove", help="symbolic (Z3) check: bounded model checking, k-induction, inductive invariants")
+    _model_args(pv)
+    engine = pv.add_mutually_exclusive_group()
+    engine.add_argument("--bmc", type=_natural_int, metavar="DEPTH", help="bounded model checking: any violation within DEPTH steps? (not a proof unless the state space is exhausted)")
+    engine.add_argument("--k-induction", dest="k_induction", type=_positive_int, metavar="K", help="prove the invariants by k-induction, for the smallest k <= K")
+    engine.add_argument("--inductive", action="store_true", help="is the conjunction of the invariants (with the strengthening helpers) inductive?")
+    pv.add_argument("--only", action="append", default=[], metavar="PROP", help="check only this property (repeatable); the induction engines always add the strengthening helpers")
+    pv.add_argument("--timeout", type=_positive_float, metavar="S", help="give the solver at most S seconds in all (incomplete when hit)")
+    pv.add_argument("--trace-out", metavar="FILE", help="write the counterexample as ITF JSON to FILE")
+    pv.add_argument("--format", choices=["text", "md"], default="text", help="output format (default text)")
+    pv.add_argument("--json", action="store_true", help="print the result as JSON")
+
     rp = sub.add_parser("report", help="render a saved trace, after replaying it against its model")
     rp.add_argument("trace", help="an ITF JSON trace file written by --trace-out or sweep --out")
     rp.add_argument("--format", choices=["text", "md", "json"], default="text")
@@ -89,6 +101,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a number >= 1, got {text}")
+    return value
+
+
+def _natural_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
     return value
 
 
@@ -225,6 +247,206 @@ def _write(path: str, text: str) -> None:
         raise UsageError(f"cannot write {path}: {err.strerror}") from None
 
 
+_PROVE_KINDS = {"bmc": ("invariant", "action", "reachable"), "k-induction": ("invariant",), "inductive": ("invariant",)}
+_KIND_WORDS = {"invariant": "an invariant", "action": "an action property", "reachable": "a reachability target",
+               "liveness": "a liveness property", "measure": "a measure", "constraint": "a state constraint"}
+
+
+def _prove_plan(args: argparse.Namespace, info: ModelInfo, program: Any) -> tuple[str, int, str]:
+    """(engine, bound, header line) for `prove`: the engine the flags ask for, or the default
+    (--inductive if the model has strengthening invariants, else --bmc 10)."""
+    helpers = [p.name for p in program.properties if p.kind == "invariant" and p.strengthening]
+    if args.inductive:
+        return "inductive", 1, "inductive invariant check"
+    if args.k_induction is not None:
+        return "k-induction", args.k_induction, f"k-induction with k <= {args.k_induction}"
+    if args.bmc is not None:
+        return "bmc", args.bmc, f"bounded model checking to depth {args.bmc}"
+    if helpers:
+        return "inductive", 1, (
+            f"inductive invariant check (the default: {info.name} declares {len(helpers)} strengthening "
+            "invariant(s); --bmc DEPTH or --k-induction K for the other engines)"
+        )
+    return "bmc", 10, (
+        f"bounded model checking to depth 10 (the default: {info.name} declares no strengthening invariants; "
+        "--inductive or --k-induction K to attempt a proof)"
+    )
+
+
+def _prove_selection(args: argparse.Namespace, info: ModelInfo, program: Any, engine: str) -> tuple[list[str], list[str]]:
+    """The property names the engine checks, and warnings about those it does not."""
+    kinds = _PROVE_KINDS[engine]
+    by_name = {p.name: p for p in program.properties}
+    for name in args.only:
+        prop = by_name.get(name)
+        if prop is None:
+            raise UsageError(
+                f"{info.name} has no property {name!r}; its properties are: {', '.join(sorted(by_name)) or '(none)'}"
+            )
+        if prop.kind not in kinds:
+            hint = "use --bmc" if prop.kind in _PROVE_KINDS["bmc"] else "use `protocheck check`"
+            what = "the induction engines prove invariants only" if engine != "bmc" else "prove does not check these"
+            raise UsageError(f"{name} is {_KIND_WORDS.get(prop.kind, prop.kind)}, and {what}: {hint}")
+    helpers = [p.name for p in program.properties if p.kind == "invariant" and p.strengthening]
+    if args.only:
+        names = list(dict.fromkeys(args.only))
+        if engine != "bmc":
+            names += [h for h in helpers if h not in names]
+    else:
+        names = [p.name for p in program.properties if p.kind in kinds]
+    if not names:
+        raise UsageError(f"{info.name} has no {' or '.join(_KIND_WORDS[k] for k in kinds)} for this engine to check")
+    skipped = [] if args.only else [p for p in program.properties if p.kind not in kinds]
+    warnings = []
+    for p in skipped:
+        hint = "use --bmc or `protocheck check`" if p.kind in _PROVE_KINDS["bmc"] else "use `protocheck check`"
+        warnings.append(f"{p.name} ({p.kind}) is not checked by this engine: {hint}")
+    return names, warnings
+
+
+def _group_failures(failures: Sequence[Any]) -> list[tuple[Any, list[str]]]:
+    """The first failure of each action family, with the labels of the family's other ones."""
+    groups: dict[str, tuple[Any, list[str]]] = {}
+    for f in failures:
+        family = f.action.split("(", 1)[0]
+        if family in groups:
+            groups[family][1].append(f.action)
+        else:
+            groups[family] = (f, [])
+    return list(groups.values())
+
+
+def _failures_text(failures: Sequence[Any]) -> str:
+    lines = [
+        f"Counterexamples to induction ({len(failures)} action instance(s) break the conjunction; "
+        "the pre-states satisfy every invariant but need not be reachable):",
+        "",
+    ]
+    for f, others in _group_failures(failures):
+        lines.append(f.explain())
+        if others:
+            shown = ", ".join(others[:6]) + (f", ... ({len(others) - 6} more)" if len(others) > 6 else "")
+            lines.append(f"  likewise: {shown}")
+        lines.append("")
+    lines.append(
+        "To strengthen: add an @invariant(strengthening=True) that holds in every reachable state but "
+        "is false in such a pre-state (see docs/proving.md)."
+    )
+    return "\n".join(lines)
+
+
+def _failure_to_dict(f: Any) -> dict[str, Any]:
+    from checker.ir.types import show
+    from checker.symbolic.explain import relevant_slots
+
+    p = f.program
+    out: dict[str, Any] = {"action": f.action, "broken": list(f.broken)}
+    if f.pre is not None:
+        out["pre"] = {p.slots[i].name: show(p.slots[i].domain.type, f.pre[i]) for i in relevant_slots(f)}
+    if f.post is not None:
+        base = f.pre if f.pre is not None else None
+        out["post"] = {
+            s.name: show(s.domain.type, f.post[s.index])
+            for s in p.slots
+            if base is None or base[s.index] != f.post[s.index]
+        }
+    return out
+
+
+def _prove_summary(engine: str, result: CheckResult, induction: Any) -> str:
+    seconds = result.stats.seconds
+    if induction is None:
+        return f"{result.stats.engine} took {seconds:.2f}s"
+    if induction.status == "proved":
+        n = len(induction.invariants)
+        return f"proved in {seconds:.2f}s: the conjunction of {n} invariant(s) holds in every reachable state"
+    if induction.status == "refuted":
+        return f"refuted in {seconds:.2f}s: a reachable state breaks {induction.violated}"
+    return f"not proved ({induction.reason or 'unknown'}), after {seconds:.2f}s"
+
+
+def cmd_prove(args: argparse.Namespace) -> int:
+    from checker.symbolic import SolverDisagreement, bmc, check_inductive, k_induction
+
+    info, model = _instantiate(args)
+    program = model.compile()
+    engine, bound, header = _prove_plan(args, info, program)
+    names, warnings = _prove_selection(args, info, program, engine)
+    induction = None
+    try:
+        if engine == "bmc":
+            result = bmc(program, bound, invariants=names, timeout=args.timeout)
+        else:
+            if engine == "inductive":
+                induction = check_inductive(program, invariants=names, timeout=args.timeout)
+            else:
+                induction = k_induction(program, bound, invariants=names, timeout=args.timeout)
+            result = induction.to_check_result()
+    except SolverDisagreement as err:
+        print(f"protocheck: internal error: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    result.warnings.extend(warnings)
+    helpers = [p.name for p in program.properties if p.kind == "invariant" and p.strengthening and p.name in names]
+    summary = _prove_summary(engine, result, induction)
+    failures = list(induction.failures) if induction is not None and induction.status != "refuted" else []
+    cti = induction.cti if induction is not None and induction.status == "unknown" else None
+    if args.json:
+        data = _result_dict(result)
+        data["prove"] = {
+            "engine": engine,
+            "bound": bound if engine != "inductive" else None,
+            "default": not (args.inductive or args.k_induction is not None or args.bmc is not None),
+            "checked": names,
+            "helpers": helpers,
+            "status": induction.status if induction is not None else result.status,
+            "message": induction.message if induction is not None else "",
+            "seconds": round(result.stats.seconds, 3),
+            "failures": [_failure_to_dict(f) for f in failures],
+        }
+        if cti is not None:
+            from checker.report.itf import trace_to_itf
+
+            data["prove"]["cti"] = trace_to_itf(cti, None, {"model": result.model, "settings": result.settings,
+                                                            "variant": result.variant})
+        violation = result.first_violation()
+        if args.trace_out and violation is not None and violation.trace is not None:
+            from checker.report.itf import itf_to_json, trace_to_itf
+
+            source = {"model": result.model, "settings": result.settings, "variant": result.variant}
+            _write(args.trace_out, itf_to_json(trace_to_itf(violation.trace, violation, source)))
+        print(json.dumps(data, indent=2))
+        return result.exit_code
+    if args.format == "md":
+        _print(f"*prove: {header}*\n")
+    else:
+        print(f"prove {info.name}: {header}")
+        if helpers:
+            print(f"  strengthening invariants: {', '.join(helpers)}")
+        print()
+    _emit_result(result, args)
+    extra: list[str] = []
+    if failures:
+        extra.append(_failures_text(failures))
+    if cti is not None:
+        from checker.report.text import render_trace
+
+        extra.append("Counterexample to induction (its first state satisfies the invariants but need not be "
+                     "reachable; it is not a trace of the model):\n\n" + render_trace(cti).rstrip("\n"))
+    for block in extra:
+        if args.format == "md":
+            _print("\n```\n" + block + "\n```")
+        else:
+            _print("\n" + block)
+    _print(("\n**" + summary + "**") if args.format == "md" else ("\n" + summary))
+    return result.exit_code
+
+
+def _result_dict(result: CheckResult) -> dict[str, Any]:
+    from checker.report.json_result import result_to_dict
+
+    return result_to_dict(result)
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from checker.report.itf import itf_to_json
     from checker.report.replay import load_trace_file, replay, trace_source, trace_verdict
@@ -302,7 +524,7 @@ def _write_sweep_traces(rows: Sequence[Any], out: str) -> int:
     return count
 
 
-COMMANDS = {"list": cmd_list, "check": cmd_check, "report": cmd_report, "sweep": cmd_sweep}
+COMMANDS = {"list": cmd_list, "check": cmd_check, "prove": cmd_prove, "report": cmd_report, "sweep": cmd_sweep}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
