@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -29,12 +30,8 @@ def _backend_modules() -> list[str]:
     """Every module in checker.backends that declares a rule table."""
     names = []
     for info in pkgutil.iter_modules(checker.backends.__path__):
-        source = (
-            open(f"{checker.backends.__path__[0]}/{info.name}.py", encoding="utf-8").read()
-            if not info.ispkg
-            else ""
-        )
-        if "RULES" in source:
+        path = Path(checker.backends.__path__[0]) / f"{info.name}.py"
+        if not info.ispkg and "RULES" in path.read_text(encoding="utf-8"):
             names.append(f"checker.backends.{info.name}")
     return names
 
