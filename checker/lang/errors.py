@@ -106,8 +106,26 @@ _WORD = {
 }
 
 
+_COMPARISON = re.compile(r"==|!=|<=|>=|(?<![<>])[<>](?![<>=])")
+
+
+def _code_only(line: str) -> str:
+    """The line without a trailing `# comment` (a `#` inside a string literal is kept)."""
+    quote = ""
+    for i, ch in enumerate(line):
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "#":
+            return line[:i].rstrip()
+    return line
+
+
 def explain_bool_use(text: str) -> tuple[str, str]:
     """(problem, hint) for a symbolic value used where Python needs True/False."""
+    text = _code_only(text)
     found = [w for w, rx in _WORD.items() if rx.search(text)]
     problem = "a state value was used where Python needs a real True/False"
     if found:
@@ -132,6 +150,11 @@ def explain_bool_use(text: str) -> tuple[str, str]:
         hints.append(
             "`&` and `|` bind tighter than comparisons: parenthesise each comparison, "
             "`(a == b) & (c < d)`"
+        )
+    if not found and not re.search(r"[&|]", text) and len(_COMPARISON.findall(text)) >= 2:
+        hints.append(
+            "a chained comparison `a < x < b` makes Python test `a < x` for truth: "
+            "write `(a < x) & (x < b)`"
         )
     if not hints:
         hints.append(
