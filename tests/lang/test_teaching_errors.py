@@ -360,3 +360,50 @@ class UnknownEnumValue(Model):
 def test_unknown_enum_value() -> None:
     err = compile_error(UnknownEnumValue)
     assert_teaches(err, "UnknownEnumValue", "action step", "enum-value", "no value 'bussy'", "idle, busy")
+
+
+class ChainedRange(Model):
+    x = Range(0, 5, init=0)
+
+    @action
+    def step(self, s):
+        require(0 < s.x < 3)  # MISTAKE: chained-range
+        s.x = 0
+
+
+def test_chained_range_comparison() -> None:
+    err = compile_error(ChainedRange)
+    assert_teaches(err, "ChainedRange", "action step", "chained-range", "(a < x) & (x < b)")
+
+
+class Ternary(Model):
+    x = Range(0, 5, init=0)
+    flag = Bool
+
+    def init(self, s):
+        s.flag = False
+
+    @action
+    def step(self, s):
+        s.x = 1 if s.flag else 2  # MISTAKE: ternary
+
+
+def test_conditional_expression_on_state() -> None:
+    err = compile_error(Ternary)
+    assert_teaches(err, "Ternary", "action step", "ternary", "If(cond, a, b)` instead of `a if cond else b")
+
+
+class IfWithComment(Model):
+    x = Range(0, 5, init=0)
+
+    @action
+    def step(self, s):
+        if s.x == 1:  # primary or secondary, and not stale  # MISTAKE: if-comment
+            s.x = 2
+
+
+def test_words_in_a_comment_do_not_change_the_hint() -> None:
+    err = compile_error(IfWithComment)
+    assert_teaches(err, "IfWithComment", "action step", "if-comment", "require(cond)")
+    assert "instead of `or`" not in str(err) and "instead of `and`" not in str(err)
+    assert "instead of `not x`" not in str(err)
