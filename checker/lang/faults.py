@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .declarations import Bool, Map, Range, SetOf, Sort
+from .declarations import Bool, Map, Range, SetOf, Sort, Var
 from .model import Model, action
 from .tracing import require
 
@@ -40,7 +40,24 @@ class FaultBudget(Model):
     def spend_fault(self, s: Any) -> None:
         """Guard a fault action on the budget and spend one unit of it."""
         require(s.faults < self.fault_budget)
+        if isinstance(self, FaultsStop):
+            require(~s.faults_over)
         s.faults += 1
+
+
+class FaultsStop(FaultBudget):
+    """Adds `stop_faults` (not fair: it may or may not happen), which ends the faults for
+    good, so that a liveness property can say "once faults stop":
+    `leads_to(trigger & s.faults_over, response)`. The checker explores stopping at every
+    point, so this covers every behaviour whose faults end at some point. Opt-in, because
+    the extra bit doubles the state space."""
+
+    faults_over = Var(Bool, init=False, doc="no more faults will happen")
+
+    @action
+    def stop_faults(self, s: Any) -> None:
+        require(~s.faults_over)
+        s.faults_over = True
 
 
 def _with_params(fn: Any, **types: Any) -> Any:
@@ -176,15 +193,19 @@ def Crashes(sort: Sort, restart: bool = True, restart_fair: str | None = "weak")
 
 def StuckIO(sort: Sort) -> type:
     """`stuck[n]`: n's storage stops answering; `stick(n)` is one fault, never repaired by
-    itself (repairs, like manual intervention, are the model's own actions)."""
+    itself (repairs, like manual intervention, are the model's own actions). Override
+    `may_stick(s, n)` to say where storage can get stuck (e.g. only in the affected zone)."""
 
     class _StuckIO(FaultBudget):
         stuck = Map(sort, Bool, init=False, doc=f"is the {sort.name}'s I/O stuck?")
 
         def stick(self, s: Any, n: Any) -> None:
-            require(~s.stuck[n])
+            require(~s.stuck[n] & self.may_stick(s, n))
             self.spend_fault(s)
             s.stuck[n] = True
+
+        def may_stick(self, s: Any, n: Any) -> Any:
+            return True
 
         stick = action(_with_params(stick, n=sort))
 
@@ -192,4 +213,4 @@ def StuckIO(sort: Sort) -> type:
     return _StuckIO
 
 
-__all__ = ["FaultBudget", "Partitions", "Isolation", "AuthorityLinks", "Crashes", "StuckIO"]
+__all__ = ["FaultBudget", "FaultsStop", "Partitions", "Isolation", "AuthorityLinks", "Crashes", "StuckIO"]

@@ -37,20 +37,25 @@ from checker.lang import (
     Var,
     action,
     count,
+    exists,
     forall,
     implies,
     invariant,
+    leads_to,
+    liveness,
     require,
 )
+from checker.lang.faults import FaultsStop, Partitions, StuckIO
 
 Role = Enum("Role", "standby", "primary", "demoted")
 Mode = Enum("Mode", "sync", "alone")
+Replica = Sort("Replica", default=2, symmetric=True, prefix="db")
 
 
-class MultiAZ(Model):
+class MultiAZ(Partitions(Replica), StuckIO(Replica), FaultsStop, Model):
     name = "rds.multi_az"
 
-    Replica = Sort("Replica", default=2, symmetric=True, prefix="db")
+    Replica = Replica
 
     max_commits: int = 2
     fault_budget: int = 2
@@ -64,25 +69,28 @@ class MultiAZ(Model):
         "fixed": {"failover_needs_sync": True, "witness": True},
     }
     expected = {
-        "naive_failover": {"no_committed_loss": "violated", "single_writer": "holds"},
-        "as_2011": {"no_committed_loss": "holds", "single_writer": "holds"},
-        "fixed": {"no_committed_loss": "holds", "single_writer": "holds"},
+        "naive_failover": {"no_committed_loss": "violated", "single_writer": "holds", "eventually_available": "holds"},
+        "as_2011": {"no_committed_loss": "holds", "single_writer": "holds", "eventually_available": "violated"},
+        "fixed": {"no_committed_loss": "holds", "single_writer": "holds", "eventually_available": "holds"},
     }
     check_deadlock = False  # once the fault budget and commits are spent, runs may end
 
     role = Map(Replica, Role, doc="each replica's role")
     log = Map(Replica, Range(0, "max_commits"), init=0, doc="commits durably written by each replica")
     acked = Range(0, "max_commits", init=0, doc="commits acknowledged to the client")
-    link = Var(Bool, init=True, doc="the replication link between the two zones")
-    stuck = Map(Replica, Bool, init=False, doc="the replica's EBS I/O is stuck")
     mode = Var(Mode, init=Mode.sync, doc="does the primary replicate, or run alone?")
     in_sync = Var(Bool, init=True, doc="what the monitor knows: the standby has every commit")
     witness_log = Range(0, "max_commits", init=0, doc="commits recorded by the witness")
-    faults = Range(0, "fault_budget", init=0, doc="faults injected so far")
+    affected_zone = Var(Replica, doc="the replica in the zone whose EBS gets stuck (the first primary's)")
 
     def init(self, s, first: Replica):
+        s.affected_zone = first
         for r in self.Replica:
             s.role[r] = Role.primary if r == first else Role.standby
+
+    def may_stick(self, s, n):
+        """Storage gets stuck in the affected zone only: the one that held the primary."""
+        return s.affected_zone == n
 
     def others(self, p):
         return [q for q in self.Replica if q != p]
@@ -91,7 +99,7 @@ class MultiAZ(Model):
     def commit(self, s, p: Replica):
         """A client commit on the primary: synchronous while the standby is reachable."""
         require((s.role[p] == Role.primary) & ~s.stuck[p] & (s.log[p] < self.max_commits))
-        reachable = [s.link & (s.role[q] == Role.standby) & ~s.stuck[q] for q in self.others(p)]
+        reachable = [self.connected(s, p, q) & (s.role[q] == Role.standby) & ~s.stuck[q] for q in self.others(p)]
         with_standby = reachable[0]
         if not self.alone_commits:
             require(with_standby)
@@ -105,33 +113,14 @@ class MultiAZ(Model):
         s.log[p] = next_pos
         s.acked = next_pos
 
-    @action
-    def partition(self, s):
-        """The network interruption that cut the primary off from the standby."""
-        require(s.link & (s.faults < self.fault_budget))
-        s.link = False
-        s.faults += 1
-
-    @action(fair="weak")
-    def heal(self, s):
-        require(~s.link)
-        s.link = True
-
     @action(fair="weak")
     def catch_up(self, s, p: Replica, q: Replica):
         """After the link heals, the standby copies what the primary committed alone."""
         require((p != q) & (s.role[p] == Role.primary) & (s.role[q] == Role.standby))
-        require(s.link & ~s.stuck[p] & ~s.stuck[q] & (s.log[q] < s.log[p]))
+        require(self.connected(s, p, q) & ~s.stuck[p] & ~s.stuck[q] & (s.log[q] < s.log[p]))
         s.log[q] = s.log[p]
         s.mode = Mode.sync
         s.in_sync = True
-
-    @action
-    def stuck_io(self, s, p: Replica):
-        """The primary's EBS volume gets stuck: it can neither read nor write."""
-        require((s.role[p] == Role.primary) & ~s.stuck[p] & (s.faults < self.fault_budget))
-        s.stuck[p] = True
-        s.faults += 1
 
     @action(fair="weak")
     def failover(self, s, p: Replica, q: Replica):
@@ -146,6 +135,23 @@ class MultiAZ(Model):
         s.role[q] = Role.primary
         s.mode = Mode.alone
         s.in_sync = False
+
+    @action
+    def manual_intervention(self, s, p: Replica):
+        """An operator repairs the stuck primary by hand. Not fair: nothing guarantees it
+        happens, which is what "manual intervention was required" means."""
+        require((s.role[p] == Role.primary) & s.stuck[p])
+        s.stuck[p] = False
+
+    def available(self, s):
+        return exists(self.Replica, lambda r: (s.role[r] == Role.primary) & ~s.stuck[r])
+
+    @liveness
+    def eventually_available(self, s):
+        """Once the primary's I/O is stuck and no further faults happen, some primary
+        eventually accepts commits again (repairs and failover are fair)."""
+        stuck_primary = exists(self.Replica, lambda r: (s.role[r] == Role.primary) & s.stuck[r])
+        return leads_to(stuck_primary & s.faults_over, self.available(s))
 
     @invariant
     def no_committed_loss(self, s):
