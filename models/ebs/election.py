@@ -40,7 +40,6 @@ from checker.lang import (
     Sort,
     action,
     action_property,
-    always_eventually,
     exists,
     forall,
     implies,
@@ -50,6 +49,7 @@ from checker.lang import (
     require,
 )
 from checker.lang.faults import AuthorityLinks, Crashes, Partitions
+from properties import distinct_when, eventually_everywhere, never_decreases, serving_copy_is_complete
 
 Role = Enum("Role", "empty", "secondary", "primary", "blocked")
 
@@ -252,18 +252,7 @@ class Election(Partitions(Node), AuthorityLinks(Node), Crashes(Node), Model):
         return forall(
             self.Volume,
             lambda v: ~s.stale_ack[v]
-            & forall(
-                self.Node,
-                lambda n: forall(
-                    self.Node,
-                    lambda m: implies(
-                        (s.role[v, n] == Role.primary) & (s.role[v, m] == Role.primary),
-                        s.epoch[v, n] != s.epoch[v, m],
-                    )
-                    if n != m
-                    else True,
-                ),
-            ),
+            & distinct_when(self.Node, lambda n: s.role[v, n] == Role.primary, lambda n: s.epoch[v, n]),
         )
 
     @invariant
@@ -271,27 +260,26 @@ class Election(Partitions(Node), AuthorityLinks(Node), Crashes(Node), Model):
         """The primary the instance sends I/O to holds every write acknowledged to it."""
         return forall(
             self.Volume,
-            lambda v: forall(
+            lambda v: serving_copy_is_complete(
                 self.Node,
-                lambda n: implies(
-                    (s.target[v] == n) & (s.role[v, n] == Role.primary), s.ver[v, n] >= s.acked[v]
-                ),
+                serving=lambda n: (s.target[v] == n) & (s.role[v, n] == Role.primary),
+                holds=lambda n: s.ver[v, n],
+                acknowledged=s.acked[v],
             ),
         )
 
     @action_property
     def epochs_monotonic(self, s, t):
         """No replica's epoch, and no control-plane epoch, ever goes back."""
-        return forall(
-            self.Volume,
-            lambda v: (t.cp_epoch[v] >= s.cp_epoch[v])
-            & forall(self.Node, lambda n: t.epoch[v, n] >= s.epoch[v, n]),
+        return never_decreases(
+            [(s.cp_epoch[v], t.cp_epoch[v]) for v in self.Volume]
+            + [(s.epoch[v, n], t.epoch[v, n]) for v in self.Volume for n in self.Node]
         )
 
     @liveness
     def eventually_writable(self, s):
         """Every created volume is writable again and again (faults are finite, repairs fair)."""
-        return always_eventually(forall(self.Volume, lambda v: ~self.created(s, v) | self.writable(s, v)))
+        return eventually_everywhere(self.Volume, lambda v: ~self.created(s, v) | self.writable(s, v))
 
     @reachable
     def a_write_is_acknowledged(self, s):

@@ -46,6 +46,7 @@ from checker.lang import (
     require,
 )
 from checker.lang.faults import FaultsStop, Partitions, StuckIO
+from properties import at_most_one, serving_copy_is_complete
 
 Role = Enum("Role", "standby", "primary", "demoted")
 Mode = Enum("Mode", "sync", "alone")
@@ -156,16 +157,14 @@ class MultiAZ(Partitions(Replica), StuckIO(Replica), FaultsStop, Model):
     @invariant
     def no_committed_loss(self, s):
         """Every primary holds every commit acknowledged to the client."""
-        return forall(self.Replica, lambda r: implies(s.role[r] == Role.primary, s.log[r] >= s.acked))
+        return serving_copy_is_complete(
+            self.Replica, serving=lambda r: s.role[r] == Role.primary, holds=lambda r: s.log[r], acknowledged=s.acked
+        )
 
     @invariant
     def single_writer(self, s):
         """At most one replica accepts commits (is primary and not stuck)."""
-        return count(self.Replica, lambda r: (s.role[r] == Role.primary) & ~s.stuck[r]) <= 1
-
-    # -- helper invariants (for `protocheck prove --inductive`) ------------------------------
-    # With the two properties above they form an inductive invariant of `as_2011` and
-    # `fixed`; see docs/proving.md.
+        return at_most_one(self.Replica, lambda r: (s.role[r] == Role.primary) & ~s.stuck[r])
 
     @invariant(strengthening=True)
     def exactly_one_primary(self, s):
