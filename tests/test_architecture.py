@@ -3,7 +3,8 @@
 - `checker` never imports `models` or `properties` (the CLI loads models by name);
 - only `checker/backends/z3*.py` and `checker/symbolic/` import z3;
 - only `checker/stateful.py` imports hypothesis;
-- only `checker/backends/numpy*.py` and `checker/explore/store*.py` import numpy;
+- only `checker/backends/numpy*.py`, `checker/explore/store*.py` and the graph analyses
+  `checker/explore/{graph,liveness}.py` import numpy (and scipy);
 - `checker/ir` imports nothing else of `checker`; `checker/lang` imports only `checker.ir`
   and itself;
 - every module's docstring says what it must not import.
@@ -106,7 +107,10 @@ def _only(library: str, allowed: tuple[str, ...]) -> Callable[[Module], list[str
 
 only_z3 = _only("z3", ("checker/backends/z3*.py", "checker/symbolic/*"))
 only_hypothesis = _only("hypothesis", ("checker/stateful.py",))
-only_numpy = _only("numpy", ("checker/backends/numpy*.py", "checker/explore/store*.py"))
+only_numpy = _only(
+    "numpy",
+    ("checker/backends/numpy*.py", "checker/explore/store*.py", "checker/explore/graph.py", "checker/explore/liveness.py"),
+)
 
 
 def ir_is_self_contained(mod: Module) -> list[str]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Callable, Iterator, Sequence
 
 from checker.ir import Action, Const, Expr, Index, Op, Post, Program, SourceInfo, State, Var
+from checker.ir.types import ElemType, EnumType, Type, show
 
 
 class ModelRuntimeError(Exception):
@@ -25,6 +26,19 @@ class ModelRuntimeError(Exception):
     def __init__(self, message: str, source: SourceInfo | None = None) -> None:
         super().__init__(message)
         self.source = source
+
+
+def index_message(t: Type, key: int, offset: int, count: int) -> str:
+    """A map read or written at a key outside its keys, in the model's terms (`none`, not
+    -1). Every backend reports this run-time error with this text."""
+    shown = show(t, key)
+    if isinstance(t, ElemType):
+        keys = ", ".join(t.names[max(offset, 0) : offset + count])
+    elif isinstance(t, EnumType):
+        keys = ", ".join(t.values[max(offset, 0) : offset + count])
+    else:
+        keys = f"{offset}..{offset + count - 1}"
+    return f"a map was read or written at key {shown}, which is not one of its keys ({keys})"
 
 
 def _floordiv(x: int, y: int) -> int:
@@ -90,11 +104,7 @@ def evaluate(e: Expr, pre: State, post: State | None = None) -> int:
         elif isinstance(n, Index):
             i = ev(n.index) - n.offset
             if not 0 <= i < len(n.choices):
-                raise ModelRuntimeError(
-                    f"index {i + n.offset} is outside the map's keys "
-                    f"{n.offset}..{n.offset + len(n.choices) - 1}",
-                    n.source,
-                )
+                raise ModelRuntimeError(index_message(n.index.type, i + n.offset, n.offset, len(n.choices)), n.source)
             v = ev(n.choices[i])
         elif isinstance(n, Op):
             if n.op in LAZY_RULES:

@@ -96,7 +96,7 @@ def test_division_by_zero_is_a_model_runtime_error(op: str) -> None:
 
 
 def test_bad_index_raises_when_evaluated() -> None:
-    with pytest.raises(ModelRuntimeError, match="index 5 is outside the map's keys 0..0") as info:
+    with pytest.raises(ModelRuntimeError, match=r"at key 5, which is not one of its keys \(0\.\.0\)") as info:
         evaluate(bad_index(), ())
     assert info.value.source == SourceInfo("m.py", 7, "s.f[s.k]")
 
@@ -144,7 +144,7 @@ def test_index_with_offset(k: int, want: int) -> None:
 @pytest.mark.parametrize("k", [-2, 2, 100])
 def test_index_out_of_range_raises(k: int) -> None:
     e = Index(INT, (c(10), c(11), c(12)), x(), -1, SourceInfo())
-    with pytest.raises(ModelRuntimeError, match=f"index {k} is outside the map's keys -1..1"):
+    with pytest.raises(ModelRuntimeError, match=rf"at key {k}, which is not one of its keys \(-1\.\.1\)"):
         evaluate(e, (k,))
 
 
@@ -233,3 +233,13 @@ def test_fire_does_not_evaluate_updates_of_a_disabled_action() -> None:
     a = Action("div", (), Op(BOOL, "ne", (Var(INT, 0), c(0))), ((0, Op(INT, "floordiv", (c(3), Var(INT, 0)))),))
     assert fire(a, (0, 0)) is None
     assert fire(a, (2, 0)) == (1, 0)
+
+
+def test_reading_a_map_at_none_is_reported_in_the_models_terms() -> None:
+    from checker.backends.reference import index_message
+    from checker.ir.types import ElemType
+
+    node = ElemType("Node", ("n1", "n2", "n3"), has_none=True)
+    assert index_message(node, -1, 0, 3) == (
+        "a map was read or written at key none, which is not one of its keys (n1, n2, n3)"
+    )
