@@ -31,9 +31,10 @@ def test_self_promotion_splits_the_brain_and_loses_writes() -> None:
 
 
 def test_a_self_promoted_secondary_meets_a_renewed_primary_in_the_same_epoch() -> None:
-    # Shortest split brain, 5 steps: create, cut the pair, the primary blocks on losing its
-    # mirror and renews its epoch (1 -> 2) with the control plane, while the secondary promotes
-    # itself to epoch 2 on its own: two primaries in epoch 2.
+    # Shortest split brain, 5 steps: create; the primary crashes (the one fault); the
+    # secondary, seeing its primary gone, promotes itself to epoch 2 on its own; the primary
+    # restarts, blocked, and renews its epoch (1 -> 2) with the control plane, which still
+    # names it: two primaries in epoch 2.
     result = run(Election(variant="self_promote", fault_budget=1))
     v = verdict(result, "single_primary")
     assert v.trace is not None and len(v.trace) == 5
