@@ -1,9 +1,9 @@
 """One explicit-state run of everything a model asks for: safety, then liveness.
 
-Owns: `check_model(program, options, liveness=True)`: the safety search (`check`), then,
-when the model has liveness properties, the run was complete and found nothing that stops it,
-the fair-SCC analysis (`live.check_liveness`) over the reachable graph, merged into one
-`CheckResult`. Liveness is skipped, with a note, after a safety violation that stopped the
+Owns: `check_model(program, options, liveness=True)`: the safety search (`check`); the
+measures (`measures.measure_all`) over the reachable graph; then, when the model has liveness
+properties, the run was complete and found nothing that stops it, the fair-SCC analysis
+(`live.check_liveness`) over the same graph, merged into one `CheckResult`. Liveness is skipped, with a note, after a safety violation that stopped the
 run or when a limit cut the run short.
 
 Must not import: z3, hypothesis, `checker.cli`.
@@ -13,17 +13,29 @@ from __future__ import annotations
 
 import time
 
+from checker.backends.compiled import compile_program
 from checker.ir import Program
 from checker.report.results import INCOMPLETE, CheckResult, Verdict
 
 from . import check
+from .graph import BuiltGraph, build_graph
 from .live import check_liveness
+from .measures import measure_all
 from .options import CheckOptions
 
 
 def check_model(program: Program, options: CheckOptions | None = None, liveness: bool = True) -> CheckResult:
     options = options if options is not None else CheckOptions()
     result = check(program, options)
+    built: BuiltGraph | None = None
+    measures = list(program.of_kind("measure"))
+    if measures and result.stats.distinct_states > 0:
+        started = time.perf_counter()
+        built = build_graph(compile_program(program), options.max_states, options.max_seconds)
+        result.measurements = measure_all(program, built, measures)
+        result.stats.seconds += time.perf_counter() - started
+        if not built.complete:
+            result.warnings.append("measures cover only the states explored before a limit")
     props = [
         p
         for p in program.liveness()
@@ -41,7 +53,9 @@ def check_model(program: Program, options: CheckOptions | None = None, liveness:
         return result
     started = time.perf_counter()
     remaining = None if options.max_seconds is None else max(1.0, options.max_seconds - result.stats.seconds)
-    result.verdicts += check_liveness(program, props, max_states=options.max_states, max_seconds=remaining)
+    result.verdicts += check_liveness(
+        program, props, built=built, max_states=options.max_states, max_seconds=remaining
+    )
     result.stats.seconds += time.perf_counter() - started
     if any(v.kind == "liveness" and v.status == INCOMPLETE for v in result.verdicts):
         result.stats.complete = False

@@ -20,6 +20,7 @@ import numpy as np
 
 from checker.backends.compiled import CompiledProgram, compile_program
 from checker.ir import Expr, Program, Property, State
+from checker.ir.nodes import TRUE
 
 from .liveness import BoolArray, StateGraph
 
@@ -30,6 +31,14 @@ class BuiltGraph:
     states: list[State]
     complete: bool  # False when max_states stopped the exploration
     seconds: float
+    parent: list[int]  # breadth-first parent of each state (-1 for initial states)
+
+    def path_to(self, i: int) -> list[State]:
+        """A shortest path from an initial state to state i."""
+        path = [i]
+        while self.parent[path[-1]] >= 0:
+            path.append(self.parent[path[-1]])
+        return [self.states[k] for k in reversed(path)]
 
 
 def build_graph(
@@ -46,6 +55,7 @@ def build_graph(
             index[s] = len(states)
             states.append(s)
     initial = np.arange(len(states), dtype=np.int64)
+    parent = [-1] * len(states)
     src, dst, act = array("q"), array("q"), array("q")
     succ = compiled.successors_with_actions
     complete = True
@@ -56,6 +66,7 @@ def build_graph(
             if j is None:
                 j = index[t] = len(states)
                 states.append(t)
+                parent.append(i)
             src.append(i)
             dst.append(j)
             act.append(a)
@@ -73,7 +84,7 @@ def build_graph(
         np.frombuffer(dst, dtype=np.int64).copy(),
         np.frombuffer(act, dtype=np.int64).copy(),
     )
-    return BuiltGraph(graph, states, complete, time.perf_counter() - started)
+    return BuiltGraph(graph, states, complete, time.perf_counter() - started, parent)
 
 
 def predicate_fn(program: Program, expr: Expr) -> Callable[[State], bool]:
@@ -83,6 +94,23 @@ def predicate_fn(program: Program, expr: Expr) -> Callable[[State], bool]:
     )
     first_false = compile_program(probe).violated_invariant
     return lambda s: first_false(s) < 0
+
+
+def value_fn(program: Program, expr: Expr) -> Callable[[State], int]:
+    """A compiled evaluation of an Int expression (through a one-update action)."""
+    slot = 0
+    probe = dataclasses.replace(
+        program,
+        inits=(),
+        actions=(dataclasses.replace(program.actions[0], guard=TRUE, updates=((slot, expr),)),) if program.actions else (),
+        properties=(),
+    )
+    if not program.actions:
+        from checker.backends.reference import evaluate
+
+        return lambda s: evaluate(expr, s)
+    fire = compile_program(probe).fire
+    return lambda s: fire(0, s)[slot]  # type: ignore[index]
 
 
 def predicate_mask(program: Program, expr: Expr, states: list[State]) -> BoolArray:

@@ -34,4 +34,15 @@ def result_to_dict(result: CheckResult) -> dict[str, Any]:
         "stats": result.stats.as_dict(),
         "warnings": list(result.warnings),
         "verdicts": [verdict_to_dict(v, result) for v in result.verdicts],
+        "measures": [
+            {
+                "name": m.name,
+                "min": m.minimum,
+                "max": m.maximum,
+                "complete": m.complete,
+                "min_trace": [step.label for step in m.min_trace.steps[1:]],
+                "max_trace": [step.label for step in m.max_trace.steps[1:]],
+            }
+            for m in result.measurements
+        ],
     }

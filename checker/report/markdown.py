@@ -88,6 +88,11 @@ def render_result_md(result: CheckResult) -> str:
     ]
     if not s.complete:
         lines += ["", f"**Incomplete:** the run stopped early ({_cell(s.stop_reason or 'no reason given')})."]
+    if result.measurements:
+        lines += ["", "| measure | min | max | shortest way to the max |", "|---|---:|---:|---|"]
+        for m in result.measurements:
+            way = ", ".join(step.label for step in m.max_trace.steps[1:]) or "initial state"
+            lines.append(f"| {_cell(m.name)} | {m.minimum} | {m.maximum} | {_cell(way)} |")
     if result.warnings:
         lines += ["", "**Warnings:**", ""] + [f"- {w}" for w in result.warnings]
     first = result.first_violation()

@@ -116,6 +116,20 @@ class RunStats:
 
 
 @dataclass
+class Measurement:
+    """The range of a `@measure` over the reachable states, with a shortest trace to a state
+    attaining each end."""
+
+    name: str
+    doc: str
+    minimum: int
+    maximum: int
+    min_trace: Trace
+    max_trace: Trace
+    complete: bool  # False: only over the states explored before a limit
+
+
+@dataclass
 class CheckResult:
     model: str
     settings: dict[str, Any]
@@ -123,6 +137,7 @@ class CheckResult:
     verdicts: list[Verdict] = field(default_factory=list)
     stats: RunStats = field(default_factory=RunStats)
     warnings: list[str] = field(default_factory=list)
+    measurements: list[Measurement] = field(default_factory=list)
 
     @property
     def status(self) -> str:

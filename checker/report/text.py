@@ -99,6 +99,20 @@ def _stats_lines(stats: RunStats) -> list[str]:
     return out
 
 
+def measure_lines(result: CheckResult) -> list[str]:
+    """Each measure's range, and the shortest way to reach its extremes (action names)."""
+    lines: list[str] = []
+    width = max(len(m.name) for m in result.measurements)
+    for m in result.measurements:
+        scope = "" if m.complete else "  (over the explored states only)"
+        lines.append(f"  {m.name.ljust(width)}  min {m.minimum}  max {m.maximum}{scope}")
+        for label, trace, value in (("max", m.max_trace, m.maximum), ("min", m.min_trace, m.minimum)):
+            steps = [step.label for step in trace.steps[1:]]
+            if steps:
+                lines.append(f"  {' ' * width}  {label} {value} after {len(steps)} steps: " + ", ".join(steps))
+    return lines
+
+
 def render_result(result: CheckResult, color: bool = False) -> str:
     """A summary block: the run, each verdict, statistics, warnings, the first violation's trace."""
     paint = _Paint(color)
@@ -126,6 +140,8 @@ def render_result(result: CheckResult, color: bool = False) -> str:
         if extra:
             line += "  (" + "; ".join(extra) + ")"
         lines.append(line.rstrip())
+    if result.measurements:
+        lines += ["", paint("Measures", _BOLD), *measure_lines(result)]
     lines += ["", paint("Statistics", _BOLD), *_stats_lines(result.stats)]
     if result.warnings:
         lines += ["", paint("Warnings", _YELLOW + _BOLD)]

@@ -1,0 +1,76 @@
+"""Measures: ranges over the reachable states, with shortest witnesses."""
+
+from __future__ import annotations
+
+from checker.backends.reference import evaluate
+from checker.explore import CheckOptions
+from checker.explore.full import check_model
+from checker.lang import Bool, Map, Model, Range, Sort, action, count, measure, require
+
+
+class Meter(Model):
+    """x climbs 0..3 while y falls 3..0; `diff` = x - y ranges over -3, -1, 1, 3."""
+
+    x = Range(0, 3, init=0)
+    y = Range(0, 3, init=3)
+
+    @action
+    def inc(self, s):
+        require(s.x < 3)
+        s.x += 1
+        s.y = 3 - s.x
+
+    @measure
+    def diff(self, s):
+        return s.x - s.y
+
+
+def test_the_range_of_a_measure_and_the_steps_to_each_end() -> None:
+    result = check_model(Meter().compile(), CheckOptions(deadlock=False))
+    (m,) = result.measurements
+    assert (m.minimum, m.maximum) == (-3, 3)
+    assert len(m.min_trace) == 0  # the initial state attains the minimum
+    assert [step.action for step in m.max_trace.steps[1:]] == ["inc", "inc", "inc"]
+    assert evaluate(result_program_measure(result), m.max_trace.steps[-1].state) == 3
+
+
+def result_program_measure(result) -> object:  # the measure's expression, from the trace's program
+    return next(p for p in result.measurements[0].max_trace.program.properties if p.name == "diff").expr
+
+
+class Lamps(Model):
+    """Three lamps switched on one at a time, and switched all off at once by `reset`.
+    `lit` ranges over 0..3 and its maximum needs three steps, however the lamps are chosen."""
+
+    Lamp = Sort("Lamp", default=3, symmetric=True)
+    on = Map(Lamp, Bool, init=False)
+
+    @action
+    def switch_on(self, s, lamp: Lamp):
+        require(~s.on[lamp])
+        s.on[lamp] = True
+
+    @action
+    def reset(self, s):
+        for lamp in self.Lamp:
+            s.on[lamp] = False
+
+    @measure
+    def lit(self, s):
+        return count(self.Lamp, lambda lamp: s.on[lamp])
+
+
+def test_the_witness_for_the_maximum_is_a_shortest_one() -> None:
+    result = check_model(Lamps().compile())
+    (m,) = result.measurements
+    assert (m.minimum, m.maximum) == (0, 3)
+    assert len(m.max_trace) == 3
+    assert all(step.action == "switch_on" for step in m.max_trace.steps[1:])
+
+
+def test_a_state_limit_marks_measures_as_partial() -> None:
+    result = check_model(Lamps().compile(), CheckOptions(max_states=3))
+    (m,) = result.measurements
+    assert not m.complete
+    assert m.maximum < 3
+    assert any("measures cover only" in w for w in result.warnings)
