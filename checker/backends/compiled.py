@@ -81,7 +81,7 @@ from checker.ir import (
 )
 from checker.ir.nodes import walk
 
-from .reference import ModelRuntimeError
+from .reference import ModelRuntimeError, index_message
 
 Expander = Callable[[int, int], int]  # expand(packed state, its index) -> enabled count
 
@@ -91,10 +91,10 @@ _BIG = 1 << 62
 # -- run-time helpers the generated code calls (only where a check is needed) ------------
 
 
-def _index_error(k: int, offset: int, n: int, source: SourceInfo) -> int:
-    raise ModelRuntimeError(
-        f"index {k} is outside the map's keys {offset}..{offset + n - 1}", source
-    )
+def _index_error(k: int, site: tuple[Type, int, int, SourceInfo | None]) -> int:
+    t, offset, n, source = site
+    # int(): a Bool index may be a Python bool here
+    raise ModelRuntimeError(index_message(t, int(k), offset, n), source)
 
 
 def _fdiv(x: int, y: int) -> int:
@@ -136,15 +136,16 @@ _LAZY = ("and", "or", "implies", "ite")
 
 
 class _Sources:
-    """Source infos referenced by generated code, as module-level constants."""
+    """Index sites (key type, offset, number of keys, source) referenced by generated code
+    for its error messages, as module-level constants."""
 
     def __init__(self) -> None:
-        self.names: dict[SourceInfo | None, str] = {}
+        self.names: dict[tuple[Type, int, int, SourceInfo | None], str] = {}
 
-    def name(self, src: SourceInfo | None) -> str:
-        if src not in self.names:
-            self.names[src] = f"_src{len(self.names)}"
-        return self.names[src]
+    def name(self, site: tuple[Type, int, int, SourceInfo | None]) -> str:
+        if site not in self.names:
+            self.names[site] = f"_site{len(self.names)}"
+        return self.names[site]
 
 
 class Graph:
@@ -350,10 +351,10 @@ def _index(em: Emitter, cid: int, n: CNode) -> str:
 
     if in_range:
         return tree(lo_i, hi_i, first)
-    src = em.g.sources.name(n.source)
+    site = em.g.sources.name((k_node.type, offset, len(choices), n.source))
     return (
         f"({tree(lo_i, hi_i, later)} if {offset} <= {first} <= {offset + len(choices) - 1} "
-        f"else _index_error({later}, {offset}, {len(choices)}, {src}))"
+        f"else _index_error({later}, {site}))"
     )
 
 

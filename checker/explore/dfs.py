@@ -148,7 +148,9 @@ def _dfs(program: Program, options: CheckOptions) -> CheckResult:
         if bounded and not run.done and not stop_reason:
             stop_reason = "max_depth"
     except ModelRuntimeError as err:
-        run.model_error(err, store.path(current), True, run.live(run.invariants), action_props)
+        # DFS generates all successors of a state before checking action properties on them
+        run.model_error(err, store.path(current), True, run.live(run.invariants), action_props,
+                        interleaved=False)
     except KeyboardInterrupt:
         stop_reason = "interrupted"
     run.stats.transitions = transitions

@@ -124,13 +124,13 @@ class Run:
         self.witnesses[p.name] = Verdict(p.name, "reachable", HOLDS, f"{p.name} is reachable", trace)
 
     def model_error(self, err: R.ModelRuntimeError, path: Sequence[State], expand: bool,
-                    invariants: Sequence[int], action_props: Sequence[int]) -> None:
+                    invariants: Sequence[int], action_props: Sequence[int], interleaved: bool = True) -> None:
         """A run-time error of the model while the engine handled path[-1]: find where under
         the reference evaluator (which must agree) and record it."""
         pending = [self.prop(k) for pos, k in enumerate(self.reachables) if self.reach_pending[pos]]
         found = reference_error(
             self.program, path[-1], [self.prop(k) for k in invariants], pending,
-            [self.prop(k) for k in action_props], expand,
+            [self.prop(k) for k in action_props], expand, interleaved,
         )
         if found is None or str(found[0]) != str(err):
             raise InternalCheckerError(

@@ -115,10 +115,12 @@ def reference_error(
     reachables: Sequence[Property] = (),
     action_properties: Sequence[Property] = (),
     expand: bool = True,
+    interleaved: bool = True,
 ) -> tuple[R.ModelRuntimeError, str] | None:
     """The first model run-time error the reference evaluator meets on `state`, evaluating
     in the engines' order (invariants, reachability targets, then each action instance's
-    guard and updates and the action properties on its step), with where it happened."""
+    guard and updates and the action properties on its step; with `interleaved=False`, all
+    successors first and then the action properties on each step), with where it happened."""
     where = ""
     try:
         for p in invariants:
@@ -129,14 +131,22 @@ def reference_error(
             R.evaluate(p.expr, state)
         if not expand:
             return None
+        steps = []
         for a in program.actions:
             where = f"action {a.label}"
             post = R.fire(a, state)
             if post is None or next(program.out_of_domain(post), None) is not None:
                 continue
-            for p in action_properties:
-                where = f"action property {p.name} after {a.label}"
-                R.evaluate(p.expr, state, post)
+            steps.append((a, post))
+            if interleaved:
+                for p in action_properties:
+                    where = f"action property {p.name} after {a.label}"
+                    R.evaluate(p.expr, state, post)
+        if not interleaved:
+            for a, post in steps:
+                for p in action_properties:
+                    where = f"action property {p.name} after {a.label}"
+                    R.evaluate(p.expr, state, post)
     except R.ModelRuntimeError as err:
         return err, where
     return None
