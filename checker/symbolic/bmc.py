@@ -39,6 +39,7 @@ Must not import: `checker.explore`, `checker.cli`, `checker.lang`, numpy, hypoth
 
 from __future__ import annotations
 
+import time
 from typing import Any, Sequence
 
 import z3
@@ -67,6 +68,12 @@ from .common import (
     select_properties,
     unknown_reason,
 )
+
+
+# Seconds a completeness question (is there a loop-free path of k steps?) gets at least;
+# beyond that it gets as long as the property questions took so far.
+COMPLETENESS_FLOOR = 5.0
+_NO_TIMEOUT = 4294967295  # Z3's "no timeout"
 
 
 class _Stop(Exception):
@@ -122,6 +129,8 @@ class _Run:
         self.fatal: Verdict | None = None
         self.solver = z3.Solver()
         self.checked = -1  # deepest k whose state questions were all answered
+        self.asking = 0.0  # seconds spent on questions about properties, domains and errors
+        self.try_complete = True  # False once a completeness question ran out of its cap
 
     def pending(self, ps: list[Property]) -> list[Property]:
         return [p for p in ps if p.name not in self.decided]
@@ -129,7 +138,11 @@ class _Run:
     # -- one solver question ----------------------------------------------------------------
 
     def ask(self, what: str, *assumptions: z3.BoolRef) -> z3.ModelRef | None:
-        r = self.budget.check(self.solver, *assumptions)
+        start = time.perf_counter()
+        try:
+            r = self.budget.check(self.solver, *assumptions)
+        finally:
+            self.asking += time.perf_counter() - start
         if r == z3.unknown:
             reason = unknown_reason(self.solver, self.budget)
             raise _Stop("timeout" if reason == "timeout" else "solver unknown",
@@ -137,6 +150,35 @@ class _Run:
         if r == z3.sat:
             return self.solver.model()
         return None
+
+    def exhausted(self, k: int, fresh: z3.BoolRef) -> bool:
+        """Is there no loop-free path of k steps (so every reachable state was checked)?
+
+        This question is a bonus (it turns a bounded result into a proof) and can be much
+        harder than the property questions (a pigeonhole argument over paths), so it gets
+        at most as long as the property questions took so far (at least COMPLETENESS_FLOOR
+        seconds); if that is not enough, it is not asked again and the run stays bounded."""
+        if not self.try_complete:
+            return False
+        cap = max(COMPLETENESS_FLOOR, self.asking)
+        if self.budget.deadline is not None:
+            cap = min(cap, self.budget.deadline - time.perf_counter())
+            if cap <= 0:
+                raise _Stop("timeout", f"the solver gave up on whether a loop-free path of {_steps(k)} exists: timeout")
+        self.solver.set("timeout", max(1, int(cap * 1000)))
+        try:
+            r = self.solver.check(fresh)
+        finally:
+            self.solver.set("timeout", _NO_TIMEOUT)
+        if r == z3.unknown:
+            if self.budget.expired():
+                raise _Stop("timeout", f"the solver gave up on whether a loop-free path of {_steps(k)} exists: timeout")
+            self.try_complete = False
+            self.result.warnings.append(
+                f"could not decide within {cap:.1f}s whether a loop-free path of {_steps(k)} exists, so "
+                "the result stays bounded (no claim that the state space is exhausted)")
+            return False
+        return r == z3.unsat
 
     def trace(self, model: z3.ModelRef, k: int) -> Trace:
         return replay_path(self.u, self.u.decode_path(model, list(range(k + 1)))).trace
@@ -165,7 +207,7 @@ class _Run:
                     fresh[k] = z3.Bool(f"fresh_{k}")
                     self.solver.add(z3.Implies(fresh[k], conj([u.differ(i, k) for i in range(k)])))
                     can_claim = k <= depth or not self.pending(self.step_props)
-                    if can_claim and self.ask(f"whether a loop-free path of {_steps(k)} exists", fresh[k]) is None:
+                    if can_claim and self.exhausted(k, fresh[k]):
                         self.finish(depth, complete=True, reason="exhausted",
                                     note=f"no loop-free path is longer than {_steps(k - 1)}")
                         return
