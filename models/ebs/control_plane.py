@@ -1,0 +1,310 @@
+"""EBS control plane: one degraded zone starving the region's thread pool.
+
+Post-mortem (Primary Outage): "Because the EBS control plane (and the create volume API in
+particular) was configured with a long time-out period, these slow API calls began to back up
+and resulted in thread starvation in the EBS control plane. The EBS control plane has a
+regional pool of available threads it can use to service requests. When these threads were
+completely filled up by the large number of queued requests, the EBS control plane had no
+ability to service API requests and began to fail API requests for other Availability Zones in
+that Region as well. At 2:40 AM PDT on April 21st, the team deployed a change that disabled all
+new Create Volume requests in the affected Availability Zone, and by 2:50 AM PDT, latencies and
+error rates for all other EBS related APIs recovered."
+
+Fixes (Impact to Multiple Availability Zones): "we will immediately improve our timeout logic
+to prevent thread exhaustion when a single Availability Zone cluster is taking too long to
+process requests. [...] we will also add the ability for our EBS control plane to be more
+Availability Zone aware and shed load intelligently when it is over capacity. [...] creating
+per-EBS cluster deployments of these services (which run in the same Availability Zone as the
+EBS cluster they are supporting), we can provide even better Availability Zone isolation."
+
+The protocol. API calls (create volume) arrive for each zone into that zone's bounded FIFO
+queue. A pool of threads serves them: a thread takes the oldest waiting call of any zone (one
+regional pool), or of its own zone (per-zone pools), and calls the zone's EBS cluster. A
+healthy cluster answers after `service` ticks; a degraded cluster never answers, so the thread
+is held until the control plane's `timeout` fires and releases it. A call that has waited
+`bound` ticks without a thread fails at the client (an API error), and the client retries it
+at once: it goes to the back of its zone's queue, age 0. Which zone degrades, and when, is a
+fault (`degrade(z)`, chosen over the symmetric sort Zone, spending the fault budget).
+
+Time is a discrete `tick` that ages every waiting call and every busy thread. Everything else
+takes no time, and what the control plane must do now is *urgent*: tick is disabled while a
+thread is idle and a call waits, while a healthy call's answer is due, while a timeout is due,
+and while a late call has not been failed and retried. Without urgency a lazy dispatcher could
+let time pass with threads idle, and every variant would violate the bound for no reason in
+the protocol. Tick is weakly fair, so time never stops (a run where time stops would keep
+every degraded call's thread forever and make liveness trivially false); it is always enabled
+again after finitely many instantaneous steps (arrivals, dispatches and retries are bounded by
+the queues and the pool), so there are no Zeno runs. Dispatch, completion, timeout, retry,
+shedding and the operator are weakly fair; arrivals and the fault are not (the environment may
+send calls, or degrade a zone, or not).
+
+Variants (settings in parentheses):
+- `regional_pool_long_timeout` (2011): one regional pool of `threads`, `timeout` = 4 > `bound`.
+- `short_timeout`: the regional pool with `timeout` = 2: a thread held by a degraded zone is
+  released before a healthy call behind it runs out of time.
+- `zone_bulkhead`: per-cluster control-plane services: each zone has its own pool of
+  `zone_threads` threads, so a degraded zone can exhaust only its own.
+- `load_shedding`: the regional pool, zone-aware: a zone may hold at most `zone_cap` of its
+  threads, and calls of a zone at its cap whose calls are slow (a thread of it held longer than
+  a healthy call takes) are shed (failed fast) while other zones wait.
+- `disable_degraded_zone`: the 2011 pool and timeout, plus the operator, who (eventually, with
+  no deadline) disables new create-volume calls for a degraded zone.
+"""
+
+from checker.lang import (
+    If,
+    Map,
+    Model,
+    Range,
+    SetOf,
+    Sort,
+    Var,
+    action,
+    count,
+    exists,
+    forall,
+    implies,
+    invariant,
+    leads_to,
+    liveness,
+    measure,
+    reachable,
+    require,
+    sum_of,
+)
+from checker.lang.faults import FaultBudget
+from properties import responds_within
+
+Zone = Sort("Zone", default=3, symmetric=True, prefix="z")
+
+
+class ControlPlane(FaultBudget, Model):
+    name = "ebs.control_plane"
+
+    Zone = Zone
+
+    threads: int = 2  # T: the regional pool
+    queue: int = 1  # per-zone queue capacity
+    bound: int = 3  # L: a call must get a thread within L ticks of its (latest) submission
+    timeout: int = 4  # ticks a thread waits for a cluster before giving up
+    service: int = 1  # ticks a healthy cluster takes to answer
+    fault_budget: int = 1  # how many zones may degrade
+    bulkhead: bool = False  # per-zone pools of zone_threads instead of one regional pool
+    zone_threads: int = 1
+    shedding: bool = False  # zone-aware: at most zone_cap threads per zone; shed slow zones
+    zone_cap: int = 1
+    operator: bool = False  # the operator disables create volume for a degraded zone
+
+    variants = {
+        "regional_pool_long_timeout": {},
+        "short_timeout": {"timeout": 2},
+        "zone_bulkhead": {"bulkhead": True},
+        "load_shedding": {"shedding": True},
+        "disable_degraded_zone": {"operator": True},
+    }
+    expected = {
+        "regional_pool_long_timeout": {"healthy_zone_served": "violated", "healthy_zone_eventually_served": "violated"},
+        "short_timeout": {"healthy_zone_served": "holds", "healthy_zone_eventually_served": "holds"},
+        "zone_bulkhead": {"healthy_zone_served": "holds", "healthy_zone_eventually_served": "holds"},
+        "load_shedding": {"healthy_zone_served": "holds", "healthy_zone_eventually_served": "holds"},
+        "disable_degraded_zone": {"healthy_zone_served": "violated", "healthy_zone_eventually_served": "holds"},
+    }
+
+    degraded = SetOf(Zone, doc="zones whose EBS cluster no longer answers (the fault)")
+    disabled = SetOf(Zone, doc="zones whose create-volume calls the operator has disabled")
+    qlen = Map(Zone, Range(0, "queue"), init=0, doc="calls waiting in each zone's queue")
+    age = Map(
+        Zone,
+        Range(0, lambda m: m.queue - 1),
+        Range(0, lambda m: m.bound + 1),
+        init=0,
+        doc="ticks each waiting call has waited (position 0: the head; unused positions 0)",
+    )
+    busy = Map(
+        Zone,
+        Range(0, "timeout"),
+        Range(0, "threads"),
+        init=0,
+        doc="threads busy with a call of the zone, by ticks held so far",
+    )
+    watch = Var(Zone.or_none, init=None, doc="ghost: the zone of the one call liveness follows")
+    wpos = Range(0, lambda m: m.queue - 1, init=0, doc="ghost: its position in the zone's queue")
+
+    # -- definitions ---------------------------------------------------------------------
+
+    def held(self, s, z):
+        """Threads busy with zone z's calls."""
+        return sum_of(range(self.timeout + 1), lambda h: s.busy[z, h])
+
+    def idle(self, s, z):
+        """Is there a thread free for a call of zone z?"""
+        if self.bulkhead:
+            return self.held(s, z) < self.zone_threads
+        free = sum_of(self.Zone, lambda y: self.held(s, y)) < self.threads
+        if self.shedding:
+            free = free & (self.held(s, z) < self.zone_cap)
+        return free
+
+    def slow(self, s, z):
+        """Zone-aware: a thread of z has been held longer than a healthy call takes."""
+        return exists(range(self.service + 1, self.timeout + 1), lambda h: s.busy[z, h] > 0)
+
+    def can_dispatch(self, s, z):
+        return (s.qlen[z] > 0) & self.idle(s, z)
+
+    def pop_head(self, s, z, rotate):
+        """Remove z's head call; with `rotate`, put it back at the tail with age 0."""
+        n = self.queue
+        for i in range(n):
+            nxt = s.age[z, i + 1] if i + 1 < n else 0
+            s.age[z, i] = If(i + 1 < s.qlen[z], nxt, 0)
+        if not rotate:
+            s.qlen[z] -= 1
+        is_watched = s.watch == z
+        if rotate:
+            s.wpos = If(is_watched, If(s.wpos == 0, s.qlen[z] - 1, s.wpos - 1), s.wpos)
+        else:
+            served = is_watched & (s.wpos == 0)
+            s.watch = If(served, None, s.watch)
+            s.wpos = If(served, 0, If(is_watched, s.wpos - 1, s.wpos))
+
+    def due(self, s):
+        """Something the control plane does at this instant, before time may pass."""
+        return exists(
+            self.Zone,
+            lambda z: self.can_dispatch(s, z)
+            | (s.busy[z, self.timeout] > 0)
+            | (~s.degraded[z] & (s.busy[z, self.service] > 0))
+            | ((s.qlen[z] > 0) & (s.age[z, 0] > self.bound)),
+        )
+
+    # -- the environment -----------------------------------------------------------------
+
+    @action
+    def arrive(self, s, z: Zone, watched: Range(0, 1)):
+        """A customer calls create volume in zone z (rejected while z is disabled). With
+        `watched` = 1 the call becomes the one liveness follows (any call may be chosen)."""
+        require((s.qlen[z] < self.queue) & ~s.disabled[z])
+        if watched:
+            require(s.watch == None)  # noqa: E711
+            s.watch = z
+            s.wpos = s.qlen[z]
+        s.qlen[z] += 1
+
+    @action
+    def degrade(self, s, z: Zone):
+        """The re-mirroring storm: z's cluster "became unable to service 'create volume' API
+        requests" (a fault; calls already in flight to z hang too)."""
+        require(~s.degraded[z])
+        self.spend_fault(s)
+        s.degraded[z] = True
+
+    # -- the control plane ---------------------------------------------------------------
+
+    @action(fair="weak")
+    def dispatch(self, s, z: Zone):
+        """A free thread takes z's oldest call; in the regional pool, only if no other zone
+        that could be served has an older call waiting (one FIFO over the region)."""
+        require(self.can_dispatch(s, z))
+        if not self.bulkhead:
+            for y in self.Zone:
+                if y != z:
+                    require(~self.can_dispatch(s, y) | (s.age[y, 0] <= s.age[z, 0]))
+        self.pop_head(s, z, rotate=False)
+        s.busy[z, 0] += 1
+
+    @action(fair="weak")
+    def complete(self, s, z: Zone):
+        """A healthy cluster answers: the call succeeds and its thread is free again."""
+        require(~s.degraded[z] & (s.busy[z, self.service] > 0))
+        s.busy[z, self.service] -= 1
+
+    @action(fair="weak")
+    def time_out(self, s, z: Zone):
+        """The control plane gives up on a call to z after `timeout` ticks (an API error) and
+        the thread is released."""
+        require(s.busy[z, self.timeout] > 0)
+        s.busy[z, self.timeout] -= 1
+
+    @action(fair="weak")
+    def retry(self, s, z: Zone):
+        """A call that waited more than `bound` ticks has failed at the client, which calls
+        again at once: it goes to the back of z's queue, age 0."""
+        require((s.qlen[z] > 0) & (s.age[z, 0] > self.bound))
+        self.pop_head(s, z, rotate=True)
+
+    @action(fair="weak")
+    def shed(self, s, z: Zone):
+        """(load_shedding) Over capacity and zone-aware: a waiting call of a zone at its cap
+        whose calls are slow is failed at once, while another zone has calls waiting."""
+        require(self.shedding)
+        require((s.qlen[z] > 0) & (self.held(s, z) >= self.zone_cap) & self.slow(s, z))
+        require(exists(self.Zone, lambda y: (s.qlen[y] > 0) if y != z else False))
+        self.pop_head(s, z, rotate=False)  # only slow (degraded) zones shed: never a healthy call
+
+    @action(fair="weak")
+    def disable_zone(self, s, z: Zone):
+        """(disable_degraded_zone) The operator "disabled all new Create Volume requests in
+        the affected Availability Zone": waiting calls of z fail, new ones are refused.
+        Threads already calling z stay held until they time out."""
+        require(self.operator)
+        require(s.degraded[z] & ~s.disabled[z])
+        s.disabled[z] = True
+        s.qlen[z] = 0
+        for i in range(self.queue):
+            s.age[z, i] = 0
+        clear = s.watch == z
+        s.watch = If(clear, None, s.watch)
+        s.wpos = If(clear, 0, s.wpos)
+
+    @action(fair="weak")
+    def tick(self, s):
+        """Time passes: every waiting call and every busy thread ages by one tick."""
+        require(~self.due(s))
+        for z in self.Zone:
+            for i in range(self.queue):
+                s.age[z, i] = If(i < s.qlen[z], s.age[z, i] + 1, 0)
+            for h in range(self.timeout, 0, -1):
+                s.busy[z, h] = s.busy[z, h - 1]
+            s.busy[z, 0] = 0
+
+    # -- properties ----------------------------------------------------------------------
+
+    def healthy(self, s, z):
+        return ~s.degraded[z]
+
+    @invariant
+    def healthy_zone_served(self, s):
+        """Bounded response: every call waiting in a healthy zone's queue has waited at most
+        `bound` ticks for a thread (it then completes `service` ticks later)."""
+        return forall(
+            self.Zone,
+            lambda z: responds_within(
+                range(self.queue),
+                lambda i: self.healthy(s, z) & (i < s.qlen[z]),
+                lambda i: s.age[z, i],
+                self.bound,
+            ),
+        )
+
+    @liveness
+    def healthy_zone_eventually_served(self, s):
+        """Whenever a call from a healthy zone waits (the watched one, which may be any call),
+        it eventually gets a thread, or its zone degrades (retries keep it waiting: a failed
+        call is not served)."""
+        waiting = exists(self.Zone, lambda z: (s.watch == z) & self.healthy(s, z))
+        done = forall(self.Zone, lambda z: implies(s.watch == z, s.degraded[z]))
+        return leads_to(waiting, done)
+
+    @measure
+    def threads_held_by_degraded_zones(self, s):
+        """Threads of the pool busy with calls that will only time out."""
+        return sum_of(self.Zone, lambda z: If(s.degraded[z], self.held(s, z), 0))
+
+    @reachable
+    def a_zone_degrades_with_calls_in_flight(self, s):
+        return exists(self.Zone, lambda z: s.degraded[z] & (self.held(s, z) > 0))
+
+    @reachable
+    def a_healthy_call_waits(self, s):
+        return exists(self.Zone, lambda z: self.healthy(s, z) & (s.qlen[z] > 0) & (s.age[z, 0] > 0))
