@@ -69,7 +69,6 @@ from .common import (
     unknown_reason,
 )
 
-
 # Seconds a completeness question (is there a loop-free path of k steps?) gets at least;
 # beyond that it gets as long as the property questions took so far.
 COMPLETENESS_FLOOR = 5.0
