@@ -365,6 +365,11 @@ def _prove_summary(engine: str, result: CheckResult, induction: Any) -> str:
     return f"not proved ({induction.reason or 'unknown'}), after {seconds:.2f}s"
 
 
+# Seconds `prove --bmc` lets the solver try, per depth, to show the state space is exhausted
+# (which would turn a bounded result into a proof) before it settles for a bounded result.
+_COMPLETENESS_CAP = 30.0
+
+
 def cmd_prove(args: argparse.Namespace) -> int:
     from checker.symbolic import SolverDisagreement, bmc, check_inductive, k_induction
 
@@ -375,7 +380,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
     induction = None
     try:
         if engine == "bmc":
-            result = bmc(program, bound, invariants=names, timeout=args.timeout)
+            result = bmc(program, bound, invariants=names, timeout=args.timeout, completeness_cap=_COMPLETENESS_CAP)
         else:
             if engine == "inductive":
                 induction = check_inductive(program, invariants=names, timeout=args.timeout)

@@ -69,9 +69,6 @@ from .common import (
     unknown_reason,
 )
 
-# Seconds a completeness question (is there a loop-free path of k steps?) gets at least;
-# beyond that it gets as long as the property questions took so far.
-COMPLETENESS_FLOOR = 5.0
 _NO_TIMEOUT = 4294967295  # Z3's "no timeout"
 
 
@@ -93,12 +90,15 @@ def bmc(
     depth: int,
     invariants: Sequence[str] | None = None,
     timeout: float | None = None,
+    completeness_cap: float | None = None,
 ) -> CheckResult:
     """Bounded model checking of `model` (a `Program` or a model instance) to `depth` steps.
 
     `invariants` names the properties to check (invariants, action properties or reachable
     targets); None means every property of the program. Domain and run-time errors are
-    always checked. See the module docstring for the result conventions.
+    always checked. `completeness_cap` (seconds) limits each "is the state space exhausted?"
+    question (see `_Run.exhausted`); None leaves it to `timeout`. See the module docstring
+    for the result conventions.
     """
     if depth < 0:
         raise ValueError("depth must be >= 0")
@@ -108,6 +108,7 @@ def bmc(
     result = CheckResult(program.name, dict(program.settings), program.variant,
                          stats=RunStats(engine="z3-bmc", complete=False))
     run = _Run(program, props, budget, result)
+    run.completeness_cap = completeness_cap
     try:
         run.go(depth)
     finally:
@@ -130,6 +131,7 @@ class _Run:
         self.checked = -1  # deepest k whose state questions were all answered
         self.asking = 0.0  # seconds spent on questions about properties, domains and errors
         self.try_complete = True  # False once a completeness question ran out of its cap
+        self.completeness_cap: float | None = None
 
     def pending(self, ps: list[Property]) -> list[Property]:
         return [p for p in ps if p.name not in self.decided]
@@ -154,12 +156,15 @@ class _Run:
         """Is there no loop-free path of k steps (so every reachable state was checked)?
 
         This question is a bonus (it turns a bounded result into a proof) and can be much
-        harder than the property questions (a pigeonhole argument over paths), so it gets
-        at most as long as the property questions took so far (at least COMPLETENESS_FLOOR
-        seconds); if that is not enough, it is not asked again and the run stays bounded."""
+        harder than the property questions (a pigeonhole argument over paths). With a
+        `completeness_cap`, it gets at most as long as the property questions took so far, or
+        the cap if that is longer; if that is not enough, it is not asked again and the run
+        stays bounded (a warning says so). Without one, only the run's timeout bounds it."""
+        if self.completeness_cap is None:
+            return self.ask(f"whether a loop-free path of {_steps(k)} exists", fresh) is None
         if not self.try_complete:
             return False
-        cap = max(COMPLETENESS_FLOOR, self.asking)
+        cap = max(self.completeness_cap, self.asking)
         if self.budget.deadline is not None:
             cap = min(cap, self.budget.deadline - time.perf_counter())
             if cap <= 0:
