@@ -733,6 +733,7 @@ class CompiledProgram:
 
     def __init__(self, program: Program) -> None:
         self.program = program
+        self.kernel_source = ""  # the source of the last kernel made by `expander`
         cg = _Codegen(program)
         self._cg = cg
         self.may_leave_domain: list[bool] = [bool(r) for r in cg.risky]
