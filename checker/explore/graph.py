@@ -56,31 +56,40 @@ def build_graph(
             states.append(s)
     initial = np.arange(len(states), dtype=np.int64)
     parent = [-1] * len(states)
-    src, dst, act = array("q"), array("q"), array("q")
+    dst, act = array("q"), array("q")
     succ = compiled.successors_with_actions
+    get = index.get
+    add_state, add_parent = states.append, parent.append
+    add_dst, add_act = dst.append, act.append
+    counts = array("q")  # edges per state: the source of each edge, run-length encoded
+    add_count = counts.append
     complete = True
+    check_every = 4096
+    limit = max_states if max_states is not None else 1 << 62
     i = 0
     while i < len(states):
-        for a, t in succ(states[i]):
-            j = index.get(t)
+        succs = succ(states[i])
+        for a, t in succs:
+            j = get(t)
             if j is None:
                 j = index[t] = len(states)
-                states.append(t)
-                parent.append(i)
-            src.append(i)
-            dst.append(j)
-            act.append(a)
+                add_state(t)
+                add_parent(i)
+            add_dst(j)
+            add_act(a)
+        add_count(len(succs))
         i += 1
-        if max_states is not None and len(states) > max_states:
+        if len(states) > limit:
             complete = False
             break
-        if max_seconds is not None and i % 4096 == 0 and time.perf_counter() - started > max_seconds:
+        if i % check_every == 0 and max_seconds is not None and time.perf_counter() - started > max_seconds:
             complete = False
             break
+    src_arr = np.repeat(np.arange(len(counts), dtype=np.int64), np.frombuffer(counts, dtype=np.int64))
     graph = StateGraph(
         len(states),
         initial,
-        np.frombuffer(src, dtype=np.int64).copy(),
+        src_arr,
         np.frombuffer(dst, dtype=np.int64).copy(),
         np.frombuffer(act, dtype=np.int64).copy(),
     )

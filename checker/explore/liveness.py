@@ -30,7 +30,7 @@ from typing import Sequence
 import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from checker.backends.reference import evaluate, fire
 from checker.ir import Program, Property, State
@@ -85,35 +85,51 @@ def _fair_tables(program: Program) -> tuple[IntArray, BoolArray]:
     return fair_index, np.array(strong, dtype=bool)
 
 
+class _Tree:
+    """A breadth-first search tree: visit order (by distance), predecessor and tree edge of
+    every visited node."""
+
+    def __init__(self, n: int, order: IntArray, pred: IntArray, edge: IntArray) -> None:
+        self.order = order  # visited nodes, sources first, by distance
+        self.pred = pred  # pred[v]: parent of v, -1 for a source, -2 if not visited
+        self.edge = edge  # edge[v]: id of the tree edge into v
+        self.visited = np.zeros(n, dtype=bool)
+        self.visited[order] = True
+
+    def path_to(self, target: int) -> tuple[list[int], list[int]]:
+        states, edges = [target], []
+        while self.pred[states[-1]] >= 0:
+            edges.append(int(self.edge[states[-1]]))
+            states.append(int(self.pred[states[-1]]))
+        return states[::-1], edges[::-1]
+
+
 def _bfs(
     indptr: IntArray, indices: IntArray, eids: IntArray, sources: Sequence[int], allowed: BoolArray
-) -> tuple[dict[int, tuple[int, int]], list[int]]:
-    """Multi-source BFS inside `allowed`: parent map node -> (parent, edge id) and visit order."""
-    parent: dict[int, tuple[int, int]] = {}
-    order: list[int] = []
-    queue: deque[int] = deque()
-    for s in sources:
-        if allowed[s] and s not in parent:
-            parent[s] = (-1, -1)
-            queue.append(s)
-    while queue:
-        u = queue.popleft()
-        order.append(u)
-        for j in range(indptr[u], indptr[u + 1]):
-            v = int(indices[j])
-            if allowed[v] and v not in parent:
-                parent[v] = (u, int(eids[j]))
-                queue.append(v)
-    return parent, order
-
-
-def _path_to(parent: dict[int, tuple[int, int]], target: int) -> tuple[list[int], list[int]]:
-    states, edges = [target], []
-    while parent[states[-1]][0] != -1:
-        p, e = parent[states[-1]]
-        edges.append(e)
-        states.append(p)
-    return states[::-1], edges[::-1]
+) -> _Tree:
+    """Multi-source BFS inside `allowed`, in scipy (a super-source feeds every source)."""
+    n = len(indptr) - 1
+    srcs = np.array(sorted({int(s) for s in sources if allowed[s]}), dtype=np.int64)
+    pred = np.full(n, -2, dtype=np.int64)
+    edge = np.full(n, -1, dtype=np.int64)
+    if len(srcs) == 0:
+        return _Tree(n, np.zeros(0, dtype=np.int64), pred, edge)
+    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
+    keep = allowed[rows] & allowed[indices]
+    r = np.concatenate([rows[keep], np.full(len(srcs), n, dtype=np.int64)])
+    c = np.concatenate([indices[keep], srcs])
+    e = np.concatenate([eids[keep], np.full(len(srcs), -1, dtype=np.int64)])
+    mat = csr_matrix((np.ones(len(r), dtype=np.int8), (r, c)), shape=(n + 1, n + 1))
+    order, p = breadth_first_order(mat, n, directed=True, return_predecessors=True)
+    visit = order[1:].astype(np.int64)
+    pu = p[visit].astype(np.int64)
+    # the tree edge into each visited node: the first kept edge from its parent to it
+    key = r * (n + 1) + c
+    first_keys, first_pos = np.unique(key, return_index=True)
+    tree_edge = e[first_pos[np.searchsorted(first_keys, pu * (n + 1) + visit)]]
+    pred[visit] = np.where(pu == n, -1, pu)
+    edge[visit] = tree_edge
+    return _Tree(n, visit, pred, edge)
 
 
 class _Analysis:
@@ -122,12 +138,16 @@ class _Analysis:
         self.g = graph
         self.fair_index, self.strong = _fair_tables(program)
         self.n_fair = len(self.strong)
-        # enabled_pairs: unique (state, fair k) pairs where k is enabled in state
+        # (state, fair k) pairs where k is enabled in state: one per edge of a fair action
+        # (actions are deterministic, so an instance has at most one edge per state), sorted
+        # by state for `enabled`
         fk = self.fair_index[graph.act]
         m = fk >= 0
-        pairs = np.unique(graph.src[m] * max(self.n_fair, 1) + fk[m])
-        self.en_state = pairs // max(self.n_fair, 1)
-        self.en_k = pairs % max(self.n_fair, 1)
+        en_state, en_k = graph.src[m], fk[m]
+        if len(en_state) > 1 and not bool(np.all(en_state[1:] >= en_state[:-1])):
+            order = np.argsort(en_state, kind="stable")
+            en_state, en_k = en_state[order], en_k[order]
+        self.en_state, self.en_k = en_state, en_k
         self.full_csr = graph.csr()
 
     def enabled(self, state: int) -> set[int]:
@@ -136,10 +156,14 @@ class _Analysis:
 
     def fair_states(self, region: BoolArray, must: BoolArray | None) -> tuple[BoolArray, IntArray]:
         """States of `region` that lie in a fair SCC (meeting `must`), and a component label
-        for every state (-1 outside): one SCC pass, plus one per Streett pruning round."""
+        for every state (-1 outside): one SCC pass, plus one per Streett pruning round.
+
+        The fairness conditions are evaluated on the sparse (component, fair action) pairs
+        that occur, never on a dense components-by-actions table."""
         good = np.zeros(self.g.n, dtype=bool)
         comp = np.full(self.g.n, -1, dtype=np.int64)
         next_label = 0
+        nf = max(self.n_fair, 1)
         work: list[BoolArray] = [region]
         while work:
             reg = work.pop()
@@ -158,76 +182,117 @@ class _Analysis:
             ok = np.ones(n_comp, dtype=bool)
             if must is not None:
                 ok &= np.bincount(labels, weights=must[idx].astype(np.int64), minlength=n_comp) > 0
-            bad_sf = np.zeros((n_comp, self.n_fair), dtype=bool)
+            sf_bad_keys = np.zeros(0, dtype=np.int64)
             if self.n_fair:
+                # (component, k) keys where k is enabled, with how many of its states enable it
+                in_reg = reg[self.en_state]
+                keys, counts = np.unique(label_of[self.en_state[in_reg]] * nf + self.en_k[in_reg], return_counts=True)
+                # ... and where k is taken on an edge inside the component
                 internal = label_of[self.g.src[eids]] == label_of[self.g.dst[eids]]
                 e = eids[internal]
                 fk = self.fair_index[self.g.act[e]]
-                keep = fk >= 0
-                taken = np.zeros((n_comp, self.n_fair), dtype=bool)
-                taken[label_of[self.g.src[e[keep]]], fk[keep]] = True
-                en_count = np.zeros((n_comp, self.n_fair), dtype=np.int64)
-                in_reg = reg[self.en_state]
-                np.add.at(en_count, (label_of[self.en_state[in_reg]], self.en_k[in_reg]), 1)
-                weak = ~self.strong
-                disabled_somewhere = en_count < size[:, None]
-                ok &= np.all(taken[:, weak] | disabled_somewhere[:, weak], axis=1)
-                bad_sf = self.strong[None, :] & ~taken & (en_count > 0)
-            fine = ok & ~bad_sf.any(axis=1)
+                taken_keys = np.unique(label_of[self.g.src[e[fk >= 0]]] * nf + fk[fk >= 0])
+                taken = np.isin(keys, taken_keys, assume_unique=True)
+                kc, kk = keys // nf, keys % nf
+                # weak: enabled in every state of the component and never taken -> unfair
+                weak_bad = ~self.strong[kk] & ~taken & (counts == size[kc])
+                ok[kc[weak_bad]] = False
+                # strong: enabled somewhere and never taken -> prune those states
+                sf_bad = self.strong[kk] & ~taken & ok[kc]
+                sf_bad_keys = keys[sf_bad]
+            needs_pruning = np.zeros(n_comp, dtype=bool)
+            needs_pruning[sf_bad_keys // nf] = True
+            fine = ok & ~needs_pruning
             in_fine = fine[labels]
             good[idx[in_fine]] = True
             comp[idx[in_fine]] = labels[in_fine] + next_label
             next_label += n_comp
-            # Streett pruning: drop the states where an unsatisfied strong-fair action is
-            # enabled, and split what is left again
-            for c in np.flatnonzero(ok & bad_sf.any(axis=1)):
-                members = label_of == c
-                sel = bad_sf[c][self.en_k] & members[self.en_state]
-                members[self.en_state[sel]] = False
+            if len(sf_bad_keys):
+                # Streett pruning, all components at once: drop the states where one of their
+                # unsatisfied strong-fair actions is enabled, and split what is left again
+                members = needs_pruning[np.where(label_of >= 0, label_of, 0)] & (label_of >= 0)
+                state_keys = label_of[self.en_state] * nf + self.en_k
+                drop = self.en_state[np.isin(state_keys, sf_bad_keys) & members[self.en_state]]
+                members[drop] = False
                 work.append(members)
         return good, comp
 
     def cycle(self, members: BoolArray, entry: int, must: BoolArray | None) -> tuple[list[int], list[int]]:
-        """A fair cycle from entry through the waypoints inside `members`: (states, actions)."""
+        """A short fair cycle from entry inside `members`: (states, actions).
+
+        Greedy: every weakly fair action instance enabled somewhere in the component must be
+        taken on the cycle or be disabled in some state of it (strongly fair ones, after
+        pruning, must be taken when enabled anywhere); `must` asks for one state of a set.
+        From the current state, walk to the nearest state or edge that settles some pending
+        obligation, crediting every state and edge passed on the way; then return to entry."""
         indptr, indices, eids = self.g.csr(members)
         internal = np.flatnonzero(members[self.g.src] & members[self.g.dst])
-        waypoints: list[tuple[str, int]] = []  # ("state", s) or ("edge", eid)
-        member_states = np.flatnonzero(members)
-        for k in range(self.n_fair):
-            fk_edges = internal[self.fair_index[self.g.act[internal]] == k]
-            if len(fk_edges):
-                waypoints.append(("edge", int(fk_edges[0])))
-                continue
-            sel = (self.en_k == k) & members[self.en_state]
-            enabled_at = set(self.en_state[sel].tolist())
-            if not self.strong[k] and enabled_at:
-                disabled = [int(s) for s in member_states if int(s) not in enabled_at]
-                waypoints.append(("state", disabled[0]))
-        if must is not None and not must[entry]:
-            waypoints.append(("state", int(np.flatnonzero(members & must)[0])))
+        in_comp = members[self.en_state]
+        comp_en_state, comp_en_k = self.en_state[in_comp], self.en_k[in_comp]
+        pending = set(np.unique(comp_en_k).tolist())  # fair actions enabled somewhere here
+        need_must = must is not None and not bool(must[entry])
         states: list[int] = [entry]
         actions: list[int] = []
         here = entry
 
-        def go(target: int) -> None:
-            nonlocal here
-            if target == here:
-                return
-            parent, _ = _bfs(indptr, indices, eids, [here], members)
-            path, edges = _path_to(parent, target)
-            states.extend(path[1:])
-            actions.extend(int(self.g.act[e]) for e in edges)
-            here = target
+        def credit_state(v: int) -> None:
+            nonlocal need_must
+            pending.difference_update(k for k in list(pending) if not self.strong[k] and k not in self.enabled(v))
+            if need_must and must is not None and must[v]:
+                need_must = False
 
-        for kind, x in waypoints:
-            if kind == "state":
-                go(x)
-            else:
-                go(int(self.g.src[x]))
-                states.append(int(self.g.dst[x]))
-                actions.append(int(self.g.act[x]))
-                here = int(self.g.dst[x])
-        go(entry)
+        def credit_edge(e: int) -> None:
+            k = int(self.fair_index[self.g.act[e]])
+            pending.discard(k)
+
+        credit_state(entry)
+        while pending or need_must:
+            tree = _bfs(indptr, indices, eids, [here], members)
+            pos = np.full(self.g.n, -1, dtype=np.int64)
+            pos[tree.order] = np.arange(len(tree.order))
+            best: tuple[int, str, int] | None = None  # (rank, kind, target)
+            if need_must and must is not None:
+                cand = tree.order[must[tree.order]]
+                if len(cand):
+                    best = (int(pos[cand[0]]), "state", int(cand[0]))
+            weak_pending = [k for k in pending if not self.strong[k]]
+            if weak_pending:
+                sel = np.isin(comp_en_k, weak_pending)
+                n_enabled = np.bincount(comp_en_state[sel], minlength=self.g.n)
+                settles = members & (n_enabled < len(weak_pending))
+                cand = tree.order[settles[tree.order]]
+                if len(cand) and (best is None or pos[cand[0]] < best[0]):
+                    best = (int(pos[cand[0]]), "state", int(cand[0]))
+            if pending:
+                ks = np.array(sorted(pending), dtype=np.int64)
+                edges = internal[np.isin(self.fair_index[self.g.act[internal]], ks)]
+                if len(edges):
+                    ranks = pos[self.g.src[edges]]
+                    j = int(np.argmin(np.where(ranks >= 0, ranks, np.iinfo(np.int64).max)))
+                    if ranks[j] >= 0 and (best is None or ranks[j] + 1 <= best[0]):
+                        best = (int(ranks[j]) + 1, "edge", int(edges[j]))
+            if best is None:  # cannot happen for a fair component; stop rather than loop
+                break
+            _, kind, target = best
+            dest = target if kind == "state" else int(self.g.src[target])
+            path, path_edges = tree.path_to(dest)
+            for v, e in zip(path[1:], path_edges):
+                states.append(v)
+                actions.append(int(self.g.act[e]))
+                credit_edge(e)
+                credit_state(v)
+            here = dest
+            if kind == "edge":
+                v = int(self.g.dst[target])
+                states.append(v)
+                actions.append(int(self.g.act[target]))
+                credit_edge(target)
+                credit_state(v)
+                here = v
+        if here != entry:
+            path, path_edges = _bfs(indptr, indices, eids, [here], members).path_to(entry)
+            states.extend(path[1:])
+            actions.extend(int(self.g.act[e]) for e in path_edges)
         if not actions:  # nothing fair to do: stutter forever at entry
             states.append(entry)
             actions.append(STUTTER)
@@ -249,44 +314,39 @@ def find_violation(
     form = prop.temporal
     if form == "eventually":
         region = ~p_true
-        starts = [int(s) for s in graph.initial if region[s]]
-        parent, _ = _bfs(full_indptr, full_indices, full_eids, starts, region)
-        reach = np.zeros(n, dtype=bool)
-        reach[list(parent)] = True
-        hit = _nearest(a, reach & region, None, parent)
+        tree = _bfs(full_indptr, full_indices, full_eids, graph.initial.tolist(), region)
+        hit = _nearest(a, tree.visited & region, None, tree)
         if hit is None:
             return None
         members, entry = hit
-        prefix_states, prefix_edges = _path_to(parent, entry)
+        prefix_states, prefix_edges = tree.path_to(entry)
     else:
-        parent0, _ = _bfs(full_indptr, full_indices, full_eids, [int(s) for s in graph.initial], everything)
+        tree0 = _bfs(full_indptr, full_indices, full_eids, graph.initial.tolist(), everything)
         if form == "always_eventually":
-            hit = _nearest(a, ~p_true, None, parent0)
+            hit = _nearest(a, ~p_true, None, tree0)
             if hit is None:
                 return None
             members, entry = hit
-            prefix_states, prefix_edges = _path_to(parent0, entry)
+            prefix_states, prefix_edges = tree0.path_to(entry)
         elif form == "eventually_always":
-            hit = _nearest(a, everything, ~p_true, parent0)
+            hit = _nearest(a, everything, ~p_true, tree0)
             if hit is None:
                 return None
             members, entry = hit
-            prefix_states, prefix_edges = _path_to(parent0, entry)
+            prefix_states, prefix_edges = tree0.path_to(entry)
         elif form == "leads_to":
             assert q_true is not None
             triggers = np.flatnonzero(p_true & ~q_true)
             if len(triggers) == 0:
                 return None
             region = ~q_true
-            parent1, _ = _bfs(full_indptr, full_indices, full_eids, triggers.tolist(), region)
-            reach = np.zeros(n, dtype=bool)
-            reach[list(parent1)] = True
-            hit = _nearest(a, reach, None, parent1)
+            tree1 = _bfs(full_indptr, full_indices, full_eids, triggers.tolist(), region)
+            hit = _nearest(a, tree1.visited, None, tree1)
             if hit is None:
                 return None
             members, entry = hit
-            tail_states, tail_edges = _path_to(parent1, entry)
-            head_states, head_edges = _path_to(parent0, tail_states[0])
+            tail_states, tail_edges = tree1.path_to(entry)
+            head_states, head_edges = tree0.path_to(tail_states[0])
             prefix_states = head_states + tail_states[1:]
             prefix_edges = head_edges + tail_edges
         else:
@@ -300,18 +360,15 @@ def find_violation(
     return Lasso(states[:-1] if len(states) > 1 else states, actions, loop_start)
 
 
-def _nearest(
-    a: _Analysis, region: BoolArray, must: BoolArray | None, parent: dict[int, tuple[int, int]]
-) -> tuple[BoolArray, int] | None:
-    """The fair component in region with the member found first by the BFS `parent` (so the
+def _nearest(a: _Analysis, region: BoolArray, must: BoolArray | None, tree: _Tree) -> tuple[BoolArray, int] | None:
+    """The fair component in region with the member the BFS `tree` reaches first (so the
     prefix to it is shortest), as (member mask, that member)."""
     good, comp = a.fair_states(region, must)
-    if not good.any():
+    reached = good[tree.order]
+    if not reached.any():
         return None
-    for s in parent:  # dict order is BFS discovery order, i.e. by distance
-        if good[s]:
-            return comp == comp[s], s
-    return None
+    s = int(tree.order[int(np.argmax(reached))])
+    return comp == comp[s], s
 
 
 def verify_lasso(

@@ -21,6 +21,7 @@ from checker.ir import Action, Const, Expr, Index, Op, Post, Program, State, Var
 from checker.ir.types import NONE_INDEX, ElemType, show
 
 COMMUTATIVE = frozenset({"and", "or", "add", "mul", "eq", "ne", "min", "max"})
+ASSOCIATIVE = frozenset({"and", "or", "add", "mul", "min", "max"})
 
 Perm = dict[str, tuple[int, ...]]  # sort name -> image of each element index
 
@@ -117,7 +118,17 @@ class Symmetry:
             text = f"[{inner}][{self._canon_text(e.index, perm, memo)}-{e.offset}]"
         else:
             assert isinstance(e, Op)
-            args = [self._canon_text(a, perm, memo) for a in e.args]
+            operands: list[Expr] = list(e.args)
+            if e.op in ASSOCIATIVE:  # (a + b) + c and a + (b + c) are one sum of three terms
+                flat: list[Expr] = []
+                while operands:
+                    x = operands.pop(0)
+                    if isinstance(x, Op) and x.op == e.op:
+                        operands[:0] = list(x.args)
+                    else:
+                        flat.append(x)
+                operands = flat
+            args = [self._canon_text(a, perm, memo) for a in operands]
             if e.op in COMMUTATIVE:
                 args.sort()
             text = f"{e.op}({','.join(args)})"

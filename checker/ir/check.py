@@ -86,7 +86,12 @@ def check_program(program: Program) -> None:
                 )
             check_expr(e, f"{a.label} update of {program.slots[slot].name}", False)
     for p in program.properties:
-        check_expr(p.expr, f"property {p.name}", True, allow_post=p.kind == "action")
+        # a measure is an Int; every other property is a condition
+        check_expr(p.expr, f"property {p.name}", p.kind != "measure", allow_post=p.kind == "action")
+        if p.kind == "measure" and not isinstance(p.expr.type, IntType):
+            problems.append(f"measure {p.name}: expected Int, got {p.expr.type}")
+        if p.expr2 is not None:
+            check_expr(p.expr2, f"property {p.name} (second condition)", True)
     if problems:
         raise IRCheckError("; ".join(problems))
 

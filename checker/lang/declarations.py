@@ -381,7 +381,7 @@ def concrete_values(domain: Domain) -> Sequence[Any]:
     """The Python values user code receives for each value of a parameter domain."""
     t: Type = domain.type
     if t == BOOL:
-        return (False, True)
+        return tuple(bool(i) for i in domain.values())
     if isinstance(t, EnumType):
         return tuple(_enum_value(t, i) for i in domain.values())
     if isinstance(t, ElemType):

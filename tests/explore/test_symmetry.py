@@ -109,3 +109,24 @@ def test_an_action_that_favours_an_element_is_reported() -> None:
 def test_a_property_that_names_an_element_is_reported() -> None:
     problems = Symmetry(Watched().compile()).asymmetries()
     assert problems == ["property first_stays_off treats some element of Node specially"]
+
+
+class Counted(Model):
+    """A count over a symmetric sort of three: a nested sum that must still be symmetric."""
+
+    Node = Sort("Node", default=3, symmetric=True)
+    light = Map(Node, Light, init=Light.off)
+
+    @action
+    def switch_on(self, s, n: Node):
+        s.light[n] = Light.on
+
+    @invariant
+    def at_most_two_on(self, s):
+        from checker.lang import count
+
+        return count(self.Node, lambda n: s.light[n] == Light.on) <= 3
+
+
+def test_a_count_over_three_elements_is_seen_as_symmetric() -> None:
+    assert Symmetry(Counted().compile()).asymmetries() == []

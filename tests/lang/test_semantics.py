@@ -419,3 +419,17 @@ def test_action_property_reads_pre_and_post() -> None:
     s1 = encode_state(p, {"epoch": 2, "role": {"n1": "secondary", "n2": "secondary"}})
     assert holds(prop.expr, s0, s1)
     assert not holds(prop.expr, s1, s0)
+
+
+class Switch(Model):
+    on = Var(Bool, init=False)
+
+    @action
+    def set_to(self, s, value: Bool):
+        s.on = value
+
+
+def test_a_bool_action_parameter_takes_both_values() -> None:
+    program = Switch().compile()
+    assert sorted(a.param_values()["value"] for a in program.actions) == [False, True]
+    assert {fire(a, (0,)) for a in program.actions} == {(0,), (1,)}
