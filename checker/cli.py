@@ -56,6 +56,10 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument("--skip", action="append", default=[], metavar="PROP", help="do not check this property (repeatable)")
     ck.add_argument("--continue", dest="keep_going", action="store_true", help="keep exploring after a violation; report the first violation of each property")
     ck.add_argument("--no-liveness", dest="liveness", action="store_false", help="skip the liveness properties")
+    sy = ck.add_mutually_exclusive_group()
+    sy.add_argument("--symmetry", dest="symmetry", action="store_true", default=False, help="store one state per orbit of the symmetric sorts (invariants only)")
+    sy.add_argument("--no-symmetry", dest="symmetry", action="store_false", help="explore every state (the default)")
+    ck.add_argument("--unreduced", action="store_true", help="with --symmetry, also count the states the orbits stand for")
     ck.add_argument("--trace-out", metavar="FILE", help="write the counterexample as ITF JSON to FILE")
     ck.add_argument("--format", choices=["text", "md"], default="text", help="output format (default text)")
     ck.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -198,7 +202,13 @@ def cmd_check(args: argparse.Namespace) -> int:
         skip=frozenset(args.skip),
         stop_at_first=not args.keep_going,
         progress=None if (args.quiet or args.json) else _progress,
+        symmetry=args.symmetry,
+        unreduced=args.unreduced,
     )
+    if args.unreduced and not args.symmetry:
+        raise UsageError("--unreduced counts what --symmetry reduces; give --symmetry too")
+    if args.symmetry and args.strategy != "bfs":
+        raise UsageError("--symmetry works with breadth-first search only; drop --dfs")
     result = check_model(program, options, liveness=args.liveness)
     _emit_result(result, args)
     return result.exit_code
@@ -545,6 +555,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"protocheck: error: {err.one_line()}", file=sys.stderr)
         else:
             print(f"protocheck: model error: {err}", file=sys.stderr)
+    except _symmetry_refused() as err:
+        print(f"protocheck: error: {err}", file=sys.stderr)
     except _trace_file_error() as err:
         print(f"protocheck: error: bad trace file: {err}", file=sys.stderr)
     except KeyboardInterrupt:
@@ -554,6 +566,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         return EXIT_OK
     return EXIT_USAGE
+
+
+def _symmetry_refused() -> type[Exception]:
+    from checker.explore.symmetry import SymmetryRefused
+
+    return SymmetryRefused
 
 
 def _trace_file_error() -> type[Exception]:

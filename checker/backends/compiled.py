@@ -457,6 +457,7 @@ class _Codegen:
                     bad.append(slot)
             self.risky.append(tuple(bad))
         self.counter = [0]
+        self.canonical = False  # kernel: map each successor to its orbit's representative
         # the packed layout: slot k holds (value - lo) in `bits[k]` bits from `offsets[k]`
         self.bits = [max(1, (sl.domain.hi - sl.domain.lo).bit_length()) for sl in program.slots]
         self.offsets = [sum(self.bits[:k]) for k in range(self.width)]
@@ -661,6 +662,8 @@ class _Codegen:
         if not deltas:  # a self-loop: the successor is this state, already seen
             return out
         out.append(f"{inner}t = p" + "".join(f" + {d}" for d in deltas))
+        if self.canonical:  # symmetry reduction: store one representative per orbit
+            out.append(f"{inner}t = canon(t)")
         if not const_delta:  # may be a self-loop: it is seen, skip the lookup
             out.append(f"{inner}if t != p and t not in seen:")
             out.append(f"{inner}    seen[t] = i")
@@ -818,13 +821,16 @@ class CompiledProgram:
         reachables: Sequence[int] = (),
         reach_pending: list[bool] | None = None,
         expand: bool = True,
+        canonical: Callable[[int], int] | None = None,
     ) -> Expander:
         """The exploration kernel `expand(p, i) -> int` (see the module docstring).
 
         `invariants`, `action_properties` and `reachables` are indices into
         `program.properties` (of the right kinds); `reach_pending[k]` switches the check of
         `reachables[k]` off once it is set False. With `expand=False` the kernel only checks
-        the state (for states at a depth bound) and returns 0.
+        the state (for states at a depth bound) and returns 0. `canonical`, for symmetry
+        reduction, maps a packed successor to its orbit's packed representative before the
+        seen-check.
         """
         props = self.program.properties
         for ks, kind in ((invariants, "invariant"), (action_properties, "action"), (reachables, "reachable")):
@@ -832,17 +838,21 @@ class CompiledProgram:
                 if props[k].kind != kind:
                     raise ValueError(f"property {props[k].name} is not of kind {kind}")
         cg = self._cg
-        lines = ["def make(seen, push, events, reach_pending):"]
-        body = cg.successors_fn(
-            "expand", "kernel", list(invariants), list(reachables), list(action_properties), expand
-        )
+        lines = ["def make(seen, push, events, reach_pending, canon):"]
+        cg.canonical = canonical is not None
+        try:
+            body = cg.successors_fn(
+                "expand", "kernel", list(invariants), list(reachables), list(action_properties), expand
+            )
+        finally:
+            cg.canonical = False
         lines += [f"    {line}" for line in body]
         lines.append("    return expand")
         source = self._module_source(cg, lines)
         self.kernel_source = source
         ns = _exec(source, self._namespace(cg), f"<kernel {self.program.name}>")
         pending = reach_pending if reach_pending is not None else [True] * len(reachables)
-        fn: Expander = ns["make"](seen, push, events, pending)
+        fn: Expander = ns["make"](seen, push, events, pending, canonical)
         return fn
 
 

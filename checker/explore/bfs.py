@@ -23,6 +23,7 @@ from checker.report.results import CheckResult
 from .options import CheckOptions
 from .run import CHUNK, Run
 from .store import ParentStore
+from .symmetry import symmetry_for
 
 
 def bfs(program: Program, options: CheckOptions) -> CheckResult:
@@ -42,12 +43,27 @@ def _bfs(program: Program, options: CheckOptions) -> CheckResult:
     compiled = run.compiled
     store = ParentStore(compiled.pack, compiled.unpack)
     events: list[tuple[str, Any, State | None]] = []
+    sym = symmetry_for(program) if options.symmetry else None
+    canon_packed = None
+    path_of = store.path
+    if sym is not None:
+        pack, unpack, canonical = compiled.pack, compiled.unpack, sym.canonical
+
+        def canon_packed(t: int) -> int:
+            return pack(canonical(unpack(t)))
+
+        def path_of(i: int) -> list[State]:
+            # traces: the stored path of representatives, made into a real path
+            assert sym is not None
+            return sym.concretize(store.path(i), compiled.successors)
+
+        run.stats.symmetry = sym.describe()
 
     def kernel(expand: bool) -> Expander:
         return compiled.expander(
             store.seen, store.states.append, events,
             run.live(run.invariants), run.live(run.action_props) if expand else (),
-            run.reachables, run.reach_pending, expand,
+            run.reachables, run.reach_pending, expand, canon_packed,
         )
 
     stop_reason = ""
@@ -57,7 +73,7 @@ def _bfs(program: Program, options: CheckOptions) -> CheckResult:
             if run.done:
                 return run.result(0, "")
             continue
-        store.add_root(s)
+        store.add_root(sym.canonical(s) if sym is not None else s)
     run.stats.initial_states = len(store)
     states = store.states
     max_depth = options.max_depth
@@ -85,7 +101,7 @@ def _bfs(program: Program, options: CheckOptions) -> CheckResult:
                 n = fn(states[j], j)
                 transitions += n
                 if events or (n == 0 and deadlock):
-                    path = store.path(j)
+                    path = path_of(j)
                     if events:
                         rebuild |= run.handle_events(events, path)
                     if n == 0 and deadlock and not run.done:
@@ -109,10 +125,13 @@ def _bfs(program: Program, options: CheckOptions) -> CheckResult:
             stop_reason = "max_depth"
     except ModelRuntimeError as err:
         at_bound = max_depth is not None and depth >= max_depth
-        run.model_error(err, store.path(j), not at_bound, run.live(run.invariants), run.live(run.action_props))
+        run.model_error(err, path_of(j), not at_bound, run.live(run.invariants), run.live(run.action_props))
     except KeyboardInterrupt:
         stop_reason = "interrupted"
     run.stats.transitions = transitions
     run.stats.depth = depth
+    if sym is not None and options.unreduced:
+        unpack, orbit = compiled.unpack, sym.orbit_size
+        run.stats.unreduced_states = sum(orbit(unpack(k)) for k in states)
     return run.result(len(states), stop_reason)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 
 from checker.backends.compiled import compile_program
-from checker.ir import Program
+from checker.ir import Program, Property
 from checker.report.results import INCOMPLETE, CheckResult, Verdict
 
 from . import check
@@ -22,10 +22,17 @@ from .graph import BuiltGraph, build_graph
 from .live import check_liveness
 from .measures import measure_all
 from .options import CheckOptions
+from .symmetry import SymmetryRefused
 
 
 def check_model(program: Program, options: CheckOptions | None = None, liveness: bool = True) -> CheckResult:
     options = options if options is not None else CheckOptions()
+    if options.symmetry and liveness and _selected_liveness(program, options):
+        raise SymmetryRefused(
+            "symmetry reduction is not used for liveness: a fair cycle of orbits need not be a fair "
+            "cycle of states (fairness is per action instance); check liveness without --symmetry, "
+            "or skip it with --no-liveness"
+        )
     result = check(program, options)
     built: BuiltGraph | None = None
     measures = list(program.of_kind("measure"))
@@ -36,11 +43,7 @@ def check_model(program: Program, options: CheckOptions | None = None, liveness:
         result.stats.seconds += time.perf_counter() - started
         if not built.complete:
             result.warnings.append("measures cover only the states explored before a limit")
-    props = [
-        p
-        for p in program.liveness()
-        if (options.only is None or p.name in options.only) and p.name not in options.skip
-    ]
+    props = _selected_liveness(program, options)
     if not props:
         return result
     if not liveness:
@@ -61,3 +64,11 @@ def check_model(program: Program, options: CheckOptions | None = None, liveness:
         result.stats.complete = False
         result.stats.stop_reason = result.stats.stop_reason or "liveness graph limit"
     return result
+
+
+def _selected_liveness(program: Program, options: CheckOptions) -> list[Property]:
+    return [
+        p
+        for p in program.liveness()
+        if (options.only is None or p.name in options.only) and p.name not in options.skip
+    ]

@@ -23,7 +23,6 @@ scipy (strongly connected components of large graphs).
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 from typing import Sequence
 

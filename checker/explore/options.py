@@ -25,6 +25,9 @@ class CheckOptions:
     selects deadlock checking too. stop_at_first: stop at the first violation; False keeps
     exploring and reports the first violation of each property (like TLC -continue).
     progress: called with the current RunStats every `progress_interval` seconds.
+    symmetry: store one representative per orbit of the sorts declared symmetric (BFS only;
+    the model must be symmetric, see `checker.explore.symmetry`); unreduced: also count the
+    states the representatives stand for.
     """
 
     strategy: str = "bfs"
@@ -37,3 +40,5 @@ class CheckOptions:
     stop_at_first: bool = True
     progress: Callable[[RunStats], None] | None = None
     progress_interval: float = 5.0
+    symmetry: bool = False
+    unreduced: bool = False

@@ -42,6 +42,40 @@ class Symmetry:
     def group_size(self) -> int:
         return len(self.perms)
 
+    def describe(self) -> str:
+        return f"{', '.join(self.sorts)} (a group of {self.group_size} permutations)"
+
+    def apply(self, k: int, state: State) -> State:
+        """The image of a state under the k-th permutation."""
+        perm, moves = self.perms[k], self._moves[k]
+        out = [0] * len(state)
+        for i, v in enumerate(state):
+            out[moves[i]] = self._map_value(perm, self.program.slots[i].domain.type, v)
+        return tuple(out)
+
+    def concretize(self, reps: Sequence[State], successors: Callable[[State], Sequence[State]]) -> list[State]:
+        """A real path that ends exactly at reps[-1], through the orbits of `reps` (each
+        rep[i+1] the representative of some successor of reps[i]).
+
+        Built backwards: if a successor t of reps[i] has image pi(t) equal to the next state
+        of the path, then pi(reps[i]) steps to it, because the model is symmetric."""
+        path = [reps[-1]]
+        for rep in reversed(reps[:-1]):
+            target = path[-1]
+            image = None
+            for t in successors(rep):
+                for k in range(self.group_size):
+                    if self.apply(k, t) == target:
+                        image = self.apply(k, rep)
+                        break
+                if image is not None:
+                    break
+            if image is None:
+                raise ValueError("symmetry: a stored step has no concrete counterpart (is the model symmetric?)")
+            path.append(image)
+        path.reverse()
+        return path
+
     def _map_value(self, perm: Perm, t: object, v: int) -> int:
         if isinstance(t, ElemType) and t.sort in perm and v != NONE_INDEX:
             return perm[t.sort][v]
@@ -181,3 +215,23 @@ class Symmetry:
                 if len(problems) >= limit:
                     return problems
         return problems
+
+
+class SymmetryRefused(ValueError):
+    """Symmetry reduction was asked for a model where it would not be sound."""
+
+
+def symmetry_for(program: Program) -> Symmetry:
+    """The symmetry of the sorts `program` declares symmetric, or SymmetryRefused saying why
+    reduction cannot be used."""
+    if not any(s.symmetric for s in program.sorts):
+        raise SymmetryRefused(f"{program.name} declares no symmetric sort (Sort(..., symmetric=True))")
+    sym = Symmetry(program)
+    problems = sym.asymmetries()
+    if problems:
+        raise SymmetryRefused(
+            f"{program.name} is not symmetric in {', '.join(sym.sorts)}, so symmetry reduction would be "
+            f"unsound: {problems[0]}"
+            + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")
+        )
+    return sym

@@ -11,6 +11,7 @@ Must not import: anything of checker but `checker.ir` and `checker.lang`.
 from __future__ import annotations
 
 import functools
+from types import FrameType
 import inspect
 import itertools
 import linecache
@@ -507,7 +508,7 @@ class _Compiler:
 def _instantiation_site(model: Model) -> N.SourceInfo | None:
     """Where user code instantiated `model` (for mistakes in its settings or variant), or None
     when protocheck itself did (the CLI reports those as usage errors, without a line)."""
-    frame = sys._getframe(2)  # 0: here, 1: Model.__init__, 2: its caller
+    frame: FrameType | None = sys._getframe(2)  # 0: here, 1: Model.__init__, 2: its caller
     while frame is not None and frame.f_code.co_name == "__init__" and frame.f_locals.get("self") is model:
         frame = frame.f_back  # a subclass's __init__ calling super().__init__
     if frame is None:

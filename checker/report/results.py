@@ -96,6 +96,8 @@ class RunStats:
     engine: str = ""
     complete: bool = True
     stop_reason: str = ""  # why the run stopped early: "max_states", "interrupted", ...
+    symmetry: str = ""  # the sorts reduced by symmetry ("" when none): states are orbits
+    unreduced_states: int | None = None  # the states the orbits stand for, when counted
 
     @property
     def states_per_second(self) -> float:
@@ -112,6 +114,8 @@ class RunStats:
             "states_per_second": round(self.states_per_second, 1),
             "complete": self.complete,
             "stop_reason": self.stop_reason,
+            "symmetry": self.symmetry,
+            "unreduced_states": self.unreduced_states,
         }
 
 

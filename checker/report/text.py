@@ -85,7 +85,9 @@ def _stats_lines(stats: RunStats) -> list[str]:
     rows = [
         ("engine", stats.engine or "-"),
         ("initial states", f"{stats.initial_states:,}"),
-        ("distinct states", f"{stats.distinct_states:,}"),
+        ("distinct states", f"{stats.distinct_states:,}" + (" orbits" if stats.symmetry else "")),
+        *([("symmetry", stats.symmetry)] if stats.symmetry else []),
+        *([("unreduced states", f"{stats.unreduced_states:,}")] if stats.unreduced_states is not None else []),
         ("transitions", f"{stats.transitions:,}"),
         ("depth", f"{stats.depth:,}"),
         ("seconds", f"{stats.seconds:.2f}"),
