@@ -306,7 +306,7 @@ class Remirror(Isolation(Node), Crashes(Node, restart=False), FaultsStop, Model)
         """(reconnect) The previous peer is reachable again: re-establish the mirror with it
         instead of searching for a new node; no new slot is needed."""
         require(self.reconnect)
-        require(((s.st[v] == St.lost) | (s.st[v] == St.searching) | (s.st[v] == St.backoff)))
+        require((s.st[v] == St.lost) | (s.st[v] == St.searching) | (s.st[v] == St.backoff))
         require(self._peer_linked(s, v))
         s.st[v] = St.healthy
         s.retries[v] = 0

@@ -3,7 +3,7 @@
 Default sizes: 3 nodes, 3 volumes (every placement of each volume on an ordered pair of
 distinct nodes: 6^3 = 216 initial states), one network event (fault_budget=1), one spare slot
 per node (three in `buffer` and the fixed variants), no operator capacity. The default-size
-runs take ~50 s together, so they are marked slow; the fast tests check the same mechanisms
+runs take ~25 s together, so they are marked slow; the fast tests check the same mechanisms
 at two volumes (under a second each).
 """
 
