@@ -209,6 +209,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageError("--unreduced counts what --symmetry reduces; give --symmetry too")
     if args.symmetry and args.strategy != "bfs":
         raise UsageError("--symmetry works with breadth-first search only; drop --dfs")
+    if args.strategy == "dfs" and program.of_kind("constraint"):
+        raise UsageError(f"{info.name} has a @constraint, which works with breadth-first search only; drop --dfs")
     result = check_model(program, options, liveness=args.liveness)
     _emit_result(result, args)
     return result.exit_code

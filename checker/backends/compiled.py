@@ -458,6 +458,7 @@ class _Codegen:
             self.risky.append(tuple(bad))
         self.counter = [0]
         self.canonical = False  # kernel: map each successor to its orbit's representative
+        self.track: set[int] = set()  # kernel: actions whose first enabling is recorded
         # the packed layout: slot k holds (value - lo) in `bits[k]` bits from `offsets[k]`
         self.bits = [max(1, (sl.domain.hi - sl.domain.lo).bit_length()) for sl in program.slots]
         self.offsets = [sum(self.bits[:k]) for k in range(self.width)]
@@ -603,6 +604,7 @@ class _Codegen:
                 out.append(f"    if {gtext}:")
             if sink == "kernel":
                 out.append(f"{ind}n += {len(members)}")
+                out += [f"{ind}enabled[{ai}] = True" for ai in members if ai in self.track]
             for ai in members:
                 lines, local, values = self.action_block(ai, temps, ind)
                 out += lines
@@ -822,6 +824,8 @@ class CompiledProgram:
         reach_pending: list[bool] | None = None,
         expand: bool = True,
         canonical: Callable[[int], int] | None = None,
+        enabled: list[bool] | None = None,
+        track: Sequence[int] = (),
     ) -> Expander:
         """The exploration kernel `expand(p, i) -> int` (see the module docstring).
 
@@ -830,7 +834,8 @@ class CompiledProgram:
         `reachables[k]` off once it is set False. With `expand=False` the kernel only checks
         the state (for states at a depth bound) and returns 0. `canonical`, for symmetry
         reduction, maps a packed successor to its orbit's packed representative before the
-        seen-check.
+        seen-check. `enabled[ai]` is set True when action `ai` (one of `track`) is enabled in
+        an expanded state (for vacuity warnings; track only what is not yet known).
         """
         props = self.program.properties
         for ks, kind in ((invariants, "invariant"), (action_properties, "action"), (reachables, "reachable")):
@@ -838,21 +843,23 @@ class CompiledProgram:
                 if props[k].kind != kind:
                     raise ValueError(f"property {props[k].name} is not of kind {kind}")
         cg = self._cg
-        lines = ["def make(seen, push, events, reach_pending, canon):"]
+        lines = ["def make(seen, push, events, reach_pending, canon, enabled):"]
         cg.canonical = canonical is not None
+        cg.track = set(track) if enabled is not None else set()
         try:
             body = cg.successors_fn(
                 "expand", "kernel", list(invariants), list(reachables), list(action_properties), expand
             )
         finally:
             cg.canonical = False
+            cg.track = set()
         lines += [f"    {line}" for line in body]
         lines.append("    return expand")
         source = self._module_source(cg, lines)
         self.kernel_source = source
         ns = _exec(source, self._namespace(cg), f"<kernel {self.program.name}>")
         pending = reach_pending if reach_pending is not None else [True] * len(reachables)
-        fn: Expander = ns["make"](seen, push, events, pending, canonical)
+        fn: Expander = ns["make"](seen, push, events, pending, canonical, enabled)
         return fn
 
 

@@ -27,6 +27,9 @@ def check(program: Program, options: CheckOptions | None = None) -> CheckResult:
     if options.strategy == "dfs":
         from .dfs import dfs
 
+        if program.of_kind("constraint") or options.symmetry:
+            raise ValueError("@constraint and symmetry reduction work with breadth-first search only")
+
         return dfs(program, options)
     raise ValueError(f"unknown search strategy {options.strategy!r}; use 'bfs' or 'dfs'")
 

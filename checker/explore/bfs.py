@@ -59,11 +59,15 @@ def _bfs(program: Program, options: CheckOptions) -> CheckResult:
 
         run.stats.symmetry = sym.describe()
 
+    # vacuity: which actions were ever enabled (tracked only until first seen)
+    ever_enabled = [False] * len(program.actions)
+    tracked: list[int] = list(range(len(program.actions)))
+
     def kernel(expand: bool) -> Expander:
         return compiled.expander(
             store.seen, store.states.append, events,
             run.live(run.invariants), run.live(run.action_props) if expand else (),
-            run.reachables, run.reach_pending, expand, canon_packed,
+            run.reachables, run.reach_pending, expand, canon_packed, ever_enabled, tracked,
         )
 
     stop_reason = ""
@@ -84,6 +88,15 @@ def _bfs(program: Program, options: CheckOptions) -> CheckResult:
     i = j = 0
     transitions = 0
     bounded = False  # some states were checked at the depth bound but not expanded
+    constraint_ks = [k for k, p in enumerate(program.properties) if p.kind == "constraint"]
+    outside = None
+    pruned = 0
+    if constraint_ks:
+        first_false, unpack_state = compiled.first_false(constraint_ks), compiled.unpack
+
+        def outside(key: int) -> bool:
+            return first_false(unpack_state(key)) >= 0
+
     try:
         while i < len(states):
             if i == level_end:
@@ -98,6 +111,18 @@ def _bfs(program: Program, options: CheckOptions) -> CheckResult:
             deadlock = run.deadlock and not at_bound
             rebuild = False
             for j in range(i, stop):
+                if outside is not None and outside(states[j]):
+                    # outside the @constraint: checked, not explored (and not a deadlock)
+                    if check_only is None:
+                        check_only = kernel(False)
+                    check_only(states[j], j)
+                    pruned += 1
+                    if events:
+                        rebuild |= run.handle_events(events, path_of(j))
+                        if run.done:
+                            i = j + 1
+                            break
+                    continue
                 n = fn(states[j], j)
                 transitions += n
                 if events or (n == 0 and deadlock):
@@ -113,6 +138,9 @@ def _bfs(program: Program, options: CheckOptions) -> CheckResult:
                 i = stop
             if run.done:
                 break
+            if tracked and any(ever_enabled[a] for a in tracked):
+                tracked[:] = [a for a in tracked if not ever_enabled[a]]
+                rebuild = True  # stop recording the actions now known to be enabled
             if rebuild:  # continue mode: stop checking what is already violated
                 expand = kernel(True)
                 check_only = None
@@ -130,8 +158,20 @@ def _bfs(program: Program, options: CheckOptions) -> CheckResult:
         stop_reason = "interrupted"
     run.stats.transitions = transitions
     run.stats.depth = depth
+    if constraint_ks:
+        run.stats.constrained_states = pruned
     if sym is not None and options.unreduced:
         unpack, orbit = compiled.unpack, sym.orbit_size
         run.stats.unreduced_states = sum(orbit(unpack(k)) for k in states)
-    return run.result(len(states), stop_reason)
+    result = run.result(len(states), stop_reason)
+    if result.stats.complete and not run.done:
+        result.warnings += never_enabled_warnings(program, ever_enabled)
+    return result
+
+
+def never_enabled_warnings(program: Program, ever_enabled: list[bool]) -> list[str]:
+    """Action families no reachable state enables (a sign of a vacuous model)."""
+    enabled_families = {a.family for a, on in zip(program.actions, ever_enabled) if on}
+    never = [f for f in program.families if f not in enabled_families]
+    return [f"action {f} is never enabled in any reachable state" for f in never]
 

@@ -46,6 +46,11 @@ def check_model(program: Program, options: CheckOptions | None = None, liveness:
     props = _selected_liveness(program, options)
     if not props:
         return result
+    if program.of_kind("constraint"):
+        result.warnings.append(
+            "liveness is checked on the graph cut by the @constraint: behaviours that leave it are "
+            "not explored, so a liveness verdict may be vacuous"
+        )
     if not liveness:
         result.warnings.append("liveness properties not checked (--no-liveness): " + ", ".join(p.name for p in props))
         return result
@@ -56,9 +61,9 @@ def check_model(program: Program, options: CheckOptions | None = None, liveness:
         return result
     started = time.perf_counter()
     remaining = None if options.max_seconds is None else max(1.0, options.max_seconds - result.stats.seconds)
-    result.verdicts += check_liveness(
-        program, props, built=built, max_states=options.max_states, max_seconds=remaining
-    )
+    live = check_liveness(program, props, built=built, max_states=options.max_states, max_seconds=remaining)
+    result.verdicts += live
+    result.warnings += [f"{v.property} {v.message}" for v in live if "vacuously" in v.message]
     result.stats.seconds += time.perf_counter() - started
     if any(v.kind == "liveness" and v.status == INCOMPLETE for v in result.verdicts):
         result.stats.complete = False

@@ -44,6 +44,14 @@ def check_liveness(
     for prop in props:
         p_true = predicate_mask(program, prop.expr, built.states)
         q_true = None if prop.expr2 is None else predicate_mask(program, prop.expr2, built.states)
+        if prop.temporal == "leads_to" and not p_true.any():
+            verdicts.append(
+                Verdict(
+                    prop.name, "liveness", HOLDS,
+                    "holds vacuously: its trigger is true in no reachable state (is the model too weak?)",
+                )
+            )
+            continue
         lasso = find_violation(program, built.graph, prop, p_true, q_true)
         if lasso is None:
             verdicts.append(Verdict(prop.name, "liveness", HOLDS, _holds_message(prop)))

@@ -11,12 +11,12 @@ Must not import: anything of checker but `checker.ir` and `checker.lang`.
 from __future__ import annotations
 
 import functools
-from types import FrameType
 import inspect
 import itertools
 import linecache
 import sys
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any, Callable, Mapping, TypeVar
 
 from checker.ir import nodes as N

@@ -58,6 +58,9 @@ class Trace:
         """The number of transitions (steps after the initial state)."""
         return len(self.steps) - 1
 
+    def __bool__(self) -> bool:
+        return True  # a trace of only its initial state is still a trace
+
     def changed(self, i: int) -> list[str]:
         """Names of the variables whose value differs between step i-1 and step i."""
         if i == 0:
@@ -98,6 +101,7 @@ class RunStats:
     stop_reason: str = ""  # why the run stopped early: "max_states", "interrupted", ...
     symmetry: str = ""  # the sorts reduced by symmetry ("" when none): states are orbits
     unreduced_states: int | None = None  # the states the orbits stand for, when counted
+    constrained_states: int | None = None  # states outside the @constraint: checked, not explored
 
     @property
     def states_per_second(self) -> float:
@@ -116,6 +120,7 @@ class RunStats:
             "stop_reason": self.stop_reason,
             "symmetry": self.symmetry,
             "unreduced_states": self.unreduced_states,
+            "constrained_states": self.constrained_states,
         }
 
 
@@ -145,8 +150,9 @@ class CheckResult:
 
     @property
     def status(self) -> str:
-        """Overall: violated if any property is, else incomplete if the run was cut short."""
-        if any(v.status == VIOLATED for v in self.verdicts):
+        """Overall: violated if any property is (a @reachable target never reached counts:
+        "this can happen" turned out false), else incomplete if the run was cut short."""
+        if any(v.status in (VIOLATED, VACUOUS) for v in self.verdicts):
             return VIOLATED
         if not self.stats.complete or any(v.status == INCOMPLETE for v in self.verdicts):
             return INCOMPLETE

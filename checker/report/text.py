@@ -88,6 +88,11 @@ def _stats_lines(stats: RunStats) -> list[str]:
         ("distinct states", f"{stats.distinct_states:,}" + (" orbits" if stats.symmetry else "")),
         *([("symmetry", stats.symmetry)] if stats.symmetry else []),
         *([("unreduced states", f"{stats.unreduced_states:,}")] if stats.unreduced_states is not None else []),
+        *(
+            [("outside constraint", f"{stats.constrained_states:,} (checked, not explored)")]
+            if stats.constrained_states is not None
+            else []
+        ),
         ("transitions", f"{stats.transitions:,}"),
         ("depth", f"{stats.depth:,}"),
         ("seconds", f"{stats.seconds:.2f}"),
