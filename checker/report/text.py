@@ -82,6 +82,11 @@ def _verdict_sentence(v: Verdict, paint: _Paint) -> str:
 
 
 def _stats_lines(stats: RunStats) -> list[str]:
+    if stats.engine.startswith("z3-") and stats.engine != "z3-bmc":
+        # a proof by induction explores no states: state counts would only mislead
+        rows = [("engine", stats.engine), ("seconds", f"{stats.seconds:.2f}")]
+        width = max(len(k) for k, _ in rows)
+        return [f"  {k.ljust(width)}  {v}" for k, v in rows]
     rows = [
         ("engine", stats.engine or "-"),
         ("initial states", f"{stats.initial_states:,}"),
