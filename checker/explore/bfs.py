@@ -145,6 +145,7 @@ def _bfs(program: Program, options: CheckOptions) -> CheckResult:
                 expand = kernel(True)
                 check_only = None
             run.stats.transitions = transitions
+            run.stats.depth = depth
             stop_reason = run.tick(len(states))
             if stop_reason and i < len(states):
                 break
