@@ -12,6 +12,7 @@ nothing of checker but `checker.ir` and `checker.report`.
 from __future__ import annotations
 
 from .changes import format_settings, initial_lines, step_changes
+from .explain import explain_verdict, explanation_lines
 from .results import HOLDS, INCOMPLETE, VACUOUS, VIOLATED, CheckResult, Trace, Verdict
 
 _STATUS = {HOLDS: "holds", VIOLATED: "**violated**", INCOMPLETE: "incomplete", VACUOUS: "vacuous"}
@@ -45,12 +46,17 @@ def render_trace_md(trace: Trace, verdict: Verdict | None = None) -> str:
     out = "\n".join(rows) + "\n"
     if loop is not None:
         out += f"\n↻ The trace is a lasso: after the last step it loops back to step {loop}, forever.\n"
+    for note in trace.notes:
+        out += f"\n_Note: {_cell(note)}_\n"
     if verdict is not None:
         word = {VIOLATED: "Violated", HOLDS: "Holds", INCOMPLETE: "Incomplete", VACUOUS: "Vacuous"}.get(
             verdict.status, verdict.status
         )
         out += f"\n**{word}:** {_code(verdict.property)} ({verdict.kind})"
         out += (f": {verdict.message}" if verdict.message else "") + "\n"
+        why = explanation_lines(explain_verdict(trace, verdict))
+        if why:
+            out += "\n" + "".join(f"- **Why:** {_code(line)}\n" for line in why)
     return out
 
 

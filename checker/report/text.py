@@ -12,6 +12,7 @@ nothing of checker but `checker.ir` and `checker.report`.
 from __future__ import annotations
 
 from .changes import format_settings, initial_lines, step_changes
+from .explain import explain_verdict, explanation_lines
 from .results import HOLDS, INCOMPLETE, VACUOUS, VIOLATED, CheckResult, RunStats, Trace, Verdict
 
 _BOLD = "\x1b[1m"
@@ -65,8 +66,12 @@ def render_trace(trace: Trace, verdict: Verdict | None = None, color: bool = Fal
         note = f" (step {last} is the state of step {loop} again)" if same else ""
         lines.append(paint(f"--- loops back to step {loop}: the cycle repeats forever{note} ---", _CYAN))
         lines.append("")
+    if trace.notes:
+        lines += [f"Note: {n}" for n in trace.notes]
+        lines.append("")
     if verdict is not None:
         lines.append(_verdict_sentence(verdict, paint))
+        lines += [f"  why: {line}" for line in explanation_lines(explain_verdict(trace, verdict))]
     else:
         while lines and not lines[-1]:
             lines.pop()
