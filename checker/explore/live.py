@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from checker.backends.compiled import CompiledProgram, compile_program
+from checker.backends.reference import evaluate
 from checker.ir import Program, Property
 from checker.report.results import HOLDS, INCOMPLETE, VIOLATED, Step, Trace, Verdict
 
@@ -66,6 +67,31 @@ def check_liveness(
     return verdicts
 
 
+def fairness_notes(program: Program, states: list[tuple[int, ...]], actions: list[int], loop_start: int) -> tuple[str, ...]:
+    """How the cycle of a lasso treats the fair actions: which it takes, and for those it
+    does not take although they are enabled somewhere on it, where they are disabled (weak
+    fairness asks no more). Steps are numbered as in the rendered trace."""
+    cycle = list(range(loop_start, len(states)))
+    taken = {actions[i] for i in cycle if actions[i] != STUTTER}
+    taken_fair = [program.actions[a].label for a in sorted(taken) if program.actions[a].fairness]
+    notes = []
+    if taken_fair:
+        notes.append("fair actions taken in the cycle: " + ", ".join(taken_fair))
+    disabled_notes = []
+    for k, act in enumerate(program.actions):
+        if not act.fairness or k in taken:
+            continue
+        en = [bool(evaluate(act.guard, states[i])) for i in cycle]
+        if any(en):
+            off = next(i for i, e in zip(cycle, en) if not e)
+            disabled_notes.append(f"{act.label} (disabled at step {off})")
+    if disabled_notes:
+        notes.append("weakly fair, enabled in the cycle but never taken, so disabled somewhere in it: " + ", ".join(disabled_notes))
+    if not taken_fair and not disabled_notes:
+        notes.append("no fair action is enabled anywhere in the cycle, so it may repeat forever")
+    return tuple(notes)
+
+
 def _trace(program: Program, states: list[tuple[int, ...]], actions: list[int], loop_start: int) -> Trace:
     """Steps: the initial state, then each state reached; the closing step goes back to
     states[loop_start] and is shown as a final step (a stutter repeats the state)."""
@@ -77,7 +103,7 @@ def _trace(program: Program, states: list[tuple[int, ...]], actions: list[int], 
         else:
             act = program.actions[a]
             steps.append(Step(act.family, tuple(act.param_values().items()), nxt))
-    return Trace(program, tuple(steps), loop_start)
+    return Trace(program, tuple(steps), loop_start, fairness_notes(program, states, actions, loop_start))
 
 
 def _holds_message(prop: Property) -> str:

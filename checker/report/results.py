@@ -53,6 +53,7 @@ class Trace:
     program: Program
     steps: tuple[Step, ...]
     loop_start: int | None = None  # index of the step where a lasso's cycle begins
+    notes: tuple[str, ...] = ()  # e.g. how fairness is met along a lasso's cycle
 
     def __len__(self) -> int:
         """The number of transitions (steps after the initial state)."""

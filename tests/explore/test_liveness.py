@@ -235,3 +235,16 @@ def test_verdicts_do_not_depend_on_state_numbering(model: Model) -> None:
         a = find_violation(program, graph, prop, p, q) is None
         b = find_violation(program, shuffled, prop, p[inv], None if q is None else q[inv]) is None
         assert a == b, prop.name
+
+
+def test_a_lasso_says_how_fairness_is_met_along_its_cycle() -> None:
+    from checker.explore import CheckOptions
+    from checker.explore.full import check_model
+
+    result = check_model(MutexWeak().compile(), CheckOptions(deadlock=False, stop_at_first=False))
+    v = next(v for v in result.verdicts if v.property == "first_gets_in")
+    assert v.trace is not None
+    notes = " ".join(v.trace.notes)
+    # p2 keeps entering; p1's entry is enabled at times but disabled whenever p2 holds the lock
+    assert "fair actions taken in the cycle: " in notes and "enter(p=p2)" in notes
+    assert "enter(p=p1) (disabled at step" in notes
