@@ -61,6 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     sy.add_argument("--no-symmetry", dest="symmetry", action="store_false", help="explore every state (the default)")
     ck.add_argument("--unreduced", action="store_true", help="with --symmetry, also count the states the orbits stand for")
     ck.add_argument("--trace-out", metavar="FILE", help="write the counterexample as ITF JSON to FILE")
+    ck.add_argument("--graph-out", metavar="FILE", help="write the reachable state graph to FILE.graphml or FILE.dot (small models)")
+    ck.add_argument("--graph-limit", type=_positive_int, default=10_000, metavar="N", help="refuse to export a graph of more than N states (default 10,000)")
     ck.add_argument("--format", choices=["text", "md"], default="text", help="output format (default text)")
     ck.add_argument("--json", action="store_true", help="print the result as JSON")
     ck.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
@@ -79,8 +81,8 @@ def _parser() -> argparse.ArgumentParser:
 
     rp = sub.add_parser("report", help="render a saved trace, after replaying it against its model")
     rp.add_argument("trace", help="an ITF JSON trace file written by --trace-out or sweep --out")
-    rp.add_argument("--format", choices=["text", "md", "json"], default="text")
-    rp.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    rp.add_argument("--format", choices=["text", "md", "json", "html"], default="text")
+    rp.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout (required for html)")
 
     sw = sub.add_parser("sweep", help="check every variant of models and print the verdict matrix")
     sw.add_argument("models", nargs="*", help="models to sweep (default: the incident models, or all)")
@@ -211,9 +213,45 @@ def cmd_check(args: argparse.Namespace) -> int:
         raise UsageError("--symmetry works with breadth-first search only; drop --dfs")
     if args.strategy == "dfs" and program.of_kind("constraint"):
         raise UsageError(f"{info.name} has a @constraint, which works with breadth-first search only; drop --dfs")
+    if args.graph_out:
+        _graph_format(args.graph_out)
     result = check_model(program, options, liveness=args.liveness)
     _emit_result(result, args)
+    if args.graph_out:
+        return _export_graph(program, args.graph_out, args.graph_limit) or result.exit_code
     return result.exit_code
+
+
+def _graph_format(path: str) -> str:
+    from checker.report.graph_export import graph_format
+
+    try:
+        return graph_format(path)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+
+
+def _export_graph(program: Any, path: str, limit: int) -> int:
+    """Write the reachable state graph; EXIT_USAGE (with one line on stderr) if it is too
+    large, else 0."""
+    from checker.backends.compiled import compile_program
+    from checker.explore.graph import build_graph
+    from checker.report.graph_export import GraphTooLarge, check_size, to_networkx, write_graph
+
+    built = build_graph(compile_program(program), max_states=limit)
+    try:
+        check_size(len(built.states), built.complete, limit)
+    except GraphTooLarge as err:
+        print(f"protocheck: error: {err}; {path} not written", file=sys.stderr)
+        return EXIT_USAGE
+    g = built.graph
+    edges = zip(g.src.tolist(), g.dst.tolist(), g.act.tolist())
+    try:
+        write_graph(to_networkx(program, built.states, g.initial.tolist(), edges), path)
+    except OSError as err:
+        raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
+    print(f"state graph written to {path} ({g.n:,} states, {len(g.src):,} transitions)")
+    return 0
 
 
 def _emit_result(result: CheckResult, args: argparse.Namespace) -> None:
@@ -474,8 +512,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     program = info.cls(variant=variant, **settings).compile()
     trace = replay(program, data)
     verdict = trace_verdict(data, trace)
+    if args.format == "html" and not args.output:
+        raise UsageError("--format html writes a page: give the file with -o FILE")
     if args.format == "json":
         text = itf_to_json(data)
+    elif args.format == "html":
+        from checker.report.html import render_html
+
+        text = render_html(trace, verdict)
     elif args.format == "md":
         from checker.report.markdown import render_trace_md
 
