@@ -4,7 +4,10 @@ Owns: `check(program, options) -> CheckResult`, `CheckOptions`, the state stores
 (`store`), the engines (`bfs`, `dfs`), shared run bookkeeping (`run`) and trace
 reconstruction (`traces.replay_path`, reusable by any engine).
 
-Must not import: z3, hypothesis, numpy (not needed yet), `checker.cli`, `models`.
+The batch engine (`batch`, with `store_hash`) uses NumPy; it is imported only when asked for.
+
+Must not import: z3, hypothesis, numpy (only `batch` and `store_hash` do), `checker.cli`,
+`models`.
 """
 
 from __future__ import annotations
@@ -20,6 +23,14 @@ def check(program: Program, options: CheckOptions | None = None) -> CheckResult:
     """Explore every reachable state of `program` (within the options' limits) and check its
     properties; see `CheckOptions`."""
     options = options if options is not None else CheckOptions()
+    if options.engine == "batch":
+        if options.strategy != "bfs":
+            raise ValueError("the batch engine is breadth-first; drop --dfs or use --engine scalar")
+        from .batch import batch_bfs
+
+        return batch_bfs(program, options)
+    if options.engine != "scalar":
+        raise ValueError(f"unknown engine {options.engine!r}; use 'scalar' or 'batch'")
     if options.strategy == "bfs":
         from .bfs import bfs
 

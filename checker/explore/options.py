@@ -28,6 +28,12 @@ class CheckOptions:
     symmetry: store one representative per orbit of the sorts declared symmetric (BFS only;
     the model must be symmetric, see `checker.explore.symmetry`); unreduced: also count the
     states the representatives stand for.
+    engine: "scalar" (the compiled kernel, one state at a time; the default) or "batch"
+    (breadth-first over whole levels with NumPy, `checker.explore.batch`; BFS only, no
+    symmetry). store (batch engine): "exact" (packed states; the default) or "fingerprint"
+    (64-bit hashes of states wider than 64 bits, with the collision probability reported).
+    max_memory: bytes of resident memory at which the batch engine stops cleanly
+    (incomplete). workers: threads the batch engine evaluates a chunk with (1 or 2).
     """
 
     strategy: str = "bfs"
@@ -42,3 +48,7 @@ class CheckOptions:
     progress_interval: float = 5.0
     symmetry: bool = False
     unreduced: bool = False
+    engine: str = "scalar"
+    store: str = "exact"
+    max_memory: int | None = None
+    workers: int = 1

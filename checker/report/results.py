@@ -103,6 +103,10 @@ class RunStats:
     symmetry: str = ""  # the sorts reduced by symmetry ("" when none): states are orbits
     unreduced_states: int | None = None  # the states the orbits stand for, when counted
     constrained_states: int | None = None  # states outside the @constraint: checked, not explored
+    store: str = ""  # the batch engine's state store: "exact" or "fingerprint"
+    bytes_per_state: float | None = None  # the store's bytes (table and parent links) per state
+    fingerprint_collision_probability: float | None = None  # of a missed state (fingerprints)
+    peak_memory: int | None = None  # the process's peak resident memory, bytes
 
     @property
     def states_per_second(self) -> float:
@@ -122,6 +126,14 @@ class RunStats:
             "symmetry": self.symmetry,
             "unreduced_states": self.unreduced_states,
             "constrained_states": self.constrained_states,
+            **({"store": self.store} if self.store else {}),
+            **({"bytes_per_state": round(self.bytes_per_state, 1)} if self.bytes_per_state is not None else {}),
+            **(
+                {"fingerprint_collision_probability": self.fingerprint_collision_probability}
+                if self.fingerprint_collision_probability is not None
+                else {}
+            ),
+            **({"peak_memory": self.peak_memory} if self.peak_memory is not None else {}),
         }
 
 

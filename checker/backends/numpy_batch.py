@@ -1,0 +1,452 @@
+"""The NumPy batch backend: IR -> vectorised evaluation over a whole frontier of states.
+
+Owns: `BatchProgram` (the packed-key layout of a program's states — slot k holds
+`value - lo` in a bit field of word `word[k]` at `shift[k]`; no field crosses a 64-bit word
+and every word uses at most 63 bits, so keys are non-negative int64 and -1 is free as an
+empty marker — conversion between keys, slot columns and state tuples, and `Frame`, the
+vectorised evaluator of IR nodes over the rows of a batch), `fingerprint` (a 64-bit hash of
+multi-word keys; a bijection for one-word keys) and `RULES`/`NODE_RULES`, the evaluation
+rules (one per operator in `checker.ir.nodes.OPS` and per node kind).
+
+Must not import: z3, hypothesis; nothing of checker but `checker.ir` and `checker.backends`.
+
+Semantics equal `checker.backends.reference` on states within their domains (the range
+analysis `checker.ir.check.bounds` is trusted, as in the compiled backend): Python's floor
+`//` and `%`, and lazy `and`/`or`/`implies`/`ite` and `Index` choices. Laziness is kept by
+evaluating every operand on every row (with harmless substitutes where the operation is
+undefined: divisor 1, index clipped) and tracking, per node, a boolean *error mask*: the rows
+where the reference evaluator, evaluating that node, would raise a `ModelRuntimeError`. An
+operand's errors count only on the rows where the reference would evaluate it (the right
+operand of `and` only where the left is true, the chosen branch of `ite`, the chosen choice of
+`Index`). Nodes the range analysis proves cannot raise carry no mask at all (`None`), which is
+almost all of them. Engines use the masks to find the first row that fails and report it as
+the scalar engine would; the message comes from the scalar backends.
+
+Subexpressions are hash-consed (`checker.backends.compiled.Graph`) and memoised per frame, so
+a test shared by many action instances is evaluated once per batch. A `Frame` over a subset of
+rows (`Frame.subset`) gathers what its parent frame already computed instead of recomputing.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from checker.ir import NODE_KINDS, OPS, BoolType, Const, Index, Op, Post, Program, State, Var
+
+from .compiled import CNode, Graph
+
+Array = Any  # a NumPy array (or NumPy scalar for constants)
+Val = tuple[Array, Array | None]  # (values, error mask or None)
+
+MASK64 = (1 << 64) - 1
+_M1 = np.uint64(0xFF51AFD7ED558CCD)
+_M2 = np.uint64(0xC4CEB9FE1A85EC53)
+_GOLD = np.uint64(0x9E3779B97F4A7C15)
+_S33 = np.uint64(33)
+EMPTY = -1  # never a key (every word < 2**63) and never a fingerprint (remapped)
+
+
+def fmix64(x: Array) -> Array:
+    """MurmurHash3's 64-bit finaliser on a uint64 array: a bijection of 64-bit values."""
+    x = x ^ (x >> _S33)
+    x = x * _M1
+    x = x ^ (x >> _S33)
+    x = x * _M2
+    return x ^ (x >> _S33)
+
+
+def fingerprint(keys: Array) -> Array:
+    """64-bit hashes (int64) of packed keys of shape (n, words): a bijection of the key when
+    there is one word, so one-word fingerprints never collide. The value EMPTY (-1) is
+    remapped to -2 (one more way to collide, of 2**64)."""
+    with np.errstate(over="ignore"):
+        u = keys.view(np.uint64)
+        h = fmix64(u[:, 0].copy())
+        for w in range(1, u.shape[1]):
+            h = fmix64(h ^ (u[:, w] * _GOLD + np.uint64(w)))
+    out = h.view(np.int64)
+    out[out == EMPTY] = -2
+    return out
+
+
+def int_dtype(lo: int, hi: int) -> Any:
+    for dt in (np.int8, np.int16, np.int32):
+        info = np.iinfo(dt)
+        if info.min <= lo and hi <= info.max:
+            return dt
+    return np.int64
+
+
+class Layout:
+    """Where each slot lives in a packed key: word, shift, bit width, and its domain's lo."""
+
+    def __init__(self, program: Program) -> None:
+        self.width = program.width
+        self.lo = [sl.domain.lo for sl in program.slots]
+        self.bits = [max(1, (sl.domain.hi - sl.domain.lo).bit_length()) for sl in program.slots]
+        self.word: list[int] = []
+        self.shift: list[int] = []
+        w, used = 0, 0
+        for b in self.bits:
+            if used + b > 63:
+                w, used = w + 1, 0
+            self.word.append(w)
+            self.shift.append(used)
+            used += b
+        self.words = w + 1 if self.width else 1
+        self.total_bits = sum(self.bits)
+        self.dtypes = [
+            np.int8 if isinstance(sl.domain.type, BoolType) else int_dtype(sl.domain.lo, sl.domain.hi)
+            for sl in program.slots
+        ]
+
+    def pack_tuples(self, states: Sequence[State]) -> Array:
+        out = np.zeros((len(states), self.words), dtype=np.int64)
+        for r, st in enumerate(states):
+            words = [0] * self.words
+            for k, v in enumerate(st):
+                words[self.word[k]] |= (v - self.lo[k]) << self.shift[k]
+            out[r] = words
+        return out
+
+    def unpack_tuple(self, key: Sequence[int]) -> State:
+        return tuple(
+            ((int(key[self.word[k]]) >> self.shift[k]) & ((1 << self.bits[k]) - 1)) + self.lo[k]
+            for k in range(self.width)
+        )
+
+    def column(self, keys: Array, k: int) -> Array:
+        """Slot k's values for every row of `keys` (n, words), in a small integer dtype."""
+        w = keys[:, self.word[k]]
+        v = (w >> self.shift[k]) if self.shift[k] else w
+        v = v & ((1 << self.bits[k]) - 1)
+        dt = self.dtypes[k]
+        if self.lo[k]:
+            return (v + self.lo[k]).astype(dt)
+        return v.astype(dt)
+
+
+class BatchProgram:
+    """A program prepared for vectorised evaluation: the hash-consed node graph (shared with
+    the compiled backend's code generator), per-action guards and updates as node ids, the
+    risky slots of each action (those the range analysis cannot prove stay in their domain),
+    and the packed-key layout."""
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.g = Graph(program)
+        self.layout = Layout(program)
+        self.guards = [self.g.add(a.guard) for a in program.actions]
+        self.updates = [[(slot, self.g.add(e)) for slot, e in a.updates] for a in program.actions]
+        self.props = [self.g.add(p.expr) for p in program.properties]
+        self.risky: list[tuple[int, ...]] = []
+        for ups in self.updates:
+            bad = []
+            for slot, cid in ups:
+                d = program.slots[slot].domain
+                n = self.g.nodes[cid]
+                if not (d.lo <= n.lo and n.hi <= d.hi):
+                    bad.append(slot)
+            self.risky.append(tuple(bad))
+        self.dtypes = [self._dtype(n) for n in self.g.nodes]
+
+    @staticmethod
+    def _dtype(n: CNode) -> Any:
+        if isinstance(n.type, BoolType):
+            return np.bool_
+        return int_dtype(n.lo, n.hi)
+
+    def frame(self, keys: Array) -> "Frame":
+        return Frame(self, keys.shape[0], keys=keys)
+
+
+class Frame:
+    """Values of IR nodes over the n rows of one batch, memoised by node id.
+
+    `keys` (n, words) are the packed pre-states; columns are unpacked on first use. `post`
+    maps a slot to its next-state values (for action properties; slots not in it keep their
+    pre-state values). A subset frame (`subset(rows)`) reads its parent's memo, gathering."""
+
+    def __init__(self, bp: BatchProgram, n: int, keys: Array | None = None,
+                 parent: "Frame | None" = None, rows: Array | None = None) -> None:
+        self.bp = bp
+        self.n = n
+        self.keys = keys
+        self.parent = parent
+        self.rows = rows
+        self.cols: dict[int, Array] = {}
+        self.memo: dict[int, Val] = {}
+        self.post: dict[int, Array] | None = None
+
+    def subset(self, rows: Array) -> "Frame":
+        keys = self.keys[rows] if self.keys is not None else None
+        return Frame(self.bp, len(rows), keys=keys, parent=self, rows=rows)
+
+    def with_post(self, post: dict[int, Array]) -> "Frame":
+        """A frame over the same rows whose `Post` nodes read `post` (for action properties);
+        it shares pre-state columns and memoised pre-state values with this one."""
+        f = Frame(self.bp, self.n, keys=self.keys)
+        f.cols = self.cols
+        f.memo = {c: v for c, v in self.memo.items()}
+        f.post = post
+        f.parent = self.parent
+        f.rows = self.rows
+        return f
+
+    # -- columns ----------------------------------------------------------------------------
+    def col(self, slot: int) -> Array:
+        c = self.cols.get(slot)
+        if c is None:
+            if self.parent is not None and self.rows is not None and slot in self.parent.cols:
+                c = self.parent.cols[slot][self.rows]
+            else:
+                assert self.keys is not None
+                c = self.bp.layout.column(self.keys, slot)
+            self.cols[slot] = c
+        return c
+
+    def value_col(self, slot: int) -> Array:
+        """Slot values typed as the evaluator sees them: bool for Bool slots."""
+        c = self.col(slot)
+        if isinstance(self.bp.program.slots[slot].domain.type, BoolType):
+            return c.view(np.bool_)
+        return c
+
+    # -- evaluation -------------------------------------------------------------------------
+    def eval(self, roots: Sequence[int]) -> list[Val]:
+        """Values and error masks of the nodes `roots`, every one broadcast to n rows."""
+        need = self._needed(roots)
+        for cid in need:
+            self.memo[cid] = self._one(cid)
+        return [self.full(cid) for cid in roots]
+
+    def full(self, cid: int) -> Val:
+        v, e = self.memo[cid]
+        if np.ndim(v) == 0:
+            v = np.full(self.n, v, dtype=self.bp.dtypes[cid])
+        return v, e
+
+    def _needed(self, roots: Sequence[int]) -> list[int]:
+        out: set[int] = set()
+        stack = [r for r in roots if r not in self.memo]
+        nodes = self.bp.g.nodes
+        parent = self.parent
+        while stack:
+            c = stack.pop()
+            if c in out or c in self.memo:
+                continue
+            out.add(c)
+            if parent is not None and c in parent.memo and self.post is None:
+                continue  # gathered from the parent, children not needed
+            stack.extend(a for a in nodes[c].args if a not in self.memo)
+        return sorted(out)  # node ids are topological: children first
+
+    def _one(self, cid: int) -> Val:
+        n = self.bp.g.nodes[cid]
+        if self.parent is not None and self.rows is not None and self.post is None:
+            pv = self.parent.memo.get(cid)
+            if pv is not None:
+                v, e = pv
+                if np.ndim(v) != 0:
+                    v = v[self.rows]
+                return v, (e[self.rows] if e is not None else None)
+        return NODE_RULES[n.kind](self, cid, n)
+
+
+def _or_masks(*masks: Array | None) -> Array | None:
+    out = None
+    for m in masks:
+        if m is None:
+            continue
+        out = m if out is None else (out | m)
+    return out
+
+
+def _const(f: Frame, cid: int, n: CNode) -> Val:
+    if isinstance(n.type, BoolType):
+        return np.bool_(bool(n.value)), None
+    return f.bp.dtypes[cid](n.value), None
+
+
+def _var(f: Frame, cid: int, n: CNode) -> Val:
+    return f.value_col(n.value), None
+
+
+def _post(f: Frame, cid: int, n: CNode) -> Val:
+    if f.post is None:
+        raise ValueError("next-state value read outside an action property")
+    v = f.post.get(n.value)
+    if v is None:
+        return f.value_col(n.value), None
+    return v, None
+
+
+def _args(f: Frame, n: CNode) -> list[Val]:
+    return [f.memo[a] for a in n.args]
+
+
+def _lazy_chain(f: Frame, n: CNode, stop_on_true: bool) -> Val:
+    """and (stop_on_true False: goes on while true) / or (goes on while false)."""
+    vals = _args(f, n)
+    v = vals[0][0]
+    for x, _ in vals[1:]:
+        v = (v | x) if stop_on_true else (v & x)
+    if all(e is None for _, e in vals):
+        return v, None
+    err = None
+    going = None  # rows where evaluation reached the current operand
+    for x, e in vals:
+        if e is not None:
+            here = e if going is None else (going & e)
+            err = here if err is None else (err | here)
+        cont = x if not stop_on_true else ~x
+        if e is not None:
+            cont = cont & ~e
+        going = cont if going is None else (going & cont)
+    return v, err
+
+
+def _and(f: Frame, cid: int, n: CNode) -> Val:
+    return _lazy_chain(f, n, False)
+
+
+def _or(f: Frame, cid: int, n: CNode) -> Val:
+    return _lazy_chain(f, n, True)
+
+
+def _implies(f: Frame, cid: int, n: CNode) -> Val:
+    (a, ea), (b, eb) = _args(f, n)
+    v = ~a | b
+    if eb is None:
+        return v, ea
+    reach = a if ea is None else (a & ~ea)
+    return v, _or_masks(ea, reach & eb)
+
+
+def _ite(f: Frame, cid: int, n: CNode) -> Val:
+    (c, ec), (x, ex), (y, ey) = _args(f, n)
+    v = np.where(c, x, y)
+    if ex is None and ey is None:
+        return v, ec
+    chosen = np.where(c, ex if ex is not None else False, ey if ey is not None else False)
+    if ec is not None:
+        chosen = chosen & ~ec
+    return v, _or_masks(ec, chosen)
+
+
+def _widen(f: Frame, cid: int, n: CNode, vals: list[Val]) -> list[Array]:
+    """Operands cast to a dtype that holds them and the result (bounds are sound)."""
+    dts = [f.bp.dtypes[cid]] + [f.bp.dtypes[a] for a in n.args]
+    dt = np.result_type(*[np.dtype(d) for d in dts if d is not np.bool_] or [np.int64])
+    return [np.asarray(x).astype(dt, copy=False) if np.ndim(x) else dt.type(x) for x, _ in vals]
+
+
+def _strict(fn: Callable[..., Array], widen: bool = True) -> Callable[[Frame, int, CNode], Val]:
+    def rule(f: Frame, cid: int, n: CNode) -> Val:
+        vals = _args(f, n)
+        xs = _widen(f, cid, n, vals) if widen else [x for x, _ in vals]
+        return fn(*xs), _or_masks(*[e for _, e in vals])
+
+    return rule
+
+
+def _divlike(fn: Callable[[Array, Array], Array]) -> Callable[[Frame, int, CNode], Val]:
+    def rule(f: Frame, cid: int, n: CNode) -> Val:
+        vals = _args(f, n)
+        a, b = _widen(f, cid, n, vals)
+        err = _or_masks(vals[0][1], vals[1][1])
+        d = f.bp.g.nodes[n.args[1]]
+        if d.lo > 0 or d.hi < 0:
+            return fn(a, b), err
+        zero = np.asarray(b == 0)
+        if np.ndim(b) == 0:
+            zero = np.full(f.n, bool(zero))
+            b = b if b != 0 else b.dtype.type(1)
+        else:
+            b = np.where(zero, b.dtype.type(1), b)
+        before = vals[0][1] if vals[0][1] is not None else None
+        own = zero if before is None else (zero & ~before)
+        return fn(a, b), _or_masks(err, own)
+
+    return rule
+
+
+def _index(f: Frame, cid: int, n: CNode) -> Val:
+    choices = n.args[:-1]
+    m = len(choices)
+    k, ek = f.memo[n.args[-1]]
+    i = np.asarray(k).astype(np.int64) - n.value if np.ndim(k) else np.int64(int(k) - n.value)
+    in_range = f.bp.g.in_range(cid)
+    bad = None
+    if not in_range:
+        bad = (i < 0) | (i >= m)
+        i = np.clip(i, 0, m - 1)
+        if np.ndim(bad) == 0:
+            bad = np.full(f.n, bool(bad))
+    cvals = [f.memo[c] for c in choices]
+    dt = f.bp.dtypes[cid]
+    if np.ndim(i) == 0:
+        v, e = cvals[int(i)]
+    else:
+        v = _choose(i, [x for x, _ in cvals], dt, f.n)
+        if all(e is None for _, e in cvals):
+            e = None
+        else:
+            e = _choose(i, [e if e is not None else np.bool_(False) for _, e in cvals], np.bool_, f.n)
+    if bad is not None:
+        e = bad if e is None else (bad | e)
+    if ek is not None:
+        e = ek if e is None else (ek | (e & ~ek))
+    return v, e
+
+
+def _choose(i: Array, options: list[Array], dt: Any, n: int) -> Array:
+    if len(options) == 1:
+        x = options[0]
+        return np.full(n, x, dtype=dt) if np.ndim(x) == 0 else x
+    if len(options) <= 32:
+        return np.choose(i, [np.asarray(x).astype(dt, copy=False) for x in options])
+    out = np.full(n, options[0], dtype=dt) if np.ndim(options[0]) == 0 else options[0].astype(dt)
+    for j in range(1, len(options)):
+        out = np.where(i == j, options[j], out)
+    return out
+
+
+def _op(f: Frame, cid: int, n: CNode) -> Val:
+    return RULES[n.op](f, cid, n)
+
+
+RULES: dict[str, Callable[[Frame, int, CNode], Val]] = {
+    "and": _and,
+    "or": _or,
+    "not": _strict(lambda a: ~a, widen=False),
+    "implies": _implies,
+    "add": _strict(lambda a, b: a + b),
+    "sub": _strict(lambda a, b: a - b),
+    "mul": _strict(lambda a, b: a * b),
+    "neg": _strict(lambda a: -a),
+    "floordiv": _divlike(lambda a, b: a // b),
+    "mod": _divlike(lambda a, b: a % b),
+    "min": _strict(np.minimum),
+    "max": _strict(np.maximum),
+    "eq": _strict(lambda a, b: a == b, widen=False),
+    "ne": _strict(lambda a, b: a != b, widen=False),
+    "lt": _strict(lambda a, b: a < b, widen=False),
+    "le": _strict(lambda a, b: a <= b, widen=False),
+    "gt": _strict(lambda a, b: a > b, widen=False),
+    "ge": _strict(lambda a, b: a >= b, widen=False),
+    "ite": _ite,
+}
+NODE_RULES: dict[type, Callable[[Frame, int, CNode], Val]] = {
+    Const: _const,
+    Var: _var,
+    Post: _post,
+    Op: _op,
+    Index: _index,
+}
+assert set(RULES) == set(OPS) and set(NODE_RULES) == set(NODE_KINDS)
+
+
+__all__ = ["BatchProgram", "Frame", "Layout", "fingerprint", "EMPTY", "RULES", "NODE_RULES"]

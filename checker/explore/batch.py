@@ -1,0 +1,554 @@
+"""The batch breadth-first engine: whole BFS levels evaluated with NumPy.
+
+Owns: `batch_bfs(program, options) -> CheckResult`. Each level is an (n, words) int64 array
+of packed states (see `checker.backends.numpy_batch`), expanded in chunks: for the chunk,
+the chosen invariants and pending reachability targets are evaluated on every row, then every
+action instance's guard; for the rows that enable an action its updates are evaluated on that
+subset, out-of-domain successors and failing action properties become events, and the
+in-domain successors' packed keys (the parent's key plus the shifted differences of the
+updated slots) are looked up in the store (`checker.explore.store_hash.HashSet`). The ones not
+found are put in the scalar engine's discovery order (by parent row, then action index),
+deduplicated keeping the first, inserted, and become the next level, with their parent's
+position and action as links (`LevelLinks`). Counterexamples are rebuilt from the links by
+firing the recorded actions from the recorded initial state through the reference
+evaluator, then replayed and confirmed like every other engine's (`Run`).
+
+Results equal the scalar engine's (`checker.explore.bfs`): same distinct states, depth and
+transitions on complete runs; with violations, the same first violating state in discovery
+order, found at the same position, so the same verdicts and traces. On a chunk with
+anything unusual, only the rows that are the first of their kind (first failing row of each
+invariant, first deadlock, first model run-time error, ...) are handled, one at a time in
+row order, with each row's events in the scalar kernel's order. A model run-time error's
+message comes from the compiled scalar backend run on that one state, and `Run` checks it
+against the reference evaluator.
+
+Workers: with `options.workers == 2` a chunk's rows are split in two halves whose
+evaluation and store lookups (read-only) run on two threads (NumPy releases the GIL in its
+loops); merging, deduplication and inserts stay on one thread in row order, so the result
+is identical to one worker.
+
+Must not import: z3, hypothesis, `checker.cli`, `models`.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import resource
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from checker.backends import reference as R
+from checker.backends.numpy_batch import BatchProgram, Frame, fingerprint
+from checker.ir import Program, State
+from checker.report.results import CheckResult
+
+from .bfs import never_enabled_warnings
+from .options import CheckOptions
+from .run import Run
+from .store_hash import HashSet, LevelLinks, collision_probability
+from .traces import InternalCheckerError
+
+Array = Any
+
+CHUNK_ROWS = 1 << 15
+
+
+def batch_bfs(program: Program, options: CheckOptions) -> CheckResult:
+    if options.symmetry:
+        raise ValueError(
+            "symmetry reduction is not available in the batch engine; use --engine scalar "
+            "with --symmetry, or the batch engine without it"
+        )
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return BatchSearch(program, options).search()
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def rss_bytes() -> int:
+    """The process's resident memory now (Linux), else its peak."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return peak_rss_bytes()
+
+
+def peak_rss_bytes() -> int:
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+
+
+@dataclass
+class ActionPart:
+    """What one action instance did on the rows of a chunk that enable it."""
+
+    ai: int
+    rows: Array  # chunk rows enabling it (sorted)
+    ok: Array | None  # successor within its domain (None: all are)
+    post: dict[int, Array]  # updated slot -> new values on `rows`
+    bad_props: list[tuple[int, Array]] = field(default_factory=list)  # (prop k, mask on rows)
+
+
+@dataclass
+class Part:
+    """The evaluation of (a piece of) a chunk: everything but the store's updates."""
+
+    start: int  # first row of the piece within the chunk
+    n: int
+    row_err: Array | None
+    outside: Array | None
+    inv_bad: list[tuple[int, Array]]
+    reach_hit: list[tuple[int, Array]]
+    enabled: Array | None  # enabled action instances per row
+    actions: list[ActionPart]
+    cand_keys: Array
+    cand_rank: Array
+    cand_fps: Array
+    ever: list[int]
+
+
+class BatchSearch:
+    def __init__(self, program: Program, options: CheckOptions) -> None:
+        self.program = program
+        self.options = options
+        self.run = Run(program, options, "batch")
+        self.bp = BatchProgram(program)
+        self.layout = self.bp.layout
+        self.nact = len(program.actions)
+        want_fp = options.store == "fingerprint"
+        if options.store not in ("exact", "fingerprint"):
+            raise ValueError(f"unknown store {options.store!r}; use 'exact' or 'fingerprint'")
+        self.fp_mode = want_fp and self.layout.words > 1
+        self.store = HashSet(self.layout.words, self.fp_mode)
+        self.links = LevelLinks(max(self.nact, 1))
+        self.inits: list[State] = []
+        self.constraint_ks = [k for k, p in enumerate(program.properties) if p.kind == "constraint"]
+        self.ever_enabled = [False] * self.nact
+        self.transitions = 0
+        self.pruned = 0
+        self.workers = max(1, int(options.workers))
+        self.pool = ThreadPoolExecutor(self.workers) if self.workers > 1 else None
+        st = self.run.stats
+        if want_fp and not self.fp_mode:
+            st.store = f"fingerprint (exact: {self.layout.total_bits}-bit states fit in one word)"
+        else:
+            st.store = "fingerprint" if self.fp_mode else "exact"
+
+    # -- paths ------------------------------------------------------------------------------
+    def path(self, level: int, pos: int) -> list[State]:
+        init, acts = self.links.chain(level, pos)
+        states = [self.inits[init]]
+        for a in acts:
+            nxt = R.fire(self.program.actions[a], states[-1])
+            if nxt is None:
+                raise InternalCheckerError(
+                    f"batch engine: a stored step ({self.program.actions[a].label}) is not enabled "
+                    "under the reference evaluator"
+                )
+            states.append(nxt)
+        return states
+
+    def tuple_at(self, keys: Array, row: int) -> State:
+        return self.layout.unpack_tuple([int(x) for x in keys[row]])
+
+    # -- the search -------------------------------------------------------------------------
+    def search(self) -> CheckResult:
+        run, program, compiled = self.run, self.program, self.run.compiled
+        for s in compiled.initial_states():
+            if next(program.out_of_domain(s), None) is not None:
+                run.out_of_domain(None, [s])
+                if run.done:
+                    return self.finish(0, "")
+                continue
+            self.inits.append(s)
+        keys = self.layout.pack_tuples(self.inits)
+        self.store.insert_new(keys, fingerprint(keys))
+        self.links.add_level(np.zeros(len(self.inits)), np.arange(len(self.inits)))
+        run.stats.initial_states = len(self.inits)
+        depth = 1 if len(self.inits) else 0
+        level = 0
+        max_depth = self.options.max_depth
+        stop_reason = ""
+        bounded = False
+        try:
+            while keys.shape[0]:
+                at_bound = max_depth is not None and depth >= max_depth
+                bounded |= at_bound
+                next_keys: list[Array] = []
+                next_par: list[Array] = []
+                next_act: list[Array] = []
+                n = keys.shape[0]
+                for c0 in range(0, n, CHUNK_ROWS):
+                    chunk = keys[c0:c0 + CHUNK_ROWS]
+                    stopped, reason = self.chunk(chunk, c0, level, at_bound, next_keys, next_par, next_act)
+                    run.stats.transitions = self.transitions
+                    if stopped:
+                        stop_reason = reason
+                        break
+                    stop_reason = run.tick(self.store.count)
+                    if not stop_reason:
+                        stop_reason = self.memory_check(0)
+                    if stop_reason and (c0 + CHUNK_ROWS < n or next_keys and sum(len(k) for k in next_keys)):
+                        break
+                    stop_reason = ""
+                if next_keys:
+                    self.links.add_level(np.concatenate(next_par), np.concatenate(next_act))
+                if run.done or stop_reason:
+                    break
+                total = sum(len(k) for k in next_keys)
+                if not total:
+                    break
+                keys = np.concatenate(next_keys)
+                depth += 1
+                level += 1
+            if bounded and not run.done and not stop_reason:
+                stop_reason = "max_depth"
+        except KeyboardInterrupt:
+            stop_reason = "interrupted"
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown()
+        run.stats.depth = depth
+        return self.finish(self.store.count, stop_reason)
+
+    def finish(self, stored: int, stop_reason: str) -> CheckResult:
+        run = self.run
+        st = run.stats
+        st.transitions = self.transitions
+        if self.constraint_ks:
+            st.constrained_states = self.pruned
+        total = self.store.nbytes + self.links.nbytes
+        st.bytes_per_state = total / stored if stored else 0.0
+        st.peak_memory = peak_rss_bytes()
+        st.fingerprint_collision_probability = collision_probability(stored) if self.fp_mode else 0.0
+        result = run.result(stored, stop_reason)
+        if result.stats.complete and not run.done:
+            result.warnings += never_enabled_warnings(self.program, self.ever_enabled)
+        return result
+
+    def memory_check(self, extra_states: int) -> str:
+        limit = self.options.max_memory
+        if limit is None:
+            return ""
+        if rss_bytes() + self.store.growth_bytes(extra_states) > limit:
+            return "max_memory"
+        return ""
+
+    # -- one chunk --------------------------------------------------------------------------
+    def chunk(self, keys: Array, c0: int, level: int, at_bound: bool,
+              next_keys: list[Array], next_par: list[Array], next_act: list[Array]) -> tuple[bool, str]:
+        run = self.run
+        invs = run.live(run.invariants)
+        aprops = run.live(run.action_props) if not at_bound else []
+        pending = [pos for pos in range(len(run.reachables)) if run.reach_pending[pos]]
+        n = keys.shape[0]
+        if self.pool is not None and n >= 2048:
+            half = n // 2
+            futs = [
+                self.pool.submit(self.evaluate, keys[:half], 0, at_bound, invs, aprops, pending),
+                self.pool.submit(self.evaluate, keys[half:], half, at_bound, invs, aprops, pending),
+            ]
+            parts = [f.result() for f in futs]
+        else:
+            parts = [self.evaluate(keys, 0, at_bound, invs, aprops, pending)]
+        for part in parts:
+            for ai in part.ever:
+                self.ever_enabled[ai] = True
+
+        # rows needing attention, in order; the first run-time error stops everything after it
+        stop_row = n  # rows >= stop_row are not counted (their successors are dropped)
+        stopped, reason = False, ""
+        firsts = self.first_rows(parts, at_bound)
+        for row, is_err in firsts:
+            part = parts[0] if len(parts) == 1 or row < parts[1].start else parts[1]
+            state = self.tuple_at(keys, row)
+            path = self.path(level, c0 + row)
+            if is_err:
+                expand = not at_bound and not (part.outside is not None and part.outside[row - part.start])
+                err = self.scalar_error(state, expand, invs, aprops)
+                run.model_error(err, path, not at_bound, invs, aprops)
+                stop_row, stopped, reason = row, True, "error"
+                break
+            events = self.row_events(part, row - part.start, state, invs, pending, keys, row)
+            if events:
+                run.handle_events(events, path)
+            if not run.done and self.is_deadlock(part, row - part.start, at_bound):
+                run.deadlocked(path)
+            if run.done:
+                stop_row, stopped, reason = row + 1, True, ""
+                break
+
+        # transitions and pruned states over the rows counted
+        for part in parts:
+            m = max(0, min(part.n, stop_row - part.start))
+            if part.enabled is not None:
+                self.transitions += int(part.enabled[:m].sum())
+            if part.outside is not None:
+                self.pruned += int(part.outside[:m].sum())
+
+        # new states, in discovery order
+        ck = np.concatenate([p.cand_keys for p in parts]) if len(parts) > 1 else parts[0].cand_keys
+        cr = np.concatenate([p.cand_rank for p in parts]) if len(parts) > 1 else parts[0].cand_rank
+        cf = np.concatenate([p.cand_fps for p in parts]) if len(parts) > 1 else parts[0].cand_fps
+        if stop_row < n:
+            keep = cr < stop_row * self.nact
+            ck, cr, cf = ck[keep], cr[keep], cf[keep]
+        new_keys, new_rank, new_fps = self.dedupe(ck, cr, cf)
+        if new_keys.shape[0]:
+            reason_mem = self.memory_check(new_keys.shape[0])
+            if reason_mem:
+                return True, reason_mem
+            self.store.insert_new(new_keys, new_fps)
+            next_keys.append(new_keys)
+            next_par.append(c0 + new_rank // self.nact)
+            next_act.append(new_rank % self.nact)
+        return stopped, reason
+
+    def dedupe(self, keys: Array, rank: Array, fps: Array) -> tuple[Array, Array, Array]:
+        """The distinct keys, each with its smallest rank, in rank order."""
+        if keys.shape[0] == 0:
+            return keys, rank, fps
+        order = np.argsort(rank, kind="stable")
+        keys, rank, fps = keys[order], rank[order], fps[order]
+        by_fp = np.argsort(fps, kind="stable")
+        sf = fps[by_fp]
+        start = np.ones(len(sf), dtype=np.bool_)
+        start[1:] = sf[1:] != sf[:-1]
+        if not self.fp_mode and keys.shape[1] > 1:
+            sk = keys[by_fp]
+            same = ~start[1:]
+            if (sk[1:][same] != sk[:-1][same]).any():
+                # two different states with one 64-bit hash: exact deduplication instead
+                cols = [keys[:, w] for w in range(keys.shape[1] - 1, -1, -1)]
+                by_key = np.lexsort([rank] + cols)
+                sk = keys[by_key]
+                first = np.ones(len(sk), dtype=np.bool_)
+                first[1:] = (sk[1:] != sk[:-1]).any(axis=1)
+                pick = np.sort(by_key[first])
+                return keys[pick], rank[pick], fps[pick]
+        pick = np.sort(by_fp[start])
+        return keys[pick], rank[pick], fps[pick]
+
+    # -- vectorised evaluation of a piece of a chunk ---------------------------------------
+    def evaluate(self, keys: Array, start: int, at_bound: bool, invs: Sequence[int],
+                 aprops: Sequence[int], pending: Sequence[int]) -> Part:
+        bp, run, lay = self.bp, self.run, self.layout
+        n = keys.shape[0]
+        f = bp.frame(keys)
+        errs: list[Array] = []
+        outside = None
+        if self.constraint_ks:
+            for v, e in f.eval([bp.props[k] for k in self.constraint_ks]):
+                outside = ~v if outside is None else (outside | ~v)
+                if e is not None:
+                    errs.append(e)
+        inv_bad: list[tuple[int, Array]] = []
+        for k, (v, e) in zip(invs, f.eval([bp.props[k] for k in invs])):
+            inv_bad.append((k, ~v))
+            if e is not None:
+                errs.append(e)
+        reach_hit: list[tuple[int, Array]] = []
+        for pos, (v, e) in zip(pending, f.eval([bp.props[run.reachables[p]] for p in pending])):
+            reach_hit.append((pos, v))
+            if e is not None:
+                hit = np.flatnonzero(v & ~e)
+                if hit.size:  # after its first witness the target is no longer evaluated
+                    e = e.copy()
+                    e[hit[0] + 1:] = False
+                errs.append(e)
+        enabled = None
+        parts: list[ActionPart] = []
+        ck: list[Array] = []
+        cr: list[Array] = []
+        ever: list[int] = []
+        if not at_bound and self.nact:
+            expandable = None if outside is None else ~outside
+            enabled = np.zeros(n, dtype=np.int32)
+            gvals = f.eval(bp.guards)
+            for ai, (g, e) in enumerate(gvals):
+                if e is not None:
+                    errs.append(e if expandable is None else (e & expandable))
+                    g = g & ~e
+                if expandable is not None:
+                    g = g & expandable
+                rows = np.flatnonzero(g)
+                if rows.size == 0:
+                    continue
+                enabled[rows] += 1
+                ever.append(ai)
+                part = self.fire(f, ai, rows, keys, aprops, errs, n)
+                parts.append(part)
+                if part.ok is None:
+                    ok_rows = rows
+                    skeys = self._succ_keys(f, keys, rows, part.post)
+                else:
+                    ok_rows = rows[part.ok]
+                    skeys = self._succ_keys(f, keys, rows, part.post)[part.ok]
+                ck.append(skeys)
+                cr.append((ok_rows + start).astype(np.int64) * self.nact + ai)
+        row_err = None
+        for e in errs:
+            row_err = e if row_err is None else (row_err | e)
+        if ck:
+            cand_keys = np.concatenate(ck)
+            cand_rank = np.concatenate(cr)
+        else:
+            cand_keys = np.zeros((0, lay.words), dtype=np.int64)
+            cand_rank = np.zeros(0, dtype=np.int64)
+        cand_fps = fingerprint(cand_keys)
+        if cand_keys.shape[0]:
+            absent = ~self.store.contains(cand_keys, cand_fps)
+            cand_keys, cand_rank, cand_fps = cand_keys[absent], cand_rank[absent], cand_fps[absent]
+        return Part(start, n, row_err, outside, inv_bad, reach_hit, enabled, parts,
+                    cand_keys, cand_rank, cand_fps, ever)
+
+    def fire(self, f: Frame, ai: int, rows: Array, keys: Array, aprops: Sequence[int],
+             errs: list[Array], n: int) -> ActionPart:
+        bp = self.bp
+        sub = f.subset(rows)
+        ups = bp.updates[ai]
+        vals = sub.eval([cid for _, cid in ups])
+        post: dict[int, Array] = {}
+        for (slot, _), (v, e) in zip(ups, vals):
+            post[slot] = v
+            if e is not None:
+                errs.append(self._scatter(rows, e, n))
+        ok = None
+        for slot in bp.risky[ai]:
+            d = self.program.slots[slot].domain
+            v = post[slot]
+            inside = (v >= d.lo) & (v <= d.hi)
+            ok = inside if ok is None else (ok & inside)
+        part = ActionPart(ai, rows, ok, post)
+        if aprops:
+            pf = sub.with_post(post)
+            for k, (v, e) in zip(aprops, pf.eval([bp.props[k] for k in aprops])):
+                bad = ~v if ok is None else (~v & ok)
+                part.bad_props.append((k, bad))
+                if e is not None:
+                    errs.append(self._scatter(rows, e if ok is None else (e & ok), n))
+        return part
+
+    @staticmethod
+    def _scatter(rows: Array, mask: Array, n: int) -> Array:
+        out = np.zeros(n, dtype=np.bool_)
+        out[rows[mask]] = True
+        return out
+
+    def _succ_keys(self, f: Frame, keys: Array, rows: Array, post: dict[int, Array]) -> Array:
+        lay = self.layout
+        out = keys[rows]
+        for slot, v in post.items():
+            old = f.col(slot)[rows].astype(np.int64)
+            delta = np.asarray(v).astype(np.int64) - old
+            if lay.shift[slot]:
+                delta <<= lay.shift[slot]
+            out[:, lay.word[slot]] += delta
+        return out
+
+    # -- the rows that need a closer look --------------------------------------------------
+    def first_rows(self, parts: list[Part], at_bound: bool) -> list[tuple[int, bool]]:
+        """(row, is an error) for the first row of each kind of event, and the first error,
+        in row order; nothing after the first error."""
+        rows: set[int] = set()
+        err_row = None
+        for part in parts:
+            if part.row_err is not None:
+                hit = np.flatnonzero(part.row_err)
+                if hit.size:
+                    r = part.start + int(hit[0])
+                    err_row = r if err_row is None else min(err_row, r)
+        by_kind: dict[Any, int] = {}
+
+        def note(kind: Any, r: int) -> None:
+            if kind not in by_kind or r < by_kind[kind]:
+                by_kind[kind] = r
+
+        for part in parts:
+            for k, bad in part.inv_bad:
+                hit = np.flatnonzero(bad)
+                if hit.size:
+                    note(("inv", k), part.start + int(hit[0]))
+            for pos, v in part.reach_hit:
+                hit = np.flatnonzero(v)
+                if hit.size:
+                    note(("reach", pos), part.start + int(hit[0]))
+            for ap in part.actions:
+                if ap.ok is not None and not ap.ok.all():
+                    note("domain", part.start + int(ap.rows[np.argmin(ap.ok)]))
+                for k, bad in ap.bad_props:
+                    hit = np.flatnonzero(bad)
+                    if hit.size:
+                        note(("act", k), part.start + int(ap.rows[hit[0]]))
+            if self.run.deadlock and not at_bound and part.enabled is not None:
+                dead = part.enabled == 0
+                if part.outside is not None:
+                    dead &= ~part.outside
+                hit = np.flatnonzero(dead)
+                if hit.size:
+                    note("deadlock", part.start + int(hit[0]))
+            elif self.run.deadlock and not at_bound and part.enabled is None and not self.nact:
+                note("deadlock", part.start)
+        rows = set(by_kind.values())
+        out = [(r, False) for r in sorted(rows) if err_row is None or r < err_row]
+        if err_row is not None:
+            out.append((err_row, True))
+        return out
+
+    def row_events(self, part: Part, r: int, state: State, invs: Sequence[int], pending: Sequence[int],
+                   keys: Array, row: int) -> list[tuple[str, Any, State | None]]:
+        """The scalar kernel's events for the state at row r of the piece, in its order."""
+        events: list[tuple[str, Any, State | None]] = []
+        for k, bad in part.inv_bad:
+            if bad[r]:
+                events.append(("invariant", k, None))
+        for pos, v in part.reach_hit:
+            if v[r]:
+                events.append(("reachable", self.run.reachables[pos], None))
+        for ap in part.actions:
+            j = int(np.searchsorted(ap.rows, r))
+            if j >= len(ap.rows) or ap.rows[j] != r:
+                continue
+            t = list(state)
+            for slot, v in ap.post.items():
+                t[slot] = int(v[j]) if np.ndim(v) else int(v)
+            succ = tuple(t)
+            if ap.ok is not None and not ap.ok[j]:
+                events.append(("domain", ap.ai, succ))
+                continue
+            for k, bad in ap.bad_props:
+                if bad[j]:
+                    events.append(("action", (k, ap.ai), succ))
+        return events
+
+    def is_deadlock(self, part: Part, r: int, at_bound: bool) -> bool:
+        if not self.run.deadlock or at_bound:
+            return False
+        if part.outside is not None and part.outside[r]:
+            return False
+        return part.enabled is None or int(part.enabled[r]) == 0
+
+    def scalar_error(self, state: State, expand: bool, invs: Sequence[int],
+                     aprops: Sequence[int]) -> R.ModelRuntimeError:
+        """The model run-time error the compiled scalar backend raises on `state`."""
+        compiled = self.run.compiled
+        try:
+            if self.constraint_ks and compiled.first_false(self.constraint_ks)(state) >= 0:
+                expand = False
+            kernel = compiled.expander(
+                {}, lambda t: None, [], invs, aprops if expand else (), self.run.reachables,
+                list(self.run.reach_pending), expand,
+            )
+            kernel(compiled.pack(state), 0)
+        except R.ModelRuntimeError as err:
+            return err
+        raise InternalCheckerError(
+            "the batch backend found a model run-time error that the compiled backend does not raise"
+        )

@@ -1,0 +1,171 @@
+"""Compact state stores for the batch engine: a NumPy open-addressing hash set, and the
+parent links of a breadth-first search as arrays.
+
+Owns: `HashSet` (linear probing over a power-of-two table; either *exact*, one row of `words`
+int64 per entry holding the packed state itself, or *fingerprint*, one int64 per entry
+holding a 64-bit hash of it; batch `contains` and `insert_new`; growth by doubling at a
+load factor of 3/4; `nbytes`), `collision_probability` (TLC's style of estimate for a
+fingerprint store), and `LevelLinks` (per BFS level: the parent's index in the previous
+level and the action taken, uint32/uint16 arrays, from which a path is rebuilt by replaying
+actions).
+
+Must not import: z3, hypothesis; nothing of checker but `checker.ir` and
+`checker.backends.numpy_batch` (for fingerprints).
+
+Keys are int64 rows whose words are all non-negative, so -1 (`EMPTY`) marks a free entry;
+fingerprints never equal -1 (see `checker.backends.numpy_batch.fingerprint`). The entry of a
+key is the top bits of its fingerprint (Fibonacci-style: the fingerprint is already mixed).
+Batches are processed with vectorised probing: each round gathers the entries of the keys
+still probing, settles the found and the free ones, and moves the rest one entry on; an
+insert claims free entries by writing and reading back (a key that lost the entry to another
+key of the same batch probes on). Results do not depend on the order inside a batch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from checker.backends.numpy_batch import EMPTY, fingerprint
+
+Array = Any
+
+MAX_LOAD = 0.75
+
+
+def collision_probability(states: int, bits: int = 64) -> float:
+    """The chance that two of `states` distinct states share a fingerprint of `bits` bits
+    (the birthday estimate n*(n-1)/2 / 2**bits, TLC's "optimistic" style): the chance that
+    the search silently missed at least one state."""
+    return min(1.0, states * (states - 1) / 2.0 / float(2**bits))
+
+
+class HashSet:
+    """A set of packed states (exact: rows of `words` int64) or of their fingerprints."""
+
+    def __init__(self, words: int, fingerprints: bool, capacity: int = 1 << 12) -> None:
+        self.words = words
+        self.fingerprints = fingerprints
+        self.width = 1 if fingerprints else words
+        cap = 1 << max(4, (capacity - 1).bit_length())
+        self._alloc(cap)
+        self.count = 0
+
+    def _alloc(self, cap: int) -> None:
+        self.cap = cap
+        self.mask = cap - 1
+        self.shift = np.uint64(64 - (cap.bit_length() - 1))
+        self.table = np.full((cap, self.width), EMPTY, dtype=np.int64)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.table.nbytes)
+
+    def growth_bytes(self, extra: int) -> int:
+        """Bytes a growth would allocate to hold `extra` more entries (0 if none needed)."""
+        need = self.count + extra
+        cap = self.cap
+        while need > cap * MAX_LOAD:
+            cap *= 2
+        return 0 if cap == self.cap else cap * self.width * 8
+
+    def entries(self, fps: Array) -> Array:
+        return (fps.view(np.uint64) >> self.shift).astype(np.int64)
+
+    def stored(self, keys: Array, fps: Array) -> Array:
+        return fps.reshape(-1, 1) if self.fingerprints else keys
+
+    def contains(self, keys: Array, fps: Array) -> Array:
+        """A bool per row: is this key (with fingerprint fps) in the set?"""
+        want = self.stored(keys, fps)
+        n = want.shape[0]
+        found = np.zeros(n, dtype=np.bool_)
+        idx = np.arange(n)
+        pos = self.entries(fps)
+        table, mask = self.table, self.mask
+        while idx.size:
+            got = table[pos]
+            if self.width == 1:
+                eq = got[:, 0] == want[idx, 0]
+                empty = got[:, 0] == EMPTY
+            else:
+                eq = (got == want[idx]).all(axis=1)
+                empty = got[:, 0] == EMPTY
+            found[idx[eq]] = True
+            more = ~(eq | empty)
+            idx = idx[more]
+            pos = (pos[more] + 1) & mask
+        return found
+
+    def insert_new(self, keys: Array, fps: Array) -> None:
+        """Add keys known to be absent and distinct."""
+        n = keys.shape[0]
+        if n == 0:
+            return
+        if self.count + n > self.cap * MAX_LOAD:
+            cap = self.cap
+            while self.count + n > cap * MAX_LOAD:
+                cap *= 2
+            self._grow(cap)
+        self._place(self.stored(keys, fps), self.entries(fps))
+        self.count += n
+
+    def _place(self, want: Array, pos: Array) -> None:
+        table, mask = self.table, self.mask
+        idx = np.arange(want.shape[0])
+        while idx.size:
+            free = table[pos, 0] == EMPTY
+            cand, cpos = idx[free], pos[free]
+            table[cpos] = want[cand]
+            if self.width == 1:
+                won = table[cpos, 0] == want[cand, 0]
+            else:
+                won = (table[cpos] == want[cand]).all(axis=1)
+            rest = np.concatenate([idx[~free], cand[~won]])
+            rpos = np.concatenate([pos[~free], cpos[~won]])
+            idx, pos = rest, (rpos + 1) & mask
+
+    def _grow(self, cap: int) -> None:
+        old = self.table
+        live = old[old[:, 0] != EMPTY]
+        del old
+        self._alloc(cap)
+        if self.fingerprints:
+            fps = live[:, 0]
+        else:
+            fps = fingerprint(live)
+        self._place(live, self.entries(fps))
+
+
+class LevelLinks:
+    """Parent links of a breadth-first search, level by level: for the state at position p
+    of level d (d >= 1), `parents[d][p]` is its parent's position in level d-1 and
+    `actions[d][p]` the index of the action taken; level 0 holds the initial states, with
+    `actions[0][p]` the index of the initial state in the engine's list of them."""
+
+    def __init__(self, actions: int) -> None:
+        self.adtype = np.uint16 if actions < (1 << 16) else np.uint32
+        self.parents: list[Array] = []
+        self.actions: list[Array] = []
+
+    def add_level(self, parents: Array, actions: Array) -> None:
+        self.parents.append(np.asarray(parents, dtype=np.uint32))
+        self.actions.append(np.asarray(actions, dtype=self.adtype))
+
+    @property
+    def nbytes(self) -> int:
+        return sum(int(a.nbytes) for a in self.parents) + sum(int(a.nbytes) for a in self.actions)
+
+    def __len__(self) -> int:
+        return sum(len(a) for a in self.parents)
+
+    def chain(self, level: int, pos: int) -> tuple[int, list[int]]:
+        """(index of the initial state, the actions from it) for the state at (level, pos)."""
+        acts: list[int] = []
+        while level > 0:
+            acts.append(int(self.actions[level][pos]))
+            pos = int(self.parents[level][pos])
+            level -= 1
+        acts.reverse()
+        return int(self.actions[0][pos]), acts
