@@ -338,7 +338,7 @@ def render_html(trace: Trace, verdict: Verdict | None = None, title: str | None 
         )
         for i in range(n):
             acts = lane.name in _participants(trace, i, lane_names)
-            mark = "▶ in this step's action" if acts else ""
+            mark = "▶ acts" if acts else ""
             out.append(f'<td data-step="{i}" class="step{" part" if acts else ""}">{mark}</td>')
         out.append("</tr>")
         for row in lane.rows:
