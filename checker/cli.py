@@ -91,6 +91,14 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--max-states", type=_positive_int, metavar="N")
     sw.add_argument("--max-seconds", type=_positive_float, metavar="S", help="per variant")
     sw.add_argument("--quiet", "-q", action="store_true")
+
+    ex = sub.add_parser("export", help="write a model as a TLA+ module with its TLC .cfg, or as a Promela model for Spin")
+    _model_args(ex)
+    ex.add_argument("--format", dest="export_format", choices=["tla", "promela"], required=True, help="tla (module + .cfg) or promela")
+    ex.add_argument("-o", "--output", metavar="FILE_OR_DIR", help="a file (M.tla / M.pml; the TLA+ module is named after it) or a directory; default: stdout")
+    ex.add_argument("--skip", action="append", default=[], metavar="PROP", help="leave this property out (repeatable)")
+    ex.add_argument("--deadlock", dest="deadlock", action="store_true", default=None, help="the peer reports states without successors (default: as the model says)")
+    ex.add_argument("--no-deadlock", dest="deadlock", action="store_false", help="the peer ignores states without successors")
     return p
 
 
@@ -585,7 +593,50 @@ def _write_sweep_traces(rows: Sequence[Any], out: str) -> int:
     return count
 
 
-COMMANDS = {"list": cmd_list, "check": cmd_check, "prove": cmd_prove, "report": cmd_report, "sweep": cmd_sweep}
+def cmd_export(args: argparse.Namespace) -> int:
+    from checker.export import ExportError
+    from checker.export.promela import export_promela
+    from checker.export.tla import export_tla
+
+    info, model = _instantiate(args)
+    program = model.compile()
+    deadlock = info.cls.check_deadlock if args.deadlock is None else args.deadlock
+    out = args.output
+    as_dir = out is not None and (os.path.isdir(out) or out.endswith(os.sep) or not os.path.splitext(out)[1])
+    module = None
+    if out is not None and not as_dir:
+        stem, ext = os.path.splitext(os.path.basename(out))
+        wanted = ".tla" if args.export_format == "tla" else ".pml"
+        if ext != wanted:
+            raise UsageError(f"--format {args.export_format} writes a {wanted} file, not {os.path.basename(out)}")
+        if args.export_format == "tla" and not (stem.isidentifier() and any(c.isalpha() for c in stem)):
+            raise UsageError(f"TLC needs the file name to be the module name; {stem!r} is not a TLA+ identifier")
+        module = stem
+    try:
+        files: dict[str, str]
+        if args.export_format == "tla":
+            files = export_tla(program, deadlock=deadlock, skip=args.skip, module=module).files()
+        else:
+            files = export_promela(program, deadlock=deadlock, skip=args.skip).files()
+    except ExportError as err:
+        raise UsageError(f"cannot export {info.name}: {err}") from None
+    if out is None:
+        for name, text in files.items():
+            if len(files) > 1:
+                print(f"==> {name} <==")
+            _print(text)
+        return EXIT_OK
+    if not as_dir and module is None:  # a .pml file name of the user's choosing
+        files = {os.path.basename(out): next(iter(files.values()))}
+    directory = out if as_dir else (os.path.dirname(out) or ".")
+    for name, text in files.items():
+        _write(os.path.join(directory, name), text)
+        print(f"wrote {os.path.join(directory, name)}")
+    return EXIT_OK
+
+
+COMMANDS = {"list": cmd_list, "check": cmd_check, "prove": cmd_prove, "report": cmd_report, "sweep": cmd_sweep,
+            "export": cmd_export}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
