@@ -121,42 +121,33 @@ def is_const(e: Expr, value: int | None = None) -> bool:
     return isinstance(e, Const) and (value is None or e.value == value)
 
 
-def mk_and(args: Iterable[Expr]) -> Expr:
+def _mk_junction(op: str, args: Iterable[Expr]) -> Expr:
+    """n-ary and/or: flattened, with units dropped and absorbing constants folded."""
+    unit, absorbing = (1, 0) if op == "and" else (0, 1)
     flat: list[Expr] = []
     for a in args:
-        _need(_is_bool(a), f"'and' needs Bool operands, got {a.type}")
-        if is_const(a, 1):
+        _need(_is_bool(a), f"'{op}' needs Bool operands, got {a.type}")
+        if is_const(a, unit):
             continue
-        if is_const(a, 0):
-            return FALSE
-        if isinstance(a, Op) and a.op == "and":
+        if is_const(a, absorbing):
+            return const(BOOL, absorbing)
+        if isinstance(a, Op) and a.op == op:
             flat.extend(a.args)
         else:
             flat.append(a)
     if not flat:
-        return TRUE
+        return const(BOOL, unit)
     if len(flat) == 1:
         return flat[0]
-    return Op(BOOL, "and", tuple(flat))
+    return Op(BOOL, op, tuple(flat))
+
+
+def mk_and(args: Iterable[Expr]) -> Expr:
+    return _mk_junction("and", args)
 
 
 def mk_or(args: Iterable[Expr]) -> Expr:
-    flat: list[Expr] = []
-    for a in args:
-        _need(_is_bool(a), f"'or' needs Bool operands, got {a.type}")
-        if is_const(a, 0):
-            continue
-        if is_const(a, 1):
-            return TRUE
-        if isinstance(a, Op) and a.op == "or":
-            flat.extend(a.args)
-        else:
-            flat.append(a)
-    if not flat:
-        return FALSE
-    if len(flat) == 1:
-        return flat[0]
-    return Op(BOOL, "or", tuple(flat))
+    return _mk_junction("or", args)
 
 
 def mk_not(a: Expr) -> Expr:

@@ -107,6 +107,15 @@ class SortOrNone(TypeDecl):
         return f"{self.sort.name}.or_none"
 
 
+def _negated_eq(self: Any, other: object) -> Any:
+    """`!=` for concrete values: a Python bool against concrete values, a symbolic
+    condition against a state value."""
+    result = self.__eq__(other)
+    if result is NotImplemented:
+        return result
+    return ~result if not isinstance(result, bool) else not result
+
+
 class EnumValue:
     """A concrete value of an Enum, e.g. `Role.primary`."""
 
@@ -126,11 +135,7 @@ class EnumValue:
             return other == self
         return NotImplemented
 
-    def __ne__(self, other: object) -> Any:
-        result = self.__eq__(other)
-        if result is NotImplemented:
-            return result
-        return ~result if not isinstance(result, bool) else not result
+    __ne__ = _negated_eq
 
     def __hash__(self) -> int:
         return hash((self.enum.name, self.index))
@@ -334,11 +339,7 @@ class Elem:
             return other == self
         return NotImplemented
 
-    def __ne__(self, other: object) -> Any:
-        result = self.__eq__(other)
-        if result is NotImplemented:
-            return result
-        return ~result if not isinstance(result, bool) else not result
+    __ne__ = _negated_eq
 
     def __hash__(self) -> int:
         return hash((self.type.sort, self.index))

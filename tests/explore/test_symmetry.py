@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from checker.backends.reference import initial_states, successors
 from checker.explore.symmetry import Symmetry
 from checker.ir import Program, State
 from checker.lang import Enum, Map, Model, Sort, action, invariant, require
 from models.classic.tcommit import TCommit
 from models.rds.multi_az import MultiAZ
+from tests.models.helpers import reference_states
 
 
 def reachable(program: Program) -> set[State]:
-    seen = {s for _, s in initial_states(program)}
-    frontier = list(seen)
-    while frontier:
-        nxt = []
-        for st in frontier:
-            for _, t in successors(program, st):
-                if t not in seen:
-                    seen.add(t)
-                    nxt.append(t)
-        frontier = nxt
-    return seen
+    return reference_states(program)
 
 
 def apply(sym: Symmetry, k: int, state: State) -> State:

@@ -23,6 +23,11 @@ def verdict(result: CheckResult, name: str) -> Verdict:
 def reference_state_count(program: Program) -> int:
     """Distinct reachable states by a plain BFS over the reference evaluator: a second,
     independent count (no compiled code, no store)."""
+    return len(reference_states(program))
+
+
+def reference_states(program: Program) -> set[State]:
+    """Every reachable state, by a plain BFS over the reference evaluator."""
     seen: set[State] = {s for _, s in initial_states(program)}
     frontier = list(seen)
     while frontier:
@@ -33,7 +38,7 @@ def reference_state_count(program: Program) -> int:
                     seen.add(t)
                     nxt.append(t)
         frontier = nxt
-    return len(seen)
+    return seen
 
 
 def replay_ends_in_violation(trace: Trace, prop: str) -> bool:
