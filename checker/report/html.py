@@ -31,6 +31,8 @@ from .explain import Explanation, explain_verdict
 from .results import HOLDS, INCOMPLETE, VACUOUS, VIOLATED, Trace, Verdict
 
 GLOBAL = "global"
+# Enum values drawn in one strong colour whatever their position in the enum.
+_LEADING = frozenset({"primary", "leader", "master", "writer"})
 
 
 @dataclass(frozen=True)
@@ -135,11 +137,12 @@ def _cell_html(program: Program, row: Row, state: State) -> str:
     v = state[i]
     if isinstance(t, BoolType):
         if v:
-            return f'<span class="b-on">● {escape(row.var)}</span>'
-        return '<span class="b-off">○</span>'
+            return f'<span class="b-on" title="{escape(slot.name)} = true">● true</span>'
+        return f'<span class="b-off" title="{escape(slot.name)} = false">○</span>'
     if isinstance(t, EnumType):
         text = show(t, v)
-        return f'<span class="pill e{v % 8}" data-value="{escape(text)}">{escape(text)}</span>'
+        cls = "lead" if text in _LEADING else f"e{v % 8}"
+        return f'<span class="pill {cls}" data-value="{escape(text)}">{escape(text)}</span>'
     if isinstance(t, ElemType):
         text = show(t, v)
         cls = "none" if text == "none" else "elem"
@@ -176,7 +179,8 @@ h1{font-size:20px;margin:0 0 4px}
 .wrap{overflow-x:auto;border:1px solid #d6dae2;border-radius:6px;background:#fff}
 table.tl{border-collapse:separate;border-spacing:0;min-width:100%}
 .tl th,.tl td{padding:4px 8px;border-bottom:1px solid #eef0f4;border-right:1px solid #eef0f4;white-space:nowrap;text-align:left;vertical-align:middle}
-.tl thead th{position:sticky;top:0;background:#f3f5f9;z-index:2;cursor:pointer;vertical-align:top;border-bottom:2px solid #c7ccd6}
+.tl thead th{position:sticky;top:0;background:#f3f5f9;z-index:2;cursor:pointer;vertical-align:top;border-bottom:2px solid #c7ccd6;white-space:normal;min-width:96px;max-width:190px}
+.act{overflow-wrap:anywhere}
 .tl thead th.corner{cursor:default;left:0;z-index:3}
 .tl th.rl{position:sticky;left:0;background:#fff;z-index:1;font-weight:500;color:#394150;min-width:150px}
 .tl th.rl.hit{color:#b3261e;font-weight:700}
@@ -202,6 +206,7 @@ thead th.sel{outline:2px solid #1a73e8;outline-offset:-2px}
 .e0{background:#eceff1;color:#37474f}.e1{background:#1a73e8;color:#fff}.e2{background:#f9ab00;color:#3b2a00}
 .e3{background:#9334e6;color:#fff}.e4{background:#188038;color:#fff}.e5{background:#e8710a;color:#fff}
 .e6{background:#00838f;color:#fff}.e7{background:#5f6368;color:#fff}
+.lead{background:#1a73e8;color:#fff;box-shadow:0 0 0 1px #0b3d91}
 .b-on{color:#3c4a63;font-weight:700}.b-off{color:#b0b6c2}
 .lk-on{color:#188038}.lk-off{color:#fff;background:#d93025;border-radius:3px;padding:0 4px;font-weight:700}
 .none{color:#9aa0aa;font-style:italic}.elem{color:#0b3d91;font-weight:600}

@@ -143,7 +143,9 @@ class Browser:
             self.ws = _WebSocket(self._page_socket(port, url))
             self.call("Page.enable")
             self.call("Runtime.enable")
-            self.wait_for("document.readyState === 'complete'")
+            # the first page may still be about:blank, complete already: wait for ours
+            page = json.dumps(url.split("#", 1)[0])
+            self.wait_for(f"location.href.split('#')[0] === {page} && document.readyState === 'complete'")
         except BaseException:
             self.close()
             raise

@@ -97,6 +97,7 @@ def test_a_step_can_be_chosen_by_the_address(report: Path) -> None:
 def test_clicking_a_step_shows_its_full_state(report: Path, tmp_path: Path) -> None:
     assert CHROMIUM is not None
     with Browser(CHROMIUM, report.as_uri()) as browser:
+        browser.wait_for("document.getElementById('details').getAttribute('data-selected') === '4'")
         assert browser.evaluate("performance.getEntriesByType('resource').length") == 0  # nothing fetched
         browser.click("#col-2")
         browser.wait_for("document.getElementById('details').getAttribute('data-selected') === '2'")
