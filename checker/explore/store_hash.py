@@ -42,7 +42,9 @@ def collision_probability(states: int, bits: int = 64) -> float:
 
 
 class HashSet:
-    """A set of packed states (exact: rows of `words` int64) or of their fingerprints."""
+    """A set of packed states (exact: `words` int64 per entry) or of their fingerprints (one
+    int64 per entry). The table is kept as one 1-D array per word (`table[w]`): gathers and
+    comparisons on 1-D arrays are several times faster in NumPy than on rows."""
 
     def __init__(self, words: int, fingerprints: bool, capacity: int = 1 << 12) -> None:
         self.words = words
@@ -56,11 +58,11 @@ class HashSet:
         self.cap = cap
         self.mask = cap - 1
         self.shift = np.uint64(64 - (cap.bit_length() - 1))
-        self.table = np.full((cap, self.width), EMPTY, dtype=np.int64)
+        self.table = [np.full(cap, EMPTY, dtype=np.int64) for _ in range(self.width)]
 
     @property
     def nbytes(self) -> int:
-        return int(self.table.nbytes)
+        return sum(int(t.nbytes) for t in self.table)
 
     def growth_bytes(self, extra: int) -> int:
         """Bytes a growth would allocate to hold `extra` more entries (0 if none needed)."""
@@ -71,36 +73,49 @@ class HashSet:
         return 0 if cap == self.cap else cap * self.width * 8
 
     def entries(self, fps: Array) -> Array:
-        return (fps.view(np.uint64) >> self.shift).astype(np.int64)
+        return (fps.view(np.uint64) >> self.shift).astype(np.intp)
 
-    def stored(self, keys: Array, fps: Array) -> Array:
-        return fps.reshape(-1, 1) if self.fingerprints else keys
+    def stored(self, keys: Array, fps: Array) -> list[Array]:
+        if self.fingerprints:
+            return [fps]
+        return [np.ascontiguousarray(keys[:, w]) for w in range(self.words)]
 
     def contains(self, keys: Array, fps: Array) -> Array:
         """A bool per row: is this key (with fingerprint fps) in the set?"""
         want = self.stored(keys, fps)
-        n = want.shape[0]
+        n = fps.shape[0]
         found = np.zeros(n, dtype=np.bool_)
-        idx = np.arange(n)
         pos = self.entries(fps)
         table, mask = self.table, self.mask
-        while idx.size:
-            got = table[pos]
-            if self.width == 1:
-                eq = got[:, 0] == want[idx, 0]
-                empty = got[:, 0] == EMPTY
+        t0 = table[0]
+        idx: Array | None = None  # None: every row still probing
+        w = want
+        while True:
+            got = t0[pos]
+            eq = got == w[0]
+            for k in range(1, self.width):
+                eq &= table[k][pos] == w[k]
+            more = ~eq
+            more &= got != EMPTY
+            if idx is None:
+                found = eq
+                idx = np.flatnonzero(more)
+                w = [x[idx] for x in want]
+                pos = pos[idx]
             else:
-                eq = (got == want[idx]).all(axis=1)
-                empty = got[:, 0] == EMPTY
-            found[idx[eq]] = True
-            more = ~(eq | empty)
-            idx = idx[more]
-            pos = (pos[more] + 1) & mask
-        return found
+                found[idx[eq]] = True
+                sel = np.flatnonzero(more)
+                idx = idx[sel]
+                w = [x[sel] for x in w]
+                pos = pos[sel]
+            if not idx.size:
+                return found
+            pos += 1
+            pos &= mask
 
     def insert_new(self, keys: Array, fps: Array) -> None:
         """Add keys known to be absent and distinct."""
-        n = keys.shape[0]
+        n = fps.shape[0]
         if n == 0:
             return
         if self.count + n > self.cap * MAX_LOAD:
@@ -111,30 +126,47 @@ class HashSet:
         self._place(self.stored(keys, fps), self.entries(fps))
         self.count += n
 
-    def _place(self, want: Array, pos: Array) -> None:
+    def _place(self, want: list[Array], pos: Array) -> None:
         table, mask = self.table, self.mask
-        idx = np.arange(want.shape[0])
-        while idx.size:
-            free = table[pos, 0] == EMPTY
-            cand, cpos = idx[free], pos[free]
-            table[cpos] = want[cand]
-            if self.width == 1:
-                won = table[cpos, 0] == want[cand, 0]
+        t0 = table[0]
+        if self.width > 1:  # in entry order, so that keys claiming one entry are adjacent
+            order = np.argsort(pos)
+            pos, want = pos[order], [x[order] for x in want]
+        while pos.size:
+            free = t0[pos] == EMPTY
+            if self.width > 1:
+                # several keys may claim one free entry: the first of them takes it whole
+                # (writing word by word could otherwise mix two keys in one entry)
+                if pos.size > 1 and not bool(np.all(pos[1:] >= pos[:-1])):  # wrapped around
+                    order = np.argsort(pos, kind="stable")
+                    pos, want, free = pos[order], [x[order] for x in want], free[order]
+                won = free.copy()
+                same = pos[1:] == pos[:-1]
+                won[1:] &= ~(same & free[:-1])
+                for k in range(self.width):
+                    table[k][pos[won]] = want[k][won]
             else:
-                won = (table[cpos] == want[cand]).all(axis=1)
-            rest = np.concatenate([idx[~free], cand[~won]])
-            rpos = np.concatenate([pos[~free], cpos[~won]])
-            idx, pos = rest, (rpos + 1) & mask
+                cpos = pos[free]
+                t0[cpos] = want[0][free]
+                won = free
+                won[free] = t0[cpos] == want[0][free]
+            if won.all():
+                return
+            rest = np.flatnonzero(~won)
+            pos = (pos[rest] + 1) & mask
+            want = [x[rest] for x in want]
 
     def _grow(self, cap: int) -> None:
         old = self.table
-        live = old[old[:, 0] != EMPTY]
-        del old
+        live_at = np.flatnonzero(old[0] != EMPTY)
+        live = [t[live_at] for t in old]
+        del old, live_at
+        self.table = []
         self._alloc(cap)
         if self.fingerprints:
-            fps = live[:, 0]
+            fps = live[0]
         else:
-            fps = fingerprint(live)
+            fps = fingerprint(np.stack(live, axis=1))
         self._place(live, self.entries(fps))
 
 
