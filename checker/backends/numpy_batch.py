@@ -173,21 +173,27 @@ class Frame:
                  parent: "Frame | None" = None, rows: Array | None = None) -> None:
         self.bp = bp
         self.n = n
-        self.keys = keys
+        self._keys = keys
         self.parent = parent
         self.rows = rows
         self.cols: dict[int, Array] = {}
         self.memo: dict[int, Val] = {}
         self.post: dict[int, Array] | None = None
 
+    @property
+    def keys(self) -> Array:
+        if self._keys is None:
+            assert self.parent is not None and self.rows is not None
+            self._keys = self.parent.keys[self.rows]
+        return self._keys
+
     def subset(self, rows: Array) -> "Frame":
-        keys = self.keys[rows] if self.keys is not None else None
-        return Frame(self.bp, len(rows), keys=keys, parent=self, rows=rows)
+        return Frame(self.bp, len(rows), parent=self, rows=rows)
 
     def with_post(self, post: dict[int, Array]) -> "Frame":
         """A frame over the same rows whose `Post` nodes read `post` (for action properties);
         it shares pre-state columns and memoised pre-state values with this one."""
-        f = Frame(self.bp, self.n, keys=self.keys)
+        f = Frame(self.bp, self.n, keys=self._keys)
         f.cols = self.cols
         f.memo = {c: v for c, v in self.memo.items()}
         f.post = post
@@ -202,7 +208,6 @@ class Frame:
             if self.parent is not None and self.rows is not None and slot in self.parent.cols:
                 c = self.parent.cols[slot][self.rows]
             else:
-                assert self.keys is not None
                 c = self.bp.layout.column(self.keys, slot)
             self.cols[slot] = c
         return c
@@ -215,11 +220,15 @@ class Frame:
         return c
 
     # -- evaluation -------------------------------------------------------------------------
-    def eval(self, roots: Sequence[int]) -> list[Val]:
-        """Values and error masks of the nodes `roots`, every one broadcast to n rows."""
+    def eval(self, roots: Sequence[int], broadcast: bool = True) -> list[Val]:
+        """Values and error masks of the nodes `roots`, broadcast to n rows (else a constant
+        may come back as a NumPy scalar)."""
         need = self._needed(roots)
+        memo = self.memo
         for cid in need:
-            self.memo[cid] = self._one(cid)
+            memo[cid] = self._one(cid)
+        if not broadcast:
+            return [memo[cid] for cid in roots]
         return [self.full(cid) for cid in roots]
 
     def full(self, cid: int) -> Val:

@@ -312,28 +312,34 @@ class BatchSearch:
         return stopped, reason
 
     def dedupe(self, keys: Array, rank: Array, fps: Array) -> tuple[Array, Array, Array]:
-        """The distinct keys, each with its smallest rank, in rank order."""
-        if keys.shape[0] == 0:
+        """The distinct keys, each with its smallest rank (its first discovery), in rank
+        order. Groups by fingerprint; in the exact store, a group whose keys differ (two
+        states with one 64-bit hash) falls back to grouping by the keys themselves."""
+        m = keys.shape[0]
+        if m == 0:
             return keys, rank, fps
-        order = np.argsort(rank, kind="stable")
-        keys, rank, fps = keys[order], rank[order], fps[order]
-        by_fp = np.argsort(fps, kind="stable")
+        by_fp = np.argsort(fps)
         sf = fps[by_fp]
-        start = np.ones(len(sf), dtype=np.bool_)
-        start[1:] = sf[1:] != sf[:-1]
+        start = np.ones(m, dtype=np.bool_)
+        np.not_equal(sf[1:], sf[:-1], out=start[1:])
+        if start.all():
+            pick = np.argsort(rank)
+            return keys[pick], rank[pick], fps[pick]
+        r = rank[by_fp]
+        gstart = np.flatnonzero(start)
+        gid = np.cumsum(start) - 1
+        keep = r == np.minimum.reduceat(r, gstart)[gid]
+        cand = by_fp[keep]
         if not self.fp_mode and keys.shape[1] > 1:
-            sk = keys[by_fp]
-            same = ~start[1:]
-            if (sk[1:][same] != sk[:-1][same]).any():
-                # two different states with one 64-bit hash: exact deduplication instead
+            lead = keys[cand][gid]
+            if (keys[by_fp] != lead).any():
                 cols = [keys[:, w] for w in range(keys.shape[1] - 1, -1, -1)]
                 by_key = np.lexsort([rank] + cols)
                 sk = keys[by_key]
-                first = np.ones(len(sk), dtype=np.bool_)
+                first = np.ones(m, dtype=np.bool_)
                 first[1:] = (sk[1:] != sk[:-1]).any(axis=1)
-                pick = np.sort(by_key[first])
-                return keys[pick], rank[pick], fps[pick]
-        pick = np.sort(by_fp[start])
+                cand = by_key[first]
+        pick = cand[np.argsort(rank[cand])]
         return keys[pick], rank[pick], fps[pick]
 
     # -- vectorised evaluation of a piece of a chunk ---------------------------------------
@@ -385,14 +391,14 @@ class BatchSearch:
                 ever.append(ai)
                 part = self.fire(f, ai, rows, keys, aprops, errs, n)
                 parts.append(part)
-                if part.ok is None:
-                    ok_rows = rows
-                    skeys = self._succ_keys(f, keys, rows, part.post)
-                else:
-                    ok_rows = rows[part.ok]
-                    skeys = self._succ_keys(f, keys, rows, part.post)[part.ok]
+                skeys, moved = self._succ_keys(f, keys, rows, part.post)
+                if part.ok is not None:
+                    moved &= part.ok
+                if not moved.all():
+                    sel = np.flatnonzero(moved)
+                    skeys, rows = skeys[sel], rows[sel]
                 ck.append(skeys)
-                cr.append((ok_rows + start).astype(np.int64) * self.nact + ai)
+                cr.append((rows + start).astype(np.int64) * self.nact + ai)
         row_err = None
         for e in errs:
             row_err = e if row_err is None else (row_err | e)
@@ -414,7 +420,7 @@ class BatchSearch:
         bp = self.bp
         sub = f.subset(rows)
         ups = bp.updates[ai]
-        vals = sub.eval([cid for _, cid in ups])
+        vals = sub.eval([cid for _, cid in ups], broadcast=False)
         post: dict[int, Array] = {}
         for (slot, _), (v, e) in zip(ups, vals):
             post[slot] = v
@@ -425,6 +431,10 @@ class BatchSearch:
             d = self.program.slots[slot].domain
             v = post[slot]
             inside = (v >= d.lo) & (v <= d.hi)
+            if np.ndim(inside) == 0:
+                if inside:
+                    continue
+                inside = np.zeros(len(rows), dtype=np.bool_)
             ok = inside if ok is None else (ok & inside)
         part = ActionPart(ai, rows, ok, post)
         if aprops:
@@ -442,16 +452,34 @@ class BatchSearch:
         out[rows[mask]] = True
         return out
 
-    def _succ_keys(self, f: Frame, keys: Array, rows: Array, post: dict[int, Array]) -> Array:
+    def _succ_keys(self, f: Frame, keys: Array, rows: Array, post: dict[int, Array]) -> tuple[Array, Array]:
+        """The successors' packed keys on `rows`, and which of them differ from their parent
+        (a self-loop's successor is its parent, already stored)."""
         lay = self.layout
-        out = keys[rows]
+        deltas: dict[int, Array] = {}
+        moved = None
         for slot, v in post.items():
-            old = f.col(slot)[rows].astype(np.int64)
-            delta = np.asarray(v).astype(np.int64) - old
+            old = f.col(slot)
+            old = old[rows] if np.ndim(v) == 0 else old[rows]
+            d = np.subtract(v, old, dtype=np.int64)
+            ch = d != 0
+            moved = ch if moved is None else (moved | ch)
             if lay.shift[slot]:
-                delta <<= lay.shift[slot]
-            out[:, lay.word[slot]] += delta
-        return out
+                d <<= lay.shift[slot]
+            w = lay.word[slot]
+            if w in deltas:
+                deltas[w] += d
+            else:
+                deltas[w] = d
+        words = []
+        for w in range(lay.words):
+            base = keys[rows, w]
+            if w in deltas:
+                base += deltas[w]
+            words.append(base)
+        if moved is None:
+            moved = np.zeros(len(rows), dtype=np.bool_)
+        return np.stack(words, axis=1), moved
 
     # -- the rows that need a closer look --------------------------------------------------
     def first_rows(self, parts: list[Part], at_bound: bool) -> list[tuple[int, bool]]:
