@@ -60,6 +60,10 @@ def _parser() -> argparse.ArgumentParser:
     sy.add_argument("--symmetry", dest="symmetry", action="store_true", default=False, help="store one state per orbit of the symmetric sorts (invariants only)")
     sy.add_argument("--no-symmetry", dest="symmetry", action="store_false", help="explore every state (the default)")
     ck.add_argument("--unreduced", action="store_true", help="with --symmetry, also count the states the orbits stand for")
+    ck.add_argument("--engine", choices=["scalar", "batch"], default="scalar", help="scalar (default: compiled, one state at a time) or batch (NumPy, whole BFS levels)")
+    ck.add_argument("--store", choices=["exact", "fingerprint"], default="exact", help="batch engine: exact packed states (default) or 64-bit fingerprints")
+    ck.add_argument("--max-memory", type=_memory_size, metavar="SIZE", help="batch engine: stop (incomplete) before resident memory exceeds SIZE, e.g. 8G or 500M")
+    ck.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="batch engine: threads per chunk (1 or 2)")
     ck.add_argument("--trace-out", metavar="FILE", help="write the counterexample as ITF JSON to FILE")
     ck.add_argument("--graph-out", metavar="FILE", help="write the reachable state graph to FILE.graphml or FILE.dot (small models)")
     ck.add_argument("--graph-limit", type=_positive_int, default=10_000, metavar="N", help="refuse to export a graph of more than N states (default 10,000)")
@@ -126,6 +130,20 @@ def _natural_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
     return value
+
+
+def _memory_size(text: str) -> int:
+    """Bytes from `8G`, `500M`, `64K` or a plain number of bytes (binary units)."""
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    t = text.strip().upper().removesuffix("IB").removesuffix("B")
+    scale = units.get(t[-1:], 1)
+    try:
+        value = float(t[:-1] if t[-1:] in units else t) * scale
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a size like 8G or 500M, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive size, got {text}")
+    return int(value)
 
 
 def _positive_float(text: str) -> float:
@@ -214,7 +232,19 @@ def cmd_check(args: argparse.Namespace) -> int:
         progress=None if (args.quiet or args.json) else _progress,
         symmetry=args.symmetry,
         unreduced=args.unreduced,
+        engine=args.engine,
+        store=args.store,
+        max_memory=args.max_memory,
+        workers=args.workers,
     )
+    if args.engine == "batch" and args.strategy != "bfs":
+        raise UsageError("the batch engine is breadth-first; drop --dfs or use --engine scalar")
+    if args.engine == "batch" and args.symmetry:
+        raise UsageError("the batch engine does not reduce by symmetry; drop --symmetry or use --engine scalar")
+    if args.engine == "scalar" and (args.store != "exact" or args.max_memory is not None or args.workers != 1):
+        raise UsageError("--store, --max-memory and --workers are options of the batch engine; add --engine batch")
+    if args.workers > 2:
+        raise UsageError("--workers: the batch engine uses at most 2 threads")
     if args.unreduced and not args.symmetry:
         raise UsageError("--unreduced counts what --symmetry reduces; give --symmetry too")
     if args.symmetry and args.strategy != "bfs":
