@@ -103,6 +103,7 @@ class Part:
     start: int  # first row of the piece within the chunk
     n: int
     row_err: Array | None
+    errs: list[tuple[int, Array]]  # (action index, or -1 for the state's own checks; rows)
     outside: Array | None
     inv_bad: list[tuple[int, Array]]
     reach_hit: list[tuple[int, Array]]
@@ -264,6 +265,7 @@ class BatchSearch:
 
         # rows needing attention, in order; the first run-time error stops everything after it
         stop_row = n  # rows >= stop_row are not counted (their successors are dropped)
+        err_rank = -1  # with a run-time error: successors of smaller rank are kept
         stopped, reason = False, ""
         firsts = self.first_rows(parts, at_bound)
         for row, is_err in firsts:
@@ -275,6 +277,10 @@ class BatchSearch:
                 err = self.scalar_error(state, expand, invs, aprops)
                 run.model_error(err, path, not at_bound, invs, aprops)
                 stop_row, stopped, reason = row, True, "error"
+                # the scalar kernel has pushed the successors of the actions before the one
+                # that raised
+                first_bad = min(ai for ai, e in part.errs if e[row - part.start])
+                err_rank = row * self.nact + max(first_bad, 0)
                 break
             events = self.row_events(part, row - part.start, state, invs, pending, keys, row)
             if events:
@@ -298,7 +304,7 @@ class BatchSearch:
         cr = np.concatenate([p.cand_rank for p in parts]) if len(parts) > 1 else parts[0].cand_rank
         cf = np.concatenate([p.cand_fps for p in parts]) if len(parts) > 1 else parts[0].cand_fps
         if stop_row < n:
-            keep = cr < stop_row * self.nact
+            keep = cr < (err_rank if err_rank >= 0 else stop_row * self.nact)
             ck, cr, cf = ck[keep], cr[keep], cf[keep]
         new_keys, new_rank, new_fps = self.dedupe(ck, cr, cf)
         if new_keys.shape[0]:
@@ -348,18 +354,18 @@ class BatchSearch:
         bp, run, lay = self.bp, self.run, self.layout
         n = keys.shape[0]
         f = bp.frame(keys)
-        errs: list[Array] = []
+        errs: list[tuple[int, Array]] = []
         outside = None
         if self.constraint_ks:
             for v, e in f.eval([bp.props[k] for k in self.constraint_ks]):
                 outside = ~v if outside is None else (outside | ~v)
                 if e is not None:
-                    errs.append(e)
+                    errs.append((-1, e))
         inv_bad: list[tuple[int, Array]] = []
         for k, (v, e) in zip(invs, f.eval([bp.props[k] for k in invs])):
             inv_bad.append((k, ~v))
             if e is not None:
-                errs.append(e)
+                errs.append((-1, e))
         reach_hit: list[tuple[int, Array]] = []
         for pos, (v, e) in zip(pending, f.eval([bp.props[run.reachables[p]] for p in pending])):
             reach_hit.append((pos, v))
@@ -368,7 +374,7 @@ class BatchSearch:
                 if hit.size:  # after its first witness the target is no longer evaluated
                     e = e.copy()
                     e[hit[0] + 1:] = False
-                errs.append(e)
+                errs.append((-1, e))
         enabled = None
         parts: list[ActionPart] = []
         ck: list[Array] = []
@@ -380,7 +386,7 @@ class BatchSearch:
             gvals = f.eval(bp.guards)
             for ai, (g, e) in enumerate(gvals):
                 if e is not None:
-                    errs.append(e if expandable is None else (e & expandable))
+                    errs.append((ai, e if expandable is None else (e & expandable)))
                     g = g & ~e
                 if expandable is not None:
                     g = g & expandable
@@ -400,7 +406,7 @@ class BatchSearch:
                 ck.append(skeys)
                 cr.append((rows + start).astype(np.int64) * self.nact + ai)
         row_err = None
-        for e in errs:
+        for _, e in errs:
             row_err = e if row_err is None else (row_err | e)
         if ck:
             cand_keys = np.concatenate(ck)
@@ -412,11 +418,11 @@ class BatchSearch:
         if cand_keys.shape[0]:
             absent = ~self.store.contains(cand_keys, cand_fps)
             cand_keys, cand_rank, cand_fps = cand_keys[absent], cand_rank[absent], cand_fps[absent]
-        return Part(start, n, row_err, outside, inv_bad, reach_hit, enabled, parts,
+        return Part(start, n, row_err, errs, outside, inv_bad, reach_hit, enabled, parts,
                     cand_keys, cand_rank, cand_fps, ever)
 
     def fire(self, f: Frame, ai: int, rows: Array, keys: Array, aprops: Sequence[int],
-             errs: list[Array], n: int) -> ActionPart:
+             errs: list[tuple[int, Array]], n: int) -> ActionPart:
         bp = self.bp
         sub = f.subset(rows)
         ups = bp.updates[ai]
@@ -425,7 +431,7 @@ class BatchSearch:
         for (slot, _), (v, e) in zip(ups, vals):
             post[slot] = v
             if e is not None:
-                errs.append(self._scatter(rows, e, n))
+                errs.append((ai, self._scatter(rows, e, n)))
         ok = None
         for slot in bp.risky[ai]:
             d = self.program.slots[slot].domain
@@ -443,7 +449,7 @@ class BatchSearch:
                 bad = ~v if ok is None else (~v & ok)
                 part.bad_props.append((k, bad))
                 if e is not None:
-                    errs.append(self._scatter(rows, e if ok is None else (e & ok), n))
+                    errs.append((ai, self._scatter(rows, e if ok is None else (e & ok), n)))
         return part
 
     @staticmethod

@@ -1,0 +1,134 @@
+"""The batch engine (`engine="batch"`) against the scalar engine: same distinct states,
+depth, transitions, verdicts and counterexample lengths on every model in the repository
+(every variant, default sizes), on random IR programs, and under the options (limits,
+constraints, continue mode, fingerprints, two workers)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from checker.explore import CheckOptions, check
+from checker.ir import Program
+from checker.registry import discover
+from checker.report.results import INCOMPLETE, CheckResult
+from checker.sweep import variants_of
+from tests.explore.fixtures import Counter, NoneRead, Overflow
+from tests.ir_strategies import programs
+
+# (model, variant) pairs whose default size takes more than a few seconds per engine
+SLOW = {"ebs.remirror", "ebs.control_plane"}
+
+
+def summary(r: CheckResult) -> dict[str, object]:
+    st_ = r.stats
+    return {
+        "status": r.status,
+        "distinct": st_.distinct_states,
+        "depth": st_.depth,
+        "transitions": st_.transitions,
+        "complete": st_.complete,
+        "stop": st_.stop_reason,
+        "initial": st_.initial_states,
+        "constrained": st_.constrained_states,
+        "verdicts": [
+            (v.property, v.status, v.message, None if v.trace is None else len(v.trace),
+             None if v.trace is None else v.trace.steps[-1].state)
+            for v in r.verdicts
+        ],
+        "warnings": r.warnings,
+    }
+
+
+def both(program: Program, **kw: object) -> tuple[dict[str, object], dict[str, object]]:
+    scalar = check(program, CheckOptions(engine="scalar", **kw))  # type: ignore[arg-type]
+    batch = check(program, CheckOptions(engine="batch", **kw))  # type: ignore[arg-type]
+    assert batch.stats.engine == "batch"
+    return summary(scalar), summary(batch)
+
+
+def model_cases() -> list[object]:
+    cases = []
+    for name, info in discover().items():
+        for variant in variants_of(info.cls):
+            marks = [pytest.mark.slow] if name in SLOW else []
+            cases.append(pytest.param(name, variant, marks=marks, id=f"{name}[{variant}]"))
+    return cases
+
+
+@pytest.mark.parametrize("name,variant", model_cases())
+def test_every_model_and_variant_gives_the_same_result_in_both_engines(name: str, variant: str | None) -> None:
+    info = discover()[name]
+    model = info.cls(variant=variant) if variant else info.cls()
+    program = model.compile()
+    deadlock = bool(info.cls.check_deadlock)
+    s, b = both(program, deadlock=deadlock, max_seconds=120)
+    assert b == s
+    s, b = both(program, deadlock=deadlock, stop_at_first=False, max_seconds=120)
+    assert b == s
+
+
+@pytest.mark.parametrize("model", [Counter(), Overflow(), NoneRead()], ids=lambda m: m.name)
+@pytest.mark.parametrize("keep_going", [False, True])
+def test_deadlock_domain_and_run_time_errors_are_reported_alike(model, keep_going: bool) -> None:
+    s, b = both(model.compile(), stop_at_first=not keep_going)
+    assert b == s
+
+
+@pytest.mark.parametrize("depth", [1, 2, 5])
+def test_depth_bound(depth: int) -> None:
+    from models.classic.two_phase import TwoPhase
+
+    s, b = both(TwoPhase(RM=3).compile(), max_depth=depth)
+    assert b == s
+
+
+def test_two_workers_and_fingerprints_give_the_same_result() -> None:
+    from models.ebs.election import Election
+
+    program = Election(variant="authority", Node=4).compile()  # 81-bit states: two words
+    base = summary(check(program, CheckOptions(engine="batch", deadlock=False)))
+    for kw in ({"workers": 2}, {"store": "fingerprint"}, {"store": "fingerprint", "workers": 2}):
+        r = check(program, CheckOptions(engine="batch", deadlock=False, **kw))  # type: ignore[arg-type]
+        assert summary(r) == base
+    r = check(program, CheckOptions(engine="batch", deadlock=False, store="fingerprint"))
+    assert r.stats.store == "fingerprint"
+    p = r.stats.fingerprint_collision_probability
+    assert p is not None and 0 < p < 1e-6
+    assert r.stats.bytes_per_state is not None and r.stats.bytes_per_state < 40
+
+
+def test_one_word_states_are_stored_exactly_even_when_fingerprints_are_asked_for() -> None:
+    from models.classic.two_phase import TwoPhase
+
+    r = check(TwoPhase(RM=3).compile(), CheckOptions(engine="batch", store="fingerprint"))
+    assert r.stats.store.startswith("fingerprint (exact")
+    assert r.stats.fingerprint_collision_probability == 0.0
+
+
+def test_limits_stop_cleanly() -> None:
+    from models.classic.two_phase import TwoPhase
+
+    program = TwoPhase(RM=5).compile()
+    r = check(program, CheckOptions(engine="batch", max_states=100))
+    assert r.status == INCOMPLETE and r.stats.stop_reason == "max_states"
+    r = check(program, CheckOptions(engine="batch", max_memory=1 << 20))
+    assert r.status == INCOMPLETE and r.stats.stop_reason == "max_memory"
+    assert r.exit_code == 3
+
+
+def test_symmetry_is_refused_with_a_reason() -> None:
+    from models.ebs.election import Election
+
+    with pytest.raises(ValueError, match="symmetry reduction is not available in the batch engine"):
+        check(Election().compile(), CheckOptions(engine="batch", symmetry=True))
+    with pytest.raises(ValueError, match="breadth-first"):
+        check(Election().compile(), CheckOptions(engine="batch", strategy="dfs"))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(programs(), st.booleans(), st.booleans())
+def test_random_programs_agree(program: Program, keep_going: bool, deadlock: bool) -> None:
+    s, b = both(program, deadlock=deadlock, stop_at_first=not keep_going)
+    assert b == s
