@@ -5,6 +5,8 @@ constraints, continue mode, fingerprints, two workers)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -48,8 +50,8 @@ def both(program: Program, **kw: object) -> tuple[dict[str, object], dict[str, o
     return summary(scalar), summary(batch)
 
 
-def model_cases() -> list[object]:
-    cases = []
+def model_cases() -> list[Any]:
+    cases: list[Any] = []
     for name, info in discover().items():
         for variant in variants_of(info.cls):
             marks = [pytest.mark.slow] if name in SLOW else []
@@ -71,7 +73,7 @@ def test_every_model_and_variant_gives_the_same_result_in_both_engines(name: str
 
 @pytest.mark.parametrize("model", [Counter(), Overflow(), NoneRead()], ids=lambda m: m.name)
 @pytest.mark.parametrize("keep_going", [False, True])
-def test_deadlock_domain_and_run_time_errors_are_reported_alike(model, keep_going: bool) -> None:
+def test_deadlock_domain_and_run_time_errors_are_reported_alike(model: Any, keep_going: bool) -> None:
     s, b = both(model.compile(), stop_at_first=not keep_going)
     assert b == s
 
