@@ -54,7 +54,7 @@ from .traces import InternalCheckerError
 
 Array = Any
 
-CHUNK_ROWS = 1 << 15
+CHUNK_ROWS = 1 << 17
 
 
 def batch_bfs(program: Program, options: CheckOptions) -> CheckResult:
