@@ -96,6 +96,26 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--max-seconds", type=_positive_float, metavar="S", help="per variant")
     sw.add_argument("--quiet", "-q", action="store_true")
 
+    sm = sub.add_parser("simulate", help="random walks that check the properties at every step, and shrink a violation")
+    _model_args(sm)
+    sm.add_argument("--runs", type=_positive_int, default=1000, metavar="N", help="number of random runs (default 1000)")
+    sm.add_argument("--depth", type=_positive_int, default=100, metavar="D", help="steps per run at most (default 100)")
+    sm.add_argument("--seed", type=_natural_int, default=0, metavar="S", help="the random seed (default 0): same seed, same result")
+    sm.add_argument("--swarm", action="store_true", help="swarm testing: each run enables a random subset of the action families")
+    sm.add_argument("--uniform", action="store_true", help="choose every step uniformly among the enabled actions (default: reactive scheduling, see docs/simulation.md)")
+    sm.add_argument("--only", action="append", default=[], metavar="PROP", help="check only this property (repeatable)")
+    sm.add_argument("--skip", action="append", default=[], metavar="PROP", help="do not check this property (repeatable)")
+    sm.add_argument("--helpers", action="store_true", help="also check the strengthening (proof helper) invariants")
+    sdl = sm.add_mutually_exclusive_group()
+    sdl.add_argument("--no-deadlock", dest="deadlock", action="store_false", default=None, help="do not report states with no enabled action")
+    sdl.add_argument("--deadlock", dest="deadlock", action="store_true", help="report deadlocks even if the model says it terminates")
+    sm.add_argument("--no-shrink", dest="shrink", action="store_false", help="report the violation as found, unshrunk")
+    sm.add_argument("--max-seconds", type=_positive_float, metavar="S", help="stop the runs after S seconds")
+    sm.add_argument("--trace-out", metavar="FILE", help="write the shrunk counterexample as ITF JSON to FILE")
+    sm.add_argument("--format", choices=["text", "md"], default="text", help="output format (default text)")
+    sm.add_argument("--json", action="store_true", help="print the result as JSON")
+    sm.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+
     ex = sub.add_parser("export", help="write a model as a TLA+ module with its TLC .cfg, or as a Promela model for Spin")
     _model_args(ex)
     ex.add_argument("--format", dest="export_format", choices=["tla", "promela"], required=True, help="tla (module + .cfg) or promela")
@@ -665,8 +685,58 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from checker.simulate import SimulateOptions, simulate
+
+    info, model = _instantiate(args)
+    program = model.compile()
+    names = {p.name for p in program.properties} | {"deadlock"}
+    for prop in list(args.only) + list(args.skip):
+        if prop not in names:
+            raise UsageError(
+                f"{info.name} has no property {prop!r}; its properties are: {', '.join(sorted(names))}"
+            )
+    options = SimulateOptions(
+        runs=args.runs,
+        depth=args.depth,
+        seed=args.seed,
+        swarm=args.swarm,
+        schedule="uniform" if args.uniform else "reactive",
+        only=frozenset(args.only) if args.only else None,
+        skip=frozenset(args.skip),
+        helpers=args.helpers,
+        deadlock=info.cls.check_deadlock if args.deadlock is None else args.deadlock,
+        shrink=args.shrink,
+        max_seconds=args.max_seconds,
+        progress=None if (args.quiet or args.json) else _simulate_progress,
+    )
+    sim = simulate(program, options)
+    if args.json:
+        data = _result_dict(sim.result)
+        data["simulation"] = sim.as_dict()
+        violation = sim.result.first_violation()
+        if args.trace_out and violation is not None and violation.trace is not None:
+            from checker.report.itf import itf_to_json, trace_to_itf
+
+            source = {"model": sim.result.model, "settings": sim.result.settings, "variant": sim.result.variant}
+            _write(args.trace_out, itf_to_json(trace_to_itf(violation.trace, violation, source)))
+        print(json.dumps(data, indent=2))
+    else:
+        _emit_result(sim.result, args)
+        _print(("\n**" + sim.summary() + "**") if args.format == "md" else ("\n" + sim.summary()))
+    return EXIT_VIOLATED if sim.violated else EXIT_OK
+
+
+def _simulate_progress(stats: RunStats) -> None:
+    print(
+        f"[protocheck] {stats.transitions:,} steps, {stats.distinct_states:,} distinct states, {stats.seconds:.0f}s",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 COMMANDS = {"list": cmd_list, "check": cmd_check, "prove": cmd_prove, "report": cmd_report, "sweep": cmd_sweep,
-            "export": cmd_export}
+            "export": cmd_export, "simulate": cmd_simulate}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
