@@ -50,7 +50,7 @@ from checker.ir import (
     Var,
     bounds,
 )
-from checker.ir.nodes import slots_read
+from checker.ir.nodes import slots_read, walk
 
 from .common import ExportError, Namer, checked_properties, unknown_skips
 
@@ -231,6 +231,8 @@ class _Promela:
         if in_range:
             text = choices[-1]
             arms = list(enumerate(choices))[:-1]
+            if not arms and _may_fail(e.index):  # still evaluate the index, for its errors
+                return f"(({i} == {_int(e.offset)}) -> {text} : {text})"
         else:
             text = f"_bad[{i} - {_int(e.offset)}]"  # out of range: an invalid array index
             arms = list(enumerate(choices))
@@ -361,8 +363,35 @@ class _Promela:
         return "\n".join(lines)
 
 
+def _may_fail(e: Expr) -> bool:
+    return any(isinstance(n, Index) or (isinstance(n, Op) and n.op in ("floordiv", "mod")) for n in walk([e]))
+
+
 def _int(v: int) -> str:
     return f"({v})" if v < 0 else str(v)
 
 
-__all__ = ["PAN_FLAGS", "PromelaExport", "export_promela"]
+
+
+class PromelaExpressions:
+    """The expression translation on its own, and the values its names take in a state: for
+    testing the translation against the reference evaluator without Spin."""
+
+    def __init__(self, program: Program) -> None:
+        self._w = _Promela(program, False, ())
+        self._program = program
+
+    def text(self, e: Expr, with_post: bool = False) -> str:
+        post = {s.index: f"_post{s.index}" for s in self._program.slots} if with_post else None
+        return self._w.expr(e, post)
+
+    def names(self, pre: tuple[int, ...], post: tuple[int, ...] | None = None) -> dict[str, int]:
+        """Every name the texts may use: slots (as stored), constants, `_post<slot>` values."""
+        env = {nm: v + st.bias for nm, st, v in zip(self._w.slot_name, self._w.storage, pre)}
+        env.update({nm: key[1] for key, nm in self._w.consts.items()})
+        if post is not None:
+            env.update({f"_post{i}": v for i, v in enumerate(post)})
+        return env
+
+
+__all__ = ["PAN_FLAGS", "PromelaExport", "PromelaExpressions", "export_promela"]

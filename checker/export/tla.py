@@ -41,6 +41,7 @@ from checker.ir import (
     Type,
     Var,
 )
+from checker.ir.nodes import walk
 
 from .common import ExportError, Namer, checked_properties, unknown_skips
 
@@ -214,7 +215,11 @@ class _Tla:
         self.let_counter += 1
         i = f"pc_i{self.let_counter}"
         t = e.index.type
-        arms = [f"{i} = {self.value(t, k + e.offset)} -> {self.expr(c)}" for k, c in enumerate(e.choices)]
+        # an arm for a key the index's type cannot take could never be chosen: leave it out
+        arms = [f"{i} = {self.value(t, k + e.offset)} -> {self.expr(c)}"
+                for k, c in enumerate(e.choices) if _representable(t, k + e.offset)]
+        if not arms:  # no key can match: TLC reports the CASE with no true arm, as protocheck does
+            arms = [f"FALSE -> {self.expr(e.choices[0])}"]
         return f"(LET {i} == {self.expr(e.index)} IN CASE " + " [] ".join(arms) + ")"
 
     # -- the module -------------------------------------------------------------------------
@@ -290,7 +295,7 @@ class _Tla:
         for c in constraints:
             nm = self.names.fresh(c.name)
             cons_names.append(nm)
-            body.append(f"\\* @constraint: states where it is false are checked but not explored")
+            body.append("\\* @constraint: states where it is false are checked but not explored")
             body.append(f"{nm} == {self.expr(c.expr)}")
             body.append("")
         body.append("Next ==")
@@ -420,6 +425,58 @@ class _Tla:
             lines.append("\\* Liveness (needs the fairness of Spec): replace INIT/NEXT by SPECIFICATION Spec and add")
             lines.append("\\* PROPERTY " + " ".join(liveness))
         return "\n".join(lines) + "\n"
+
+
+class TlaExpressions:
+    """The expression translation on its own, and the values its names denote in a state:
+    for testing the translation against the reference evaluator without TLC. Values are
+    protocheck's encoded ints: a model value is its element index (`none` is -1), a string is
+    its enum index, a function is a dict from encoded keys (a tuple for several keys)."""
+
+    def __init__(self, program: Program) -> None:
+        self._w = _Tla(program, "M", False, ())
+        self._program = program
+
+    def text(self, e: Expr) -> str:
+        return self._w.expr(e)
+
+    def names(self, pre: tuple[int, ...], post: tuple[int, ...] | None = None) -> dict[str, object]:
+        env: dict[str, object] = {}
+        roots = [a.guard for a in self._program.actions] + [e for a in self._program.actions for _, e in a.updates]
+        types = [s.domain.type for s in self._program.slots] + [n.type for n in walk(roots + [
+            q.expr for q in self._program.properties])]
+        for t in types:  # enum strings (ambiguous if two enums share a value name)
+            if isinstance(t, EnumType):
+                for i, value in enumerate(t.values):
+                    env.setdefault(f'"{value}"', i)
+        for (_sort, i), nm in self._w.elem.items():
+            env[nm] = i
+        for nm in self._w.none.values():
+            env[nm] = -1
+        for v in self._program.vars:
+            nm = self._w.var_name[v.name]
+            for state, suffix in ((pre, ""), (post, "'")):
+                if state is None:
+                    continue
+                if v.kind == "scalar":
+                    env[nm + suffix] = state[v.first_slot]
+                else:
+                    table: dict[object, int] = {}
+                    for i in v.slot_range():
+                        key = self._program.slots[i].key
+                        table[key[0] if len(key) == 1 else key] = state[i]
+                    env[nm + suffix] = table
+        return env
+
+
+def _representable(t: Type, v: int) -> bool:
+    if isinstance(t, BoolType):
+        return v in (0, 1)
+    if isinstance(t, EnumType):
+        return 0 <= v < len(t.values)
+    if isinstance(t, ElemType):
+        return (-1 if t.has_none else 0) <= v < t.size
+    return True
 
 
 def _action_ident(a: Action) -> str:

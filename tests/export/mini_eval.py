@@ -1,0 +1,267 @@
+"""Tiny evaluators for the expression subsets the exporters emit, for differential tests
+against the reference evaluator without TLC or Spin.
+
+`eval_promela(text, names)`: Promela as Spin compiles it to C (`/` and `%` truncate; `&&`,
+`||` and `(c -> a : b)` are lazy); reading `_bad[i]` with i != 0 raises `Bad` (Spin's
+"invalid array index"). `eval_tla(text, names)`: the TLA+ subset the exporter writes (lazy
+`/\\`, `\\/`, `=>`, IF and CASE; a CASE with no true arm raises `Bad`, as in TLC; `FloorDiv`
+and friends as the module defines them).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+
+class Bad(Exception):
+    """The run-time error the peer would report (bad index, no CASE arm, division by zero)."""
+
+
+def _c_div(a: int, b: int) -> int:
+    if b == 0:
+        raise ZeroDivisionError("C division by zero: the exporter must guard it")
+    q = abs(a) // abs(b)
+    return q if (a < 0) == (b < 0) else -q
+
+
+def _c_mod(a: int, b: int) -> int:
+    return a - b * _c_div(a, b)
+
+
+Thunk = Callable[[], Any]
+
+
+class _Parser:
+    def __init__(self, tokens: list[str], binary: dict[str, tuple[int, Callable[[Thunk, Thunk], Any]]]) -> None:
+        self.toks = tokens
+        self.i = 0
+        self.binary = binary
+
+    def peek(self) -> str | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def take(self, expected: str | None = None) -> str:
+        tok = self.peek()
+        if tok is None or (expected is not None and tok != expected):
+            raise SyntaxError(f"expected {expected!r}, got {tok!r} at token {self.i}: {' '.join(self.toks[max(0, self.i - 8):self.i + 8])}")
+        self.i += 1
+        return tok
+
+    def expr(self, min_prec: int = 0) -> Callable[[dict[str, Any]], Any]:
+        left = self.unary()
+        while True:
+            op = self.peek()
+            if op not in self.binary or self.binary[op][0] < min_prec:
+                return left
+            prec, fn = self.binary[op]
+            self.take()
+            right = self.expr(prec + 1)
+            left = (lambda f, lhs, rhs: lambda env: f(lambda: lhs(env), lambda: rhs(env)))(fn, left, right)
+
+    def unary(self) -> Callable[[dict[str, Any]], Any]:
+        raise NotImplementedError
+
+
+_PML_TOKENS = re.compile(r"\s*(->|&&|\|\||==|!=|<=|>=|[()\[\]!<>+\-*/%:]|\d+|[A-Za-z_][A-Za-z0-9_]*)")
+_TLA_TOKENS = re.compile(r'\s*(<<|>>|/\\|\\/|=>|==|<=|>=|\[\]|->|[()\[\],~=#<>+\-*\']|"[^"]*"|\d+|[A-Za-z_][A-Za-z0-9_]*)')
+
+
+def _tokens(pattern: re.Pattern[str], text: str) -> list[str]:
+    out, pos = [], 0
+    text = text.rstrip()
+    while pos < len(text):
+        m = pattern.match(text, pos)
+        if m is None:
+            raise SyntaxError(f"cannot tokenize {text[pos:pos + 20]!r}")
+        out.append(m.group(1))
+        pos = m.end()
+    return out
+
+
+def _b(x: Any) -> int:
+    return int(bool(x))
+
+
+_PML_BINARY: dict[str, tuple[int, Callable[[Thunk, Thunk], Any]]] = {
+    "||": (1, lambda a, b: _b(a() or b())),
+    "&&": (2, lambda a, b: _b(a() and b())),
+    "==": (3, lambda a, b: _b(a() == b())),
+    "!=": (3, lambda a, b: _b(a() != b())),
+    "<": (4, lambda a, b: _b(a() < b())),
+    "<=": (4, lambda a, b: _b(a() <= b())),
+    ">": (4, lambda a, b: _b(a() > b())),
+    ">=": (4, lambda a, b: _b(a() >= b())),
+    "+": (5, lambda a, b: a() + b()),
+    "-": (5, lambda a, b: a() - b()),
+    "*": (6, lambda a, b: a() * b()),
+    "/": (6, lambda a, b: _c_div(a(), b())),
+    "%": (6, lambda a, b: _c_mod(a(), b())),
+}
+
+
+class _Pml(_Parser):
+    def unary(self) -> Callable[[dict[str, Any]], Any]:
+        tok = self.take()
+        if tok == "!":
+            a = self.unary()
+            return lambda env: _b(not a(env))
+        if tok == "-":
+            a = self.unary()
+            return lambda env: -a(env)
+        if tok == "(":
+            e = self.expr()
+            if self.peek() == "->":
+                self.take()
+                x = self.expr()
+                self.take(":")
+                y = self.expr()
+                self.take(")")
+                return lambda env: x(env) if e(env) else y(env)
+            self.take(")")
+            return e
+        if tok.isdigit():
+            return lambda env: int(tok)
+        if tok in ("true", "false"):
+            return lambda env: int(tok == "true")
+        if tok == "_bad":
+            self.take("[")
+            k = self.expr()
+            self.take("]")
+
+            def bad(env: dict[str, Any]) -> Any:
+                if k(env) != 0:
+                    raise Bad("invalid array index")
+                return 0
+
+            return bad
+        return lambda env: env[tok]
+
+
+def eval_promela(text: str, names: dict[str, Any]) -> int:
+    p = _Pml(_tokens(_PML_TOKENS, text), _PML_BINARY)
+    e = p.expr()
+    if p.peek() is not None:
+        raise SyntaxError(f"trailing tokens in {text!r}")
+    return int(e(names))
+
+
+def _floordiv(a: int, b: int) -> int:
+    if b == 0:
+        raise Bad("division by zero")
+    return a // b
+
+
+_TLA_BINARY: dict[str, tuple[int, Callable[[Thunk, Thunk], Any]]] = {
+    "=>": (1, lambda a, b: _b((not a()) or b())),
+    "\\/": (2, lambda a, b: _b(a() or b())),
+    "/\\": (3, lambda a, b: _b(a() and b())),
+    "=": (5, lambda a, b: _b(a() == b())),
+    "#": (5, lambda a, b: _b(a() != b())),
+    "<": (5, lambda a, b: _b(a() < b())),
+    "<=": (5, lambda a, b: _b(a() <= b())),
+    ">": (5, lambda a, b: _b(a() > b())),
+    ">=": (5, lambda a, b: _b(a() >= b())),
+    "+": (10, lambda a, b: a() + b()),
+    "-": (10, lambda a, b: a() - b()),
+    "*": (13, lambda a, b: a() * b()),
+}
+_TLA_CALLS: dict[str, Callable[[int, int], int]] = {
+    "FloorDiv": _floordiv,
+    "FloorMod": lambda a, b: a - b * _floordiv(a, b),
+    "Min2": min,
+    "Max2": max,
+}
+
+
+class _Tla(_Parser):
+    def unary(self) -> Callable[[dict[str, Any]], Any]:
+        tok = self.take()
+        if tok == "~":
+            a = self.unary()
+            return lambda env: _b(not a(env))
+        if tok == "-":
+            a = self.unary()
+            return lambda env: -a(env)
+        if tok == "(":
+            if self.peek() == "IF":
+                self.take()
+                c = self.expr()
+                self.take("THEN")
+                x = self.expr()
+                self.take("ELSE")
+                y = self.expr()
+                self.take(")")
+                return lambda env: x(env) if c(env) else y(env)
+            if self.peek() == "LET":
+                return self.let()
+            e = self.expr()
+            self.take(")")
+            return e
+        if tok == "<<":
+            parts = [self.expr()]
+            while self.peek() == ",":
+                self.take()
+                parts.append(self.expr())
+            self.take(">>")
+            return lambda env: tuple(p(env) for p in parts)
+        if tok.isdigit():
+            return lambda env: int(tok)
+        if tok in ("TRUE", "FALSE"):
+            return lambda env: int(tok == "TRUE")
+        if tok.startswith('"'):
+            return lambda env: env[tok]
+        if tok in _TLA_CALLS:
+            fn = _TLA_CALLS[tok]
+            self.take("(")
+            a = self.expr()
+            self.take(",")
+            b = self.expr()
+            self.take(")")
+            return lambda env: fn(a(env), b(env))
+        name = tok
+        if self.peek() == "'":
+            self.take()
+            name += "'"
+        if self.peek() == "[":
+            self.take("[")
+            k = self.expr()
+            self.take("]")
+            return lambda env: env[name][k(env)]
+        return lambda env: env[name]
+
+    def let(self) -> Callable[[dict[str, Any]], Any]:
+        self.take("LET")
+        name = self.take()
+        self.take("==")
+        bound = self.expr()
+        self.take("IN")
+        self.take("CASE")
+        arms = []
+        while True:
+            guard = self.expr()
+            self.take("->")
+            value = self.expr()
+            arms.append((guard, value))
+            if self.peek() != "[]":
+                break
+            self.take()
+        self.take(")")
+
+        def case(env: dict[str, Any]) -> Any:
+            inner = dict(env)
+            inner[name] = bound(env)
+            for g, v in arms:
+                if g(inner):
+                    return v(inner)
+            raise Bad("CASE with no true arm")
+
+        return case
+
+
+def eval_tla(text: str, names: dict[str, Any]) -> int:
+    p = _Tla(_tokens(_TLA_TOKENS, text), _TLA_BINARY)
+    e = p.expr()
+    if p.peek() is not None:
+        raise SyntaxError(f"trailing tokens in {text!r}")
+    return int(e(names))
