@@ -151,6 +151,18 @@ class BatchProgram:
                     bad.append(slot)
             self.risky.append(tuple(bad))
         self.dtypes = [self._dtype(n) for n in self.g.nodes]
+        # nodes the actions' updates and the action properties read: worth keeping in a
+        # chunk's memo for the frames over the rows that enable an action
+        used: set[int] = set()
+        stack = [c for ups in self.updates for _, c in ups]
+        stack += [self.props[k] for k, p in enumerate(program.properties) if p.kind == "action"]
+        while stack:
+            c = stack.pop()
+            if c not in used:
+                used.add(c)
+                stack.extend(self.g.nodes[c].args)
+        self.update_nodes = frozenset(used)
+        self.guard_nodes = frozenset(self.guards)
 
     @staticmethod
     def _dtype(n: CNode) -> Any:
@@ -220,13 +232,31 @@ class Frame:
         return c
 
     # -- evaluation -------------------------------------------------------------------------
-    def eval(self, roots: Sequence[int], broadcast: bool = True) -> list[Val]:
+    def eval(self, roots: Sequence[int], broadcast: bool = True, keep: frozenset[int] | None = None) -> list[Val]:
         """Values and error masks of the nodes `roots`, broadcast to n rows (else a constant
-        may come back as a NumPy scalar)."""
+        may come back as a NumPy scalar). With `keep`, intermediate values are dropped from
+        the memo after their last use unless they are roots or in `keep` (memory: a chunk's
+        intermediates would otherwise all stay alive)."""
         need = self._needed(roots)
         memo = self.memo
-        for cid in need:
-            memo[cid] = self._one(cid)
+        if keep is None:
+            for cid in need:
+                memo[cid] = self._one(cid)
+        else:
+            nodes = self.bp.g.nodes
+            last: dict[int, int] = {}
+            for pos, cid in enumerate(need):
+                for a in nodes[cid].args:
+                    last[a] = pos
+            hold = keep | frozenset(roots)
+            drop_at: dict[int, list[int]] = {}
+            for cid, pos in last.items():
+                if cid not in hold:
+                    drop_at.setdefault(pos, []).append(cid)
+            for pos, cid in enumerate(need):
+                memo[cid] = self._one(cid)
+                for dead in drop_at.get(pos, ()):
+                    memo.pop(dead, None)
         if not broadcast:
             return [memo[cid] for cid in roots]
         return [self.full(cid) for cid in roots]

@@ -362,7 +362,8 @@ class BatchSearch:
                 if e is not None:
                     errs.append((-1, e))
         inv_bad: list[tuple[int, Array]] = []
-        for k, (v, e) in zip(invs, f.eval([bp.props[k] for k in invs])):
+        keep = bp.update_nodes | bp.guard_nodes
+        for k, (v, e) in zip(invs, f.eval([bp.props[k] for k in invs], keep=keep)):
             inv_bad.append((k, ~v))
             if e is not None:
                 errs.append((-1, e))
@@ -383,7 +384,7 @@ class BatchSearch:
         if not at_bound and self.nact:
             expandable = None if outside is None else ~outside
             enabled = np.zeros(n, dtype=np.int32)
-            gvals = f.eval(bp.guards)
+            gvals = f.eval(bp.guards, keep=bp.update_nodes)
             for ai, (g, e) in enumerate(gvals):
                 if e is not None:
                     errs.append((ai, e if expandable is None else (e & expandable)))
