@@ -49,7 +49,7 @@ from checker.report.results import CheckResult
 from .bfs import never_enabled_warnings
 from .options import CheckOptions
 from .run import Run
-from .store_hash import HashSet, LevelLinks, collision_probability
+from .store_hash import FirstSeen, HashSet, LevelLinks, collision_probability
 from .traces import InternalCheckerError
 
 Array = Any
@@ -128,6 +128,7 @@ class BatchSearch:
             raise ValueError(f"unknown store {options.store!r}; use 'exact' or 'fingerprint'")
         self.fp_mode = want_fp and self.layout.words > 1
         self.store = HashSet(self.layout.words, self.fp_mode)
+        self.first_seen = FirstSeen()
         self.links = LevelLinks(max(self.nact, 1))
         self.inits: list[State] = []
         self.constraint_ks = [k for k, p in enumerate(program.properties) if p.kind == "constraint"]
@@ -319,33 +320,23 @@ class BatchSearch:
 
     def dedupe(self, keys: Array, rank: Array, fps: Array) -> tuple[Array, Array, Array]:
         """The distinct keys, each with its smallest rank (its first discovery), in rank
-        order. Groups by fingerprint; in the exact store, a group whose keys differ (two
-        states with one 64-bit hash) falls back to grouping by the keys themselves."""
+        order. Groups by fingerprint; in the exact store, if a group's keys differ (two
+        states with one 64-bit hash) it groups by the keys themselves instead."""
         m = keys.shape[0]
         if m == 0:
             return keys, rank, fps
-        by_fp = np.argsort(fps)
-        sf = fps[by_fp]
-        start = np.ones(m, dtype=np.bool_)
-        np.not_equal(sf[1:], sf[:-1], out=start[1:])
-        if start.all():
-            pick = np.argsort(rank)
-            return keys[pick], rank[pick], fps[pick]
-        r = rank[by_fp]
-        gstart = np.flatnonzero(start)
-        gid = np.cumsum(start) - 1
-        keep = r == np.minimum.reduceat(r, gstart)[gid]
-        cand = by_fp[keep]
-        if not self.fp_mode and keys.shape[1] > 1:
-            lead = keys[cand][gid]
-            if (keys[by_fp] != lead).any():
+        pick, entry = self.first_seen.first(fps, rank)
+        if not self.fp_mode and keys.shape[1] > 1 and pick.size < m:
+            owner = np.empty(int(entry.max()) + 1, dtype=np.intp)
+            owner[entry[pick]] = pick
+            if (keys[owner[entry]] != keys).any():
                 cols = [keys[:, w] for w in range(keys.shape[1] - 1, -1, -1)]
                 by_key = np.lexsort([rank] + cols)
                 sk = keys[by_key]
                 first = np.ones(m, dtype=np.bool_)
                 first[1:] = (sk[1:] != sk[:-1]).any(axis=1)
                 cand = by_key[first]
-        pick = cand[np.argsort(rank[cand])]
+                pick = cand[np.argsort(rank[cand], kind="stable")]
         return keys[pick], rank[pick], fps[pick]
 
     # -- vectorised evaluation of a piece of a chunk ---------------------------------------

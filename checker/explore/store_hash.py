@@ -170,6 +170,60 @@ class HashSet:
         self._place(live, self.entries(fps))
 
 
+class FirstSeen:
+    """Deduplication of a batch without sorting it by fingerprint: which rows are the first
+    (smallest rank) of their fingerprint, listed in rank order.
+
+    A scratch open-addressing table (reused between batches) gives each distinct fingerprint
+    an entry, `np.minimum.at` finds each entry's smallest rank, and the winners are put in
+    rank order by a stable sort of their ranks (cheap: a batch arrives as a few long runs of
+    increasing ranks, which a merge sort only has to merge)."""
+
+    def __init__(self) -> None:
+        self.fps = np.zeros(0, dtype=np.int64)
+        self.minrank = np.zeros(0, dtype=np.int64)
+
+    def first(self, fps: Array, rank: Array) -> tuple[Array, Array]:
+        """(winning rows in rank order, the entry of every row): rows have equal
+        fingerprints exactly when their entries are equal."""
+        m = fps.shape[0]
+        cap = 1 << max(4, (2 * m).bit_length())
+        if self.fps.shape[0] < cap:
+            self.fps = np.empty(cap, dtype=np.int64)
+            self.minrank = np.empty(cap, dtype=np.int64)
+        table = self.fps[:cap]
+        table.fill(EMPTY)
+        mask = cap - 1
+        shift = np.uint64(64 - (cap.bit_length() - 1))
+        pos = (fps.view(np.uint64) >> shift).astype(np.intp)
+        entry = np.empty(m, dtype=np.intp)
+        idx: Array | None = None
+        want = fps
+        while True:
+            got = table[pos]
+            free = got == EMPTY
+            if free.any():
+                table[pos[free]] = want[free]  # of several claimants one wins; the rest probe on
+                got = table[pos]
+            hit = got == want
+            if idx is None:
+                entry[hit] = pos[hit]
+                miss = np.flatnonzero(~hit)
+                idx = miss
+            else:
+                entry[idx[hit]] = pos[hit]
+                miss = np.flatnonzero(~hit)
+                idx = idx[miss]
+            if not idx.size:
+                break
+            want, pos = want[miss], (pos[miss] + 1) & mask
+        best = self.minrank[:cap]
+        best[entry] = np.iinfo(np.int64).max
+        np.minimum.at(best, entry, rank)
+        wins = np.flatnonzero(rank == best[entry])
+        return wins[np.argsort(rank[wins], kind="stable")], entry
+
+
 class LevelLinks:
     """Parent links of a breadth-first search, level by level: for the state at position p
     of level d (d >= 1), `parents[d][p]` is its parent's position in level d-1 and
