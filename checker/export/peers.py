@@ -45,7 +45,7 @@ class PeerRun:
         return self.distinct_states is not None and not self.errors
 
 
-def _run(cmd: list[str], cwd: str, timeout: float | None) -> tuple[int, str, float, int]:
+def run_measured(cmd: list[str], cwd: str, timeout: float | None = None) -> tuple[int, str, float, int]:
     """Run cmd; (exit status, stdout+stderr, wall seconds, peak RSS bytes of the child)."""
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out:
@@ -115,7 +115,7 @@ def run_tlc(
     if no_deadlock:
         cmd.append("-deadlock")
     cmd += ["-config", f"{export.module}.cfg", f"{export.module}.tla"]
-    _, text, seconds, rss = _run(cmd, workdir, timeout)
+    _, text, seconds, rss = run_measured(cmd, workdir, timeout)
     m = _TLC_DISTINCT.findall(text)
     d = _TLC_DEPTH.search(text)
     errors = [line for line in text.splitlines() if line.startswith("Error:")]
@@ -170,17 +170,17 @@ def run_spin(
     with open(os.path.join(workdir, pml), "w", encoding="utf-8") as f:
         f.write(export.pml)
     t0 = time.perf_counter()
-    code, text, _, _ = _run(["spin", "-a", pml], workdir, timeout)
+    code, text, _, _ = run_measured(["spin", "-a", pml], workdir, timeout)
     if code != 0:
         return PeerRun("spin", None, 0.0, 0, errors=[f"spin -a failed: {text.strip()[-2000:]}"], output=text)
-    code, ctext, _, _ = _run(["gcc", *PAN_FLAGS, f"-DMEMLIM={memlim_mb}", "-o", "pan", "pan.c"], workdir, timeout)
+    code, ctext, _, _ = run_measured(["gcc", *PAN_FLAGS, f"-DMEMLIM={memlim_mb}", "-o", "pan", "pan.c"], workdir, timeout)
     compile_seconds = time.perf_counter() - t0
     if code != 0:
         return PeerRun("spin", None, 0.0, 0, errors=[f"gcc failed: {ctext.strip()[-2000:]}"], output=ctext)
     w = 18 if not expected_states else max(18, min(32, math.ceil(math.log2(expected_states * 1.5))))
     depth = max_depth
     while True:
-        code, text, seconds, rss = _run(["./pan", f"-m{depth}", f"-w{w}"], workdir, timeout)
+        code, text, seconds, rss = run_measured(["./pan", f"-m{depth}", f"-w{w}"], workdir, timeout)
         if "max search depth too small" in text and depth < 10**9:
             depth *= 10
             continue
