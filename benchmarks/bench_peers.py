@@ -35,12 +35,14 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from checker.export import export_promela, export_tla  # noqa: E402
 from checker.export.peers import missing_spin, missing_tlc, run_measured, run_spin, run_tlc  # noqa: E402
+from checker.ir import Program  # noqa: E402
 from checker.registry import load  # noqa: E402
 
 SIZES: list[tuple[str, dict[str, int]]] = [
@@ -89,10 +91,11 @@ class Row:
     note: str = ""
 
 
-def _program(name: str, settings: dict[str, int]):  # type: ignore[no-untyped-def]
+def _program(name: str, settings: dict[str, int]) -> tuple[Any, Program]:
     cls = load(name).cls
-    kw = {"variant": "authority"} if name == "ebs.election" else {}
-    return cls, cls(**kw, **settings).compile()
+    kw: dict[str, Any] = {"variant": "authority"} if name == "ebs.election" else {}
+    kw.update(settings)
+    return cls, cls(**kw).compile()
 
 
 def run_protocheck(name: str, settings: dict[str, int], tool: str) -> Row:
