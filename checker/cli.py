@@ -661,7 +661,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             raise UsageError(f"--format {args.export_format} writes a {wanted} file, not {os.path.basename(out)}")
         if args.export_format == "tla" and not (stem.isidentifier() and any(c.isalpha() for c in stem)):
             raise UsageError(f"TLC needs the file name to be the module name; {stem!r} is not a TLA+ identifier")
-        module = stem
+        module = stem if args.export_format == "tla" else None
     try:
         files: dict[str, str]
         if args.export_format == "tla":
@@ -676,7 +676,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                 print(f"==> {name} <==")
             _print(text)
         return EXIT_OK
-    if not as_dir and module is None:  # a .pml file name of the user's choosing
+    if not as_dir and args.export_format == "promela":  # a .pml file name of the user's choosing
         files = {os.path.basename(out): next(iter(files.values()))}
     directory = out if as_dir else (os.path.dirname(out) or ".")
     for name, text in files.items():
