@@ -324,6 +324,15 @@ def replay(program: Program, data: dict[str, Any]) -> Trace:
     init = _initial(program, raw[0], states[0])
     steps = [Step("init", tuple(init.param_values().items()), states[0])]
     for i in range(1, len(states)):
+        if _claim(raw[i])[0] == STUTTER_ACTION:
+            # a lasso may end by staying put forever (a stuttering step, as in TLA+)
+            if states[i] != states[i - 1]:
+                raise TraceFileError(f"step {i} claims to stutter, but the state changes")
+            steps.append(Step(STUTTER_ACTION, (), states[i]))
+            continue
         a = _step(program, raw[i], i, states[i - 1], states[i])
         steps.append(Step(a.family, tuple(a.param_values().items()), states[i]))
     return Trace(program, tuple(steps), _loop(program, data, states))
+
+
+STUTTER_ACTION = "stutter"  # the step label liveness lassos use for "nothing changes"

@@ -208,3 +208,20 @@ def test_the_console_script_runs_as_a_separate_process() -> None:
     assert proc.returncode == 0, proc.stderr
     stats = json.loads(proc.stdout)["stats"]
     assert (stats["distinct_states"], stats["depth"]) == (34, 7)  # TLC's TCommit figures
+
+
+def test_a_saved_liveness_lasso_replays(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    trace_file = tmp_path / "lasso.itf.json"
+    code, _, _ = run(capsys, "check", "rds.multi_az", "--variant", "as_2011", "--only", "eventually_available",
+                     "--trace-out", str(trace_file), "-q")
+    assert code == 1
+    data = json.loads(trace_file.read_text())
+    assert data["loop"] is not None and data["states"][-1]["#meta"]["action"] == "stutter"
+    code, out, err = run(capsys, "report", str(trace_file))
+    assert code == 0, err
+    assert "loops back to step" in out
+    # a stutter step that changes the state is rejected
+    data["states"][-1]["acked"] = {"#bigint": "2"}
+    trace_file.write_text(json.dumps(data))
+    code, _, err = run(capsys, "report", str(trace_file))
+    assert code == 2 and "stutter" in err
