@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from checker.backends.compiled import CompiledProgram, compile_program
-from checker.backends.reference import evaluate
+from checker.backends.reference import evaluate, initial_states
 from checker.ir import Program, Property
 from checker.report.results import HOLDS, INCOMPLETE, VIOLATED, Step, Trace, Verdict
 
@@ -95,7 +95,8 @@ def fairness_notes(program: Program, states: list[tuple[int, ...]], actions: lis
 def _trace(program: Program, states: list[tuple[int, ...]], actions: list[int], loop_start: int) -> Trace:
     """Steps: the initial state, then each state reached; the closing step goes back to
     states[loop_start] and is shown as a final step (a stutter repeats the state)."""
-    steps = [Step("init", (), states[0])]
+    init = next((a for a, s0 in initial_states(program) if s0 == states[0]), None)
+    steps = [Step("init", tuple(init.param_values().items()) if init is not None else (), states[0])]
     for i, a in enumerate(actions):
         nxt = states[i + 1] if i + 1 < len(states) else states[loop_start]
         if a == STUTTER:
