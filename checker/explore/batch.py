@@ -6,9 +6,10 @@ the chosen invariants and pending reachability targets are evaluated on every ro
 action instance's guard; for the rows that enable an action its updates are evaluated on that
 subset, out-of-domain successors and failing action properties become events, and the
 in-domain successors' packed keys (the parent's key plus the shifted differences of the
-updated slots) are looked up in the store (`checker.explore.store_hash.HashSet`). The ones not
-found are put in the scalar engine's discovery order (by parent row, then action index),
-deduplicated keeping the first, inserted, and become the next level, with their parent's
+updated slots) are deduplicated within the chunk keeping the first in the scalar engine's
+discovery order (by parent row, then action index; `store_hash.FirstSeen`), looked up in the
+store (`checker.explore.store_hash.HashSet`), and those not found are inserted and become
+the next level, with their parent's
 position and action as links (`LevelLinks`). Counterexamples are rebuilt from the links by
 firing the recorded actions from the recorded initial state through the reference
 evaluator, then replayed and confirmed like every other engine's (`Run`).
@@ -307,7 +308,13 @@ class BatchSearch:
         if stop_row < n:
             keep = cr < (err_rank if err_rank >= 0 else stop_row * self.nact)
             ck, cr, cf = ck[keep], cr[keep], cf[keep]
+        # first deduplicate within the chunk (most successors are reached from several
+        # parents of the chunk), then look the distinct ones up in the store
         new_keys, new_rank, new_fps = self.dedupe(ck, cr, cf)
+        if new_keys.shape[0]:
+            absent = self.absent(new_keys, new_fps)
+            if not absent.all():
+                new_keys, new_rank, new_fps = new_keys[absent], new_rank[absent], new_fps[absent]
         if new_keys.shape[0]:
             reason_mem = self.memory_check(new_keys.shape[0])
             if reason_mem:
@@ -317,6 +324,17 @@ class BatchSearch:
             next_par.append(c0 + new_rank // self.nact)
             next_act.append(new_rank % self.nact)
         return stopped, reason
+
+    def absent(self, keys: Array, fps: Array) -> Array:
+        """Which keys the store does not hold (looked up on two threads with two workers:
+        lookups only read the store)."""
+        m = fps.shape[0]
+        if self.pool is None or m < 4096:
+            return ~self.store.contains(keys, fps)
+        h = m // 2
+        futs = [self.pool.submit(self.store.contains, keys[:h], fps[:h]),
+                self.pool.submit(self.store.contains, keys[h:], fps[h:])]
+        return ~np.concatenate([f.result() for f in futs])
 
     def dedupe(self, keys: Array, rank: Array, fps: Array) -> tuple[Array, Array, Array]:
         """The distinct keys, each with its smallest rank (its first discovery), in rank
@@ -407,9 +425,6 @@ class BatchSearch:
             cand_keys = np.zeros((0, lay.words), dtype=np.int64)
             cand_rank = np.zeros(0, dtype=np.int64)
         cand_fps = fingerprint(cand_keys)
-        if cand_keys.shape[0]:
-            absent = ~self.store.contains(cand_keys, cand_fps)
-            cand_keys, cand_rank, cand_fps = cand_keys[absent], cand_rank[absent], cand_fps[absent]
         return Part(start, n, row_err, errs, outside, inv_bad, reach_hit, enabled, parts,
                     cand_keys, cand_rank, cand_fps, ever)
 
@@ -436,7 +451,14 @@ class BatchSearch:
             ok = inside if ok is None else (ok & inside)
         part = ActionPart(ai, rows, ok, post)
         if aprops:
-            pf = sub.with_post(post)
+            # action properties are checked only on in-domain successors, and the range
+            # analysis assumes next-state values in their domains: clip the others (their
+            # rows are out of domain, reported as such, and their property values unused)
+            seen_post = dict(post)
+            for slot in bp.risky[ai]:
+                d = self.program.slots[slot].domain
+                seen_post[slot] = np.clip(post[slot], d.lo, d.hi)
+            pf = sub.with_post(seen_post)
             for k, (v, e) in zip(aprops, pf.eval([bp.props[k] for k in aprops])):
                 bad = ~v if ok is None else (~v & ok)
                 part.bad_props.append((k, bad))
