@@ -163,6 +163,14 @@ class BatchProgram:
                 stack.extend(self.g.nodes[c].args)
         self.update_nodes = frozenset(used)
         self.guard_nodes = frozenset(self.guards)
+        closure: set[int] = set()
+        stack = list(self.guards)
+        while stack:
+            c = stack.pop()
+            if c not in closure:
+                closure.add(c)
+                stack.extend(self.g.nodes[c].args)
+        self.guard_closure = frozenset(closure)
 
     @staticmethod
     def _dtype(n: CNode) -> Any:

@@ -180,17 +180,36 @@ class BatchSearch:
         max_depth = self.options.max_depth
         stop_reason = ""
         bounded = False
+        # a level is a list of arrays (the chunks' new states), consumed from the front, so
+        # that no level is ever copied whole
+        level_parts: list[Array] = [keys] if keys.shape[0] else []
+        del keys
         try:
-            while keys.shape[0]:
+            while level_parts:
                 at_bound = max_depth is not None and depth >= max_depth
                 bounded |= at_bound
                 next_keys: list[Array] = []
                 next_par: list[Array] = []
                 next_act: list[Array] = []
-                n = keys.shape[0]
-                for c0 in range(0, n, CHUNK_ROWS):
-                    chunk = keys[c0:c0 + CHUNK_ROWS]
+                c0 = 0
+                while level_parts:
+                    take: list[Array] = []
+                    rows = 0
+                    while level_parts and rows < CHUNK_ROWS:
+                        a = level_parts[0]
+                        need = CHUNK_ROWS - rows
+                        if a.shape[0] <= need:
+                            take.append(level_parts.pop(0))
+                            rows += a.shape[0]
+                        else:
+                            take.append(a[:need])
+                            level_parts[0] = a[need:]
+                            rows += need
+                    chunk = take[0] if len(take) == 1 else np.concatenate(take)
+                    del take
                     stopped, reason = self.chunk(chunk, c0, level, at_bound, next_keys, next_par, next_act)
+                    del chunk
+                    c0 += rows
                     run.stats.transitions = self.transitions
                     if stopped:
                         stop_reason = reason
@@ -198,17 +217,15 @@ class BatchSearch:
                     stop_reason = run.tick(self.store.count)
                     if not stop_reason:
                         stop_reason = self.memory_check(0)
-                    if stop_reason and (c0 + CHUNK_ROWS < n or next_keys and sum(len(k) for k in next_keys)):
+                    if stop_reason and (level_parts or next_keys):
                         break
                     stop_reason = ""
+                level_parts = []
                 if next_keys:
                     self.links.add_level(np.concatenate(next_par), np.concatenate(next_act))
-                if run.done or stop_reason:
+                if run.done or stop_reason or not next_keys:
                     break
-                total = sum(len(k) for k in next_keys)
-                if not total:
-                    break
-                keys = np.concatenate(next_keys)
+                level_parts = next_keys
                 depth += 1
                 level += 1
             if bounded and not run.done and not stop_reason:
@@ -321,8 +338,8 @@ class BatchSearch:
                 return True, reason_mem
             self.store.insert_new(new_keys, new_fps)
             next_keys.append(new_keys)
-            next_par.append(c0 + new_rank // self.nact)
-            next_act.append(new_rank % self.nact)
+            next_par.append((c0 + new_rank // self.nact).astype(np.uint32))
+            next_act.append((new_rank % self.nact).astype(self.links.adtype))
         return stopped, reason
 
     def absent(self, keys: Array, fps: Array) -> Array:
@@ -371,8 +388,7 @@ class BatchSearch:
                 if e is not None:
                     errs.append((-1, e))
         inv_bad: list[tuple[int, Array]] = []
-        keep = bp.update_nodes | bp.guard_nodes
-        for k, (v, e) in zip(invs, f.eval([bp.props[k] for k in invs], keep=keep)):
+        for k, (v, e) in zip(invs, f.eval([bp.props[k] for k in invs], keep=bp.guard_closure)):
             inv_bad.append((k, ~v))
             if e is not None:
                 errs.append((-1, e))
@@ -393,7 +409,9 @@ class BatchSearch:
         if not at_bound and self.nact:
             expandable = None if outside is None else ~outside
             enabled = np.zeros(n, dtype=np.int32)
-            gvals = f.eval(bp.guards, keep=bp.update_nodes)
+            # nothing but the guards is kept: the frames over the rows enabling an action
+            # recompute what they need on those rows, which costs less than holding it
+            gvals = f.eval(bp.guards, keep=frozenset())
             for ai, (g, e) in enumerate(gvals):
                 if e is not None:
                     errs.append((ai, e if expandable is None else (e & expandable)))

@@ -157,17 +157,17 @@ class HashSet:
             want = [x[rest] for x in want]
 
     def _grow(self, cap: int) -> None:
+        """Move every entry to a table of `cap` entries, a slice of the old table at a time
+        (no copy of all live entries at once: the peak is the two tables)."""
         old = self.table
-        live_at = np.flatnonzero(old[0] != EMPTY)
-        live = [t[live_at] for t in old]
-        del old, live_at
-        self.table = []
         self._alloc(cap)
-        if self.fingerprints:
-            fps = live[0]
-        else:
-            fps = fingerprint(np.stack(live, axis=1))
-        self._place(live, self.entries(fps))
+        step = 1 << 20
+        for lo in range(0, old[0].shape[0], step):
+            at = np.flatnonzero(old[0][lo:lo + step] != EMPTY) + lo
+            live = [t[at] for t in old]
+            fps = live[0] if self.fingerprints else fingerprint(np.stack(live, axis=1))
+            self._place(live, self.entries(fps))
+        del old
 
 
 class FirstSeen:
