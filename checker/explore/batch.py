@@ -55,7 +55,7 @@ from .traces import InternalCheckerError
 
 Array = Any
 
-CHUNK_ROWS = 1 << 17
+CHUNK_ROWS = 1 << 16
 
 
 def batch_bfs(program: Program, options: CheckOptions) -> CheckResult:
