@@ -1,4 +1,4 @@
-"""The `protocheck` command line: list, check, prove, report, sweep.
+"""The `protocheck` command line: list, check, prove, simulate, report, sweep, export.
 
 Owns: argument parsing, turning every usage or model mistake into one clear message and exit
 code 2 (never a traceback), progress on stderr, and the exit codes: 0 every property holds,

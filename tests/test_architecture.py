@@ -3,8 +3,9 @@
 - `checker` never imports `models` or `properties` (the CLI loads models by name);
 - only `checker/backends/z3*.py` and `checker/symbolic/` import z3;
 - only `checker/stateful.py` imports hypothesis;
-- only `checker/backends/numpy*.py`, `checker/explore/store*.py` and the graph analyses
-  `checker/explore/{graph,liveness}.py` import numpy (and scipy);
+- only `checker/backends/numpy*.py`, `checker/explore/store*.py`, the batch engine
+  `checker/explore/batch.py` and the graph analyses `checker/explore/{graph,liveness}.py`
+  import numpy (and scipy);
 - `checker/ir` imports nothing else of `checker`; `checker/lang` imports only `checker.ir`
   and itself;
 - every module's docstring says what it must not import.
@@ -109,7 +110,13 @@ only_z3 = _only("z3", ("checker/backends/z3*.py", "checker/symbolic/*"))
 only_hypothesis = _only("hypothesis", ("checker/stateful.py",))
 only_numpy = _only(
     "numpy",
-    ("checker/backends/numpy*.py", "checker/explore/store*.py", "checker/explore/graph.py", "checker/explore/liveness.py"),
+    (
+        "checker/backends/numpy*.py",
+        "checker/explore/store*.py",
+        "checker/explore/batch.py",
+        "checker/explore/graph.py",
+        "checker/explore/liveness.py",
+    ),
 )
 
 
