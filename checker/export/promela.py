@@ -250,7 +250,7 @@ class _Promela:
         """The statements of one d_step: guard, updates via temporaries, checks, commit."""
         ups = list(a.updates)
         updated = {s for s, _ in ups}
-        read_by_updates = slots_read([e for _, e in ups])
+        reads = [slots_read([e]) for _, e in ups]
         read_by_props = slots_read([e for _, e in action_props])
         stmts = []
         guard = [self.expr(a.guard)] + guard_extra
@@ -259,11 +259,12 @@ class _Promela:
         direct: list[tuple[int, Expr]] = []
         checks: list[str] = []
         self.temps = 0
-        for slot, e in ups:
+        for k, (slot, e) in enumerate(ups):
+            read_by_others = any(slot in r for j, r in enumerate(reads) if j != k)
             d = self.p.slots[slot].domain
             lo, hi = self.bounds(e)
             needs_check = not (d.lo <= lo and hi <= d.hi)
-            if slot in read_by_updates or slot in read_by_props or needs_check:
+            if read_by_others or slot in read_by_props or needs_check:
                 t = self.temp()
                 temps[slot] = t
                 stmts.append(f"{t} = {self.expr(e)}")
