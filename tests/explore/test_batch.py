@@ -134,3 +134,14 @@ def test_symmetry_is_refused_with_a_reason() -> None:
 def test_random_programs_agree(program: Program, keep_going: bool, deadlock: bool) -> None:
     s, b = both(program, deadlock=deadlock, stop_at_first=not keep_going)
     assert b == s
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(programs(max_slots=8, max_actions=6), st.booleans(), st.integers(1, 6))
+def test_random_programs_agree_with_two_workers_fingerprints_and_a_depth_bound(
+    program: Program, keep_going: bool, depth: int
+) -> None:
+    kw: dict[str, Any] = {"deadlock": True, "stop_at_first": not keep_going, "max_depth": depth}
+    scalar = summary(check(program, CheckOptions(engine="scalar", **kw)))
+    batch = summary(check(program, CheckOptions(engine="batch", store="fingerprint", workers=2, **kw)))
+    assert batch == scalar
