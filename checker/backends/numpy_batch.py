@@ -151,6 +151,7 @@ class BatchProgram:
                     bad.append(slot)
             self.risky.append(tuple(bad))
         self.dtypes = [self._dtype(n) for n in self.g.nodes]
+        self.plans: dict[Any, tuple[list[int], dict[int, list[int]]]] = {}  # see Frame.eval
         # nodes the actions' updates and the action properties read: worth keeping in a
         # chunk's memo for the frames over the rows that enable an action
         used: set[int] = set()
@@ -240,34 +241,50 @@ class Frame:
         return c
 
     # -- evaluation -------------------------------------------------------------------------
-    def eval(self, roots: Sequence[int], broadcast: bool = True, keep: frozenset[int] | None = None) -> list[Val]:
+    def eval(self, roots: Sequence[int], broadcast: bool = True, keep: frozenset[int] | None = None,
+             plan: Any = None) -> list[Val]:
         """Values and error masks of the nodes `roots`, broadcast to n rows (else a constant
         may come back as a NumPy scalar). With `keep`, intermediate values are dropped from
         the memo after their last use unless they are roots or in `keep` (memory: a chunk's
-        intermediates would otherwise all stay alive)."""
-        need = self._needed(roots)
+        intermediates would otherwise all stay alive). `plan`: a hashable name under which
+        the evaluation order is cached in the BatchProgram; give one only when the frame's
+        memo is the same at every call with that name (the same sequence of calls)."""
+        cached = self.bp.plans.get(plan) if plan is not None else None
+        if cached is None:
+            cached = self._plan(roots, keep)
+            if plan is not None:
+                self.bp.plans[plan] = cached
+        need, drop_at = cached
         memo = self.memo
-        if keep is None:
+        one = self._one
+        if not drop_at:
             for cid in need:
-                memo[cid] = self._one(cid)
+                memo[cid] = one(cid)
         else:
+            for pos, cid in enumerate(need):
+                memo[cid] = one(cid)
+                dead = drop_at.get(pos)
+                if dead:
+                    for d in dead:
+                        memo.pop(d, None)
+        if not broadcast:
+            return [memo[cid] for cid in roots]
+        return [self.full(cid) for cid in roots]
+
+    def _plan(self, roots: Sequence[int], keep: frozenset[int] | None) -> tuple[list[int], dict[int, list[int]]]:
+        need = self._needed(roots)
+        drop_at: dict[int, list[int]] = {}
+        if keep is not None:
             nodes = self.bp.g.nodes
             last: dict[int, int] = {}
             for pos, cid in enumerate(need):
                 for a in nodes[cid].args:
                     last[a] = pos
             hold = keep | frozenset(roots)
-            drop_at: dict[int, list[int]] = {}
             for cid, pos in last.items():
                 if cid not in hold:
                     drop_at.setdefault(pos, []).append(cid)
-            for pos, cid in enumerate(need):
-                memo[cid] = self._one(cid)
-                for dead in drop_at.get(pos, ()):
-                    memo.pop(dead, None)
-        if not broadcast:
-            return [memo[cid] for cid in roots]
-        return [self.full(cid) for cid in roots]
+        return need, drop_at
 
     def full(self, cid: int) -> Val:
         v, e = self.memo[cid]

@@ -383,17 +383,19 @@ class BatchSearch:
         errs: list[tuple[int, Array]] = []
         outside = None
         if self.constraint_ks:
-            for v, e in f.eval([bp.props[k] for k in self.constraint_ks]):
+            for v, e in f.eval([bp.props[k] for k in self.constraint_ks], plan=("constraint",)):
                 outside = ~v if outside is None else (outside | ~v)
                 if e is not None:
                     errs.append((-1, e))
         inv_bad: list[tuple[int, Array]] = []
-        for k, (v, e) in zip(invs, f.eval([bp.props[k] for k in invs], keep=bp.guard_closure)):
+        for k, (v, e) in zip(invs, f.eval([bp.props[k] for k in invs], keep=bp.guard_closure,
+                                          plan=("inv", tuple(invs)))):
             inv_bad.append((k, ~v))
             if e is not None:
                 errs.append((-1, e))
         reach_hit: list[tuple[int, Array]] = []
-        for pos, (v, e) in zip(pending, f.eval([bp.props[run.reachables[p]] for p in pending])):
+        for pos, (v, e) in zip(pending, f.eval([bp.props[run.reachables[p]] for p in pending],
+                                               plan=("reach", tuple(invs), tuple(pending)))):
             reach_hit.append((pos, v))
             if e is not None:
                 hit = np.flatnonzero(v & ~e)
@@ -411,7 +413,7 @@ class BatchSearch:
             enabled = np.zeros(n, dtype=np.int32)
             # nothing but the guards is kept: the frames over the rows enabling an action
             # recompute what they need on those rows, which costs less than holding it
-            gvals = f.eval(bp.guards, keep=frozenset())
+            gvals = f.eval(bp.guards, keep=frozenset(), plan=("guards", tuple(invs), tuple(pending)))
             for ai, (g, e) in enumerate(gvals):
                 if e is not None:
                     errs.append((ai, e if expandable is None else (e & expandable)))
@@ -423,7 +425,7 @@ class BatchSearch:
                     continue
                 enabled[rows] += 1
                 ever.append(ai)
-                part = self.fire(f, ai, rows, keys, aprops, errs, n)
+                part = self.fire(f, ai, rows, keys, aprops, errs, n, invs, pending)
                 parts.append(part)
                 skeys, moved = self._succ_keys(f, keys, rows, part.post)
                 if part.ok is not None:
@@ -447,11 +449,12 @@ class BatchSearch:
                     cand_keys, cand_rank, cand_fps, ever)
 
     def fire(self, f: Frame, ai: int, rows: Array, keys: Array, aprops: Sequence[int],
-             errs: list[tuple[int, Array]], n: int) -> ActionPart:
+             errs: list[tuple[int, Array]], n: int, invs: Sequence[int] = (),
+             pending: Sequence[int] = ()) -> ActionPart:
         bp = self.bp
         sub = f.subset(rows)
         ups = bp.updates[ai]
-        vals = sub.eval([cid for _, cid in ups], broadcast=False)
+        vals = sub.eval([cid for _, cid in ups], broadcast=False, plan=("updates", ai, tuple(invs), tuple(pending)))
         post: dict[int, Array] = {}
         for (slot, _), (v, e) in zip(ups, vals):
             post[slot] = v
@@ -477,7 +480,7 @@ class BatchSearch:
                 d = self.program.slots[slot].domain
                 seen_post[slot] = np.clip(post[slot], d.lo, d.hi)
             pf = sub.with_post(seen_post)
-            for k, (v, e) in zip(aprops, pf.eval([bp.props[k] for k in aprops])):
+            for k, (v, e) in zip(aprops, pf.eval([bp.props[k] for k in aprops], plan=("aprops", ai, tuple(aprops), tuple(invs), tuple(pending)))):
                 bad = ~v if ok is None else (~v & ok)
                 part.bad_props.append((k, bad))
                 if e is not None:
