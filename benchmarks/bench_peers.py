@@ -147,6 +147,8 @@ def main() -> int:
     ap.add_argument("--tools", nargs="+", choices=TOOLS, default=list(TOOLS))
     ap.add_argument("--repeat", type=int, default=1, help="runs per tool and size; the fastest is shown")
     ap.add_argument("--scalar-max", type=int, default=11_000_000, help="skip the scalar engine above this many states")
+    ap.add_argument("--tlc-max", type=int, default=None, help="skip TLC above this many states (it runs at ~5-40k/s)")
+    ap.add_argument("--min-states", type=int, default=0, help="skip the sizes known to be smaller")
     args = ap.parse_args()
     missing = {"spin": missing_spin(), "tlc1": missing_tlc(), "tlc2": missing_tlc()}
     for tool, reason in missing.items():
@@ -154,6 +156,7 @@ def main() -> int:
             print(f"note: skipping {tool}: {reason}")
     tools = [t for t in args.tools if not missing.get(t)]
     sizes = [(n, s) for n, s in SIZES if args.only is None or n.endswith(args.only)]
+    sizes = [(n, s) for n, s in sizes if KNOWN.get((n, tuple(s.items())), 10**9) >= args.min_states]
     if args.quick:
         sizes = [(n, s) for n, s in sizes if KNOWN.get((n, tuple(s.items())), 10**9) <= QUICK_LIMIT]
     print(f"cpus {os.cpu_count()}, load before start {os.getloadavg()[0]:.1f}")
@@ -167,6 +170,9 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="bench_peers_") as workdir:
             for tool in tools:
                 if tool == "scalar" and expected is not None and expected > args.scalar_max:
+                    continue
+                if tool.startswith("tlc") and args.tlc_max and expected is not None and expected > args.tlc_max:
+                    print(f"  {tool}: skipped (more than --tlc-max {args.tlc_max:,} states)", flush=True)
                     continue
                 best: Row | None = None
                 for _ in range(args.repeat):
