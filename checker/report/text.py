@@ -86,6 +86,21 @@ def _verdict_sentence(v: Verdict, paint: _Paint) -> str:
     return text + (f": {v.message}" if v.message else "")
 
 
+def _store_rows(stats: RunStats) -> list[tuple[str, str]]:
+    """The state store's figures, when the engine reports them (the batch engine does)."""
+    rows: list[tuple[str, str]] = []
+    if stats.store:
+        rows.append(("store", stats.store))
+    if stats.bytes_per_state:
+        rows.append(("bytes per state", f"{stats.bytes_per_state:.1f}"))
+    p = stats.fingerprint_collision_probability
+    if p is not None and "fingerprint" in stats.store:
+        rows.append(("collision probability", f"{p:.2g}"))
+    if stats.peak_memory:
+        rows.append(("peak memory", f"{stats.peak_memory / 2**20:,.0f} MiB"))
+    return rows
+
+
 def _stats_lines(stats: RunStats) -> list[str]:
     if stats.engine.startswith("z3-") and stats.engine != "z3-bmc":
         # a proof by induction explores no states: state counts would only mislead
@@ -104,6 +119,7 @@ def _stats_lines(stats: RunStats) -> list[str]:
             else []
         ),
         ("transitions", f"{stats.transitions:,}"),
+        *_store_rows(stats),
         ("depth", f"{stats.depth:,}"),
         ("seconds", f"{stats.seconds:.2f}"),
         ("distinct states/s", f"{stats.states_per_second:,.0f}"),
