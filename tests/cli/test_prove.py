@@ -7,24 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from checker.cli import main
 from checker.explore import CheckOptions, check
 from checker.registry import load
 from checker.report.results import VIOLATED
 from checker.symbolic import bmc, check_inductive
 
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_line_error(err: str) -> None:
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1, err
-    assert lines[0].startswith("protocheck: error:"), err
-    assert "Traceback" not in err
+from .helpers import assert_one_line_error, run
 
 
 def verdict_line(out: str, prop: str) -> str:
