@@ -33,6 +33,7 @@ from checker.backends import reference as R
 from checker.backends.compiled import CompiledProgram, compile_program
 from checker.explore.traces import domain_message, replay_path
 from checker.ir import Program, State
+from checker.ir.program import as_program
 from checker.report.results import VIOLATED, Step, Trace, Verdict
 from checker.report.text import render_trace
 from checker.simulate import choose_properties
@@ -40,16 +41,6 @@ from checker.simulate import choose_properties
 _COMPILED: dict[int, tuple[Program, CompiledProgram]] = {}
 
 
-def program_of(model_or_program: Any) -> Program:
-    """A `Program` from a model instance (compiled with `.compile()`) or a program."""
-    if isinstance(model_or_program, Program):
-        return model_or_program
-    compile_fn = getattr(model_or_program, "compile", None)
-    if compile_fn is None:
-        raise TypeError(f"expected a protocheck model instance or Program, got {type(model_or_program).__name__}")
-    program = compile_fn()
-    assert isinstance(program, Program)
-    return program
 
 
 def compiled_of(program: Program) -> CompiledProgram:
@@ -73,7 +64,7 @@ def traces(model: Any, max_steps: int = 20, min_steps: int = 0) -> st.SearchStra
     steps: each step is an action instance whose guard holds in the state before it, and
     whose successor is within the variables' domains. A trace stops early where no action is
     enabled. Shrinks towards fewer steps and towards earlier instances (declaration order)."""
-    program = program_of(model)
+    program = as_program(model)
     compiled = compiled_of(program)
     inits = _initial_steps(program)
     if not inits:
@@ -138,7 +129,7 @@ def as_state_machine(
     A failure raises `ModelViolation` with the trace rendered by `render_trace`."""
     if deadlock is None:
         deadlock = bool(getattr(model, "check_deadlock", False)) and not isinstance(model, Program)
-    program = program_of(model)
+    program = as_program(model)
     compiled = compiled_of(program)
     invariants, action_props = choose_properties(
         program, frozenset(only) if only is not None else None, frozenset(skip), helpers
@@ -223,4 +214,4 @@ def as_state_machine(
     return type(cls_name, (RuleBasedStateMachine,), namespace)
 
 
-__all__ = ["traces", "reachable_states", "as_state_machine", "ModelViolation", "program_of", "compiled_of"]
+__all__ = ["traces", "reachable_states", "as_state_machine", "ModelViolation", "compiled_of"]

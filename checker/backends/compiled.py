@@ -436,6 +436,23 @@ assert set(RULES) == set(OPS) and set(NODE_RULES) == set(NODE_KINDS)
 # -- whole functions -----------------------------------------------------------------------
 
 
+def risky_slots(
+    program: Program, g: Graph, updates: Sequence[Sequence[tuple[int, int]]], trust: bool = True
+) -> list[tuple[int, ...]]:
+    """For each action, the slots whose new value the range analysis cannot prove inside the
+    slot's domain: only those need a run-time domain check."""
+    risky: list[tuple[int, ...]] = []
+    for ups in updates:
+        bad = []
+        for slot, cid in ups:
+            d = program.slots[slot].domain
+            n = g.nodes[cid]
+            if not (trust and d.lo <= n.lo and n.hi <= d.hi):
+                bad.append(slot)
+        risky.append(tuple(bad))
+    return risky
+
+
 class _Codegen:
     def __init__(self, program: Program, trust_bounds: bool = True) -> None:
         self.program = program
@@ -447,15 +464,7 @@ class _Codegen:
         self.guards = [self.g.add(a.guard) for a in program.actions]
         self.updates = [[(slot, self.g.add(e)) for slot, e in a.updates] for a in program.actions]
         self.props = [self.g.add(p.expr) for p in program.properties]
-        self.risky: list[tuple[int, ...]] = []
-        for ups in self.updates:
-            bad = []
-            for slot, cid in ups:
-                d = program.slots[slot].domain
-                n = self.g.nodes[cid]
-                if not (self.g.trust and d.lo <= n.lo and n.hi <= d.hi):
-                    bad.append(slot)
-            self.risky.append(tuple(bad))
+        self.risky = risky_slots(program, self.g, self.updates, self.g.trust)
         self.counter = [0]
         self.canonical = False  # kernel: map each successor to its orbit's representative
         self.track: set[int] = set()  # kernel: actions whose first enabling is recorded

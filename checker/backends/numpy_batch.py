@@ -35,7 +35,7 @@ import numpy as np
 
 from checker.ir import NODE_KINDS, OPS, BoolType, Const, Index, Op, Post, Program, State, Var
 
-from .compiled import CNode, Graph
+from .compiled import CNode, Graph, risky_slots
 
 Array = Any  # a NumPy array (or NumPy scalar for constants)
 Val = tuple[Array, Array | None]  # (values, error mask or None)
@@ -141,15 +141,7 @@ class BatchProgram:
         self.guards = [self.g.add(a.guard) for a in program.actions]
         self.updates = [[(slot, self.g.add(e)) for slot, e in a.updates] for a in program.actions]
         self.props = [self.g.add(p.expr) for p in program.properties]
-        self.risky: list[tuple[int, ...]] = []
-        for ups in self.updates:
-            bad = []
-            for slot, cid in ups:
-                d = program.slots[slot].domain
-                n = self.g.nodes[cid]
-                if not (d.lo <= n.lo and n.hi <= d.hi):
-                    bad.append(slot)
-            self.risky.append(tuple(bad))
+        self.risky = risky_slots(program, self.g, self.updates)
         self.dtypes = [self._dtype(n) for n in self.g.nodes]
         self.plans: dict[Any, tuple[list[int], dict[int, list[int]]]] = {}  # see Frame.eval
         # nodes the actions' updates and the action properties read: worth keeping in a

@@ -195,3 +195,16 @@ class Program:
             else:
                 parts.append(f"{key} -> {show(var.value.type, state[i])}")
         return ("{" + ", ".join(parts) + "}") if var.kind == "set" else ("[" + ", ".join(parts) + "]")
+
+
+def as_program(model: Any) -> Program:
+    """A `Program`, or a model instance (anything with `.compile()`) compiled into one."""
+    if isinstance(model, Program):
+        return model
+    compile_ = getattr(model, "compile", None)
+    if compile_ is None:
+        raise TypeError(f"expected a Program or a model instance, got {type(model).__name__}")
+    program = compile_()
+    if not isinstance(program, Program):
+        raise TypeError(f"{type(model).__name__}.compile() did not return a Program")
+    return program

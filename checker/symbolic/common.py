@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Sequence
 
 import z3
 
 from checker.backends.reference import ModelRuntimeError, evaluate, fire
 from checker.backends.z3_backend import DecodedPath, Unrolling
 from checker.ir import Action, Program, Property, State
+from checker.ir.program import as_program  # noqa: F401  (re-exported for the engines)
 from checker.report.results import Step, Trace
 
 # The action name of the first step of a counterexample to induction: an arbitrary state
@@ -32,16 +33,6 @@ class SolverDisagreement(AssertionError):
     """Internal error: a Z3 model does not replay through the reference evaluator."""
 
 
-def as_program(model: Any) -> Program:
-    """A `Program`, or a model instance (anything with `.compile()`) compiled into one."""
-    if isinstance(model, Program):
-        return model
-    compile_ = getattr(model, "compile", None)
-    if compile_ is None:
-        raise TypeError(f"expected a Program or a model instance, got {type(model).__name__}")
-    program = compile_()
-    assert isinstance(program, Program)
-    return program
 
 
 def select_properties(program: Program, names: Sequence[str] | None, kinds: Sequence[str]) -> list[Property]:
