@@ -63,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument("--engine", choices=["scalar", "batch"], default="scalar", help="scalar (default: compiled, one state at a time) or batch (NumPy, whole BFS levels)")
     ck.add_argument("--store", choices=["exact", "fingerprint"], default="exact", help="batch engine: exact packed states (default) or 64-bit fingerprints")
     ck.add_argument("--max-memory", type=_memory_size, metavar="SIZE", help="batch engine: stop (incomplete) before resident memory exceeds SIZE, e.g. 8G or 500M")
-    ck.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="batch engine: threads per chunk (1 or 2)")
+    ck.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="batch engine: processes evaluating chunks (1 or 2)")
     ck.add_argument("--trace-out", metavar="FILE", help="write the counterexample as ITF JSON to FILE")
     ck.add_argument("--graph-out", metavar="FILE", help="write the reachable state graph to FILE.graphml or FILE.dot (small models)")
     ck.add_argument("--graph-limit", type=_positive_int, default=10_000, metavar="N", help="refuse to export a graph of more than N states (default 10,000)")
@@ -264,7 +264,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.engine == "scalar" and (args.store != "exact" or args.max_memory is not None or args.workers != 1):
         raise UsageError("--store, --max-memory and --workers are options of the batch engine; add --engine batch")
     if args.workers > 2:
-        raise UsageError("--workers: the batch engine uses at most 2 threads")
+        raise UsageError("--workers: the batch engine uses at most 2 processes (one per core of a 2-core machine)")
     if args.unreduced and not args.symmetry:
         raise UsageError("--unreduced counts what --symmetry reduces; give --symmetry too")
     if args.symmetry and args.strategy != "bfs":

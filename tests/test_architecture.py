@@ -4,7 +4,7 @@
 - only `checker/backends/z3*.py` and `checker/symbolic/` import z3;
 - only `checker/stateful.py` imports hypothesis;
 - only `checker/backends/numpy*.py`, `checker/explore/store*.py`, the batch engine
-  `checker/explore/batch.py` and the graph analyses `checker/explore/{graph,liveness}.py`
+  `checker/explore/batch*.py` and the graph analyses `checker/explore/{graph,liveness}.py`
   import numpy (and scipy);
 - `checker/ir` imports nothing else of `checker`; `checker/lang` imports only `checker.ir`
   and itself;
@@ -113,7 +113,7 @@ only_numpy = _only(
     (
         "checker/backends/numpy*.py",
         "checker/explore/store*.py",
-        "checker/explore/batch.py",
+        "checker/explore/batch*.py",
         "checker/explore/graph.py",
         "checker/explore/liveness.py",
     ),

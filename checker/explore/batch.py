@@ -23,10 +23,11 @@ row order, with each row's events in the scalar kernel's order. A model run-time
 message comes from the compiled scalar backend run on that one state, and `Run` checks it
 against the reference evaluator.
 
-Workers: with `options.workers == 2` a chunk's rows are split in two halves whose
-evaluation and store lookups (read-only) run on two threads (NumPy releases the GIL in its
-loops); merging, deduplication and inserts stay on one thread in row order, so the result
-is identical to one worker.
+Workers: with `options.workers == 2` a second process (`checker.explore.batch_workers`,
+forked at the start of the search) evaluates chunks while this one evaluates others and
+takes every chunk's summary in chunk order for the store; each level then lives in a shared
+memory file that both read their chunks from. A chunk with anything unusual is re-evaluated
+here with the full event handling, so the result is identical to one worker.
 
 Must not import: z3, hypothesis, `checker.cli`, `models`.
 """
@@ -36,7 +37,6 @@ from __future__ import annotations
 import gc
 import os
 import resource
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -47,6 +47,7 @@ from checker.backends.numpy_batch import BatchProgram, Frame, fingerprint
 from checker.ir import Program, State
 from checker.report.results import CheckResult
 
+from .batch_workers import EvaluationWorker, LevelFile, Summary
 from .bfs import never_enabled_warnings
 from .options import CheckOptions
 from .run import Run
@@ -54,8 +55,6 @@ from .store_hash import FirstSeen, HashSet, LevelLinks, collision_probability
 from .traces import InternalCheckerError
 
 Array = Any
-
-CHUNK_ROWS = 1 << 16
 
 
 def batch_bfs(program: Program, options: CheckOptions) -> CheckResult:
@@ -99,9 +98,8 @@ class ActionPart:
 
 @dataclass
 class Part:
-    """The evaluation of (a piece of) a chunk: everything but the store's updates."""
+    """The evaluation of a chunk: everything but the store's updates."""
 
-    start: int  # first row of the piece within the chunk
     n: int
     row_err: Array | None
     errs: list[tuple[int, Array]]  # (action index, or -1 for the state's own checks; rows)
@@ -114,6 +112,27 @@ class Part:
     cand_rank: Array
     cand_fps: Array
     ever: list[int]
+
+
+class LevelOut:
+    """The next level as the chunks of this one produce it: its keys (in memory, or appended
+    to a shared level file when a worker process reads them), parent positions and actions."""
+
+    def __init__(self, file: LevelFile | None) -> None:
+        self.file = file
+        self.keys: list[Array] = []
+        self.parents: list[Array] = []
+        self.actions: list[Array] = []
+        self.count = 0
+
+    def add(self, keys: Array, parents: Array, actions: Array) -> None:
+        if self.file is not None:
+            self.file.append(keys)
+        else:
+            self.keys.append(keys)
+        self.parents.append(parents)
+        self.actions.append(actions)
+        self.count += keys.shape[0]
 
 
 class BatchSearch:
@@ -137,7 +156,10 @@ class BatchSearch:
         self.transitions = 0
         self.pruned = 0
         self.workers = max(1, int(options.workers))
-        self.pool = ThreadPoolExecutor(self.workers) if self.workers > 1 else None
+        if self.workers > 2:
+            raise ValueError("the batch engine uses at most 2 workers (processes)")
+        self.worker: EvaluationWorker | None = None
+        self.chunk_rows = max(1, int(options.chunk_rows))
         st = self.run.stats
         if want_fp and not self.fp_mode:
             st.store = f"fingerprint (exact: {self.layout.total_bits}-bit states fit in one word)"
@@ -180,52 +202,30 @@ class BatchSearch:
         max_depth = self.options.max_depth
         stop_reason = ""
         bounded = False
-        # a level is a list of arrays (the chunks' new states), consumed from the front, so
-        # that no level is ever copied whole
+        # one worker: a level is a list of arrays (the chunks' new states), consumed from the
+        # front, so that no level is ever copied whole; two: a level is a shared file
         level_parts: list[Array] = [keys] if keys.shape[0] else []
-        del keys
         try:
+            if self.workers > 1 and level_parts:
+                self.worker = EvaluationWorker(self.layout.words, self.summarize)
+                self.worker.levels[0].append(keys)
+            del keys
             while level_parts:
                 at_bound = max_depth is not None and depth >= max_depth
                 bounded |= at_bound
-                next_keys: list[Array] = []
-                next_par: list[Array] = []
-                next_act: list[Array] = []
-                c0 = 0
-                while level_parts:
-                    take: list[Array] = []
-                    rows = 0
-                    while level_parts and rows < CHUNK_ROWS:
-                        a = level_parts[0]
-                        need = CHUNK_ROWS - rows
-                        if a.shape[0] <= need:
-                            take.append(level_parts.pop(0))
-                            rows += a.shape[0]
-                        else:
-                            take.append(a[:need])
-                            level_parts[0] = a[need:]
-                            rows += need
-                    chunk = take[0] if len(take) == 1 else np.concatenate(take)
-                    del take
-                    stopped, reason = self.chunk(chunk, c0, level, at_bound, next_keys, next_par, next_act)
-                    del chunk
-                    c0 += rows
-                    run.stats.transitions = self.transitions
-                    if stopped:
-                        stop_reason = reason
-                        break
-                    stop_reason = run.tick(self.store.count)
-                    if not stop_reason:
-                        stop_reason = self.memory_check(0)
-                    if stop_reason and (level_parts or next_keys):
-                        break
-                    stop_reason = ""
+                if self.worker is not None:
+                    out = LevelOut(self.worker.levels[(level + 1) % 2])
+                    out.file.clear()  # type: ignore[union-attr]
+                    stop_reason = self.level_shared(level, at_bound, out)
+                else:
+                    out = LevelOut(None)
+                    stop_reason = self.level_in_memory(level_parts, level, at_bound, out)
                 level_parts = []
-                if next_keys:
-                    self.links.add_level(np.concatenate(next_par), np.concatenate(next_act))
-                if run.done or stop_reason or not next_keys:
+                if out.count:
+                    self.links.add_level(np.concatenate(out.parents), np.concatenate(out.actions))
+                if run.done or stop_reason or not out.count:
                     break
-                level_parts = next_keys
+                level_parts = out.keys if self.worker is None else [None]
                 depth += 1
                 level += 1
             if bounded and not run.done and not stop_reason:
@@ -233,10 +233,110 @@ class BatchSearch:
         except KeyboardInterrupt:
             stop_reason = "interrupted"
         finally:
-            if self.pool is not None:
-                self.pool.shutdown()
+            if self.worker is not None:
+                self.worker.close()
         run.stats.depth = depth
         return self.finish(self.store.count, stop_reason)
+
+    def level_in_memory(self, level_parts: list[Array], level: int, at_bound: bool, out: LevelOut) -> str:
+        """Expand one level held as arrays, chunk by chunk; returns why the search stops ("" to
+        go on; a found violation sets `run.done`)."""
+        run = self.run
+        c0 = 0
+        while level_parts:
+            take: list[Array] = []
+            rows = 0
+            while level_parts and rows < self.chunk_rows:
+                a = level_parts[0]
+                need = self.chunk_rows - rows
+                if a.shape[0] <= need:
+                    take.append(level_parts.pop(0))
+                    rows += a.shape[0]
+                else:
+                    take.append(a[:need])
+                    level_parts[0] = a[need:]
+                    rows += need
+            chunk = take[0] if len(take) == 1 else np.concatenate(take)
+            del take
+            stopped, reason = self.chunk(chunk, c0, level, at_bound, out)
+            del chunk
+            c0 += rows
+            run.stats.transitions = self.transitions
+            if stopped:
+                return reason
+            reason = run.tick(self.store.count) or self.memory_check(0)
+            if reason and (level_parts or out.count):
+                return reason
+        return ""
+
+    def level_shared(self, level: int, at_bound: bool, out: LevelOut) -> str:
+        """Expand one level held in a shared file, with the worker process: it evaluates the
+        chunks it is given (at most `depth` ahead); this process evaluates the next chunk
+        nobody has while the one it needs next is not ready, and takes every chunk's summary
+        in chunk order for the store (the one-worker engine's order)."""
+        run, worker = self.run, self.worker
+        assert worker is not None
+        li = level % 2
+        n = worker.levels[li].rows
+        step = self.chunk_rows
+        bounds = [(lo, min(lo + step, n)) for lo in range(0, n, step)]
+        done: dict[int, Summary] = {}  # evaluated, not yet taken
+        given = 0  # chunks [0, given) have been given out (to the worker or to this process)
+
+        def feed() -> None:
+            nonlocal given
+            while worker.can_take() and given < len(bounds):
+                worker.submit(given, li, *bounds[given], at_bound, *self.live_sets(at_bound))
+                given += 1
+
+        def evaluate_here(i: int) -> None:
+            done[i] = self.summarize(worker.levels[li].read(*bounds[i]), at_bound, *self.live_sets(at_bound))
+
+        try:
+            for i, (lo, hi) in enumerate(bounds):
+                if i not in done and given <= i:
+                    given = i + 1
+                    feed()
+                    evaluate_here(i)
+                while i not in done:
+                    feed()
+                    if not worker.ready() and given < len(bounds) and len(done) < 4:
+                        j = given
+                        given += 1
+                        feed()
+                        evaluate_here(j)
+                    else:
+                        j, s = worker.receive()
+                        done[j] = s
+                s = done.pop(i)
+                feed()
+                if s.usual:
+                    reason = self.take_summary(s, lo, out)
+                    if reason:
+                        worker.drain()
+                        return reason
+                else:
+                    stopped, reason = self.chunk(worker.levels[li].read(lo, hi), lo, level, at_bound, out)
+                    if stopped:
+                        worker.drain()
+                        return reason
+                run.stats.transitions = self.transitions
+                reason = run.tick(self.store.count) or self.memory_check(0)
+                if reason and (i + 1 < len(bounds) or out.count):
+                    worker.drain()
+                    return reason
+            return ""
+        except BaseException:
+            worker.broken = True
+            raise
+
+    def live_sets(self, at_bound: bool) -> tuple[list[int], list[int], list[int]]:
+        """The invariants, action properties and reachability targets still checked."""
+        run = self.run
+        invs = run.live(run.invariants)
+        aprops = run.live(run.action_props) if not at_bound else []
+        pending = [pos for pos in range(len(run.reachables)) if run.reach_pending[pos]]
+        return invs, aprops, pending
 
     def finish(self, stored: int, stop_reason: str) -> CheckResult:
         run = self.run
@@ -246,7 +346,8 @@ class BatchSearch:
             st.constrained_states = self.pruned
         total = self.store.nbytes + self.links.nbytes
         st.bytes_per_state = total / stored if stored else 0.0
-        st.peak_memory = peak_rss_bytes()
+        st.peak_memory = peak_rss_bytes() + (self.worker.peak_bytes() if self.worker is not None else 0)
+        st.workers = 2 if self.worker is not None else 1
         st.fingerprint_collision_probability = collision_probability(stored) if self.fp_mode else 0.0
         result = run.result(stored, stop_reason)
         if result.stats.complete and not run.done:
@@ -257,101 +358,99 @@ class BatchSearch:
         limit = self.options.max_memory
         if limit is None:
             return ""
-        if rss_bytes() + self.store.growth_bytes(extra_states) > limit:
+        used = rss_bytes() + (self.worker.rss_bytes() if self.worker is not None else 0)
+        if used + self.store.growth_bytes(extra_states) > limit:
             return "max_memory"
         return ""
 
     # -- one chunk --------------------------------------------------------------------------
-    def chunk(self, keys: Array, c0: int, level: int, at_bound: bool,
-              next_keys: list[Array], next_par: list[Array], next_act: list[Array]) -> tuple[bool, str]:
+    def summarize(self, keys: Array, at_bound: bool, invs: Sequence[int], aprops: Sequence[int],
+                  pending: Sequence[int]) -> Summary:
+        """Evaluate a chunk and, if nothing in it needs a closer look, deduplicate its
+        successors: what the worker process does (and this one, for the chunks it takes)."""
+        part = self.evaluate(keys, at_bound, invs, aprops, pending)
+        if self.first_rows(part, at_bound):
+            return Summary(False)
+        transitions = int(part.enabled.sum()) if part.enabled is not None else 0
+        pruned = int(part.outside.sum()) if part.outside is not None else 0
+        keys, rank, fps = self.dedupe(part.cand_keys, part.cand_rank, part.cand_fps)
+        return Summary(True, transitions, pruned, part.ever, keys, rank, fps)
+
+    def take_summary(self, s: Summary, c0: int, out: LevelOut) -> str:
+        for ai in s.ever:
+            self.ever_enabled[ai] = True
+        self.transitions += s.transitions
+        self.pruned += s.pruned
+        return self.admit(s.keys, s.rank, s.fps, c0, out)
+
+    def admit(self, keys: Array, rank: Array, fps: Array, c0: int, out: LevelOut) -> str:
+        """Store the chunk's distinct successors the store does not hold yet (in rank order)
+        and add them to the next level; "max_memory" if they would not fit."""
+        if keys.shape[0]:
+            absent = ~self.store.contains(keys, fps)
+            if not absent.all():
+                keys, rank, fps = keys[absent], rank[absent], fps[absent]
+        if keys.shape[0]:
+            reason = self.memory_check(keys.shape[0])
+            if reason:
+                return reason
+            self.store.insert_new(keys, fps)
+            out.add(keys, (c0 + rank // self.nact).astype(np.uint32), (rank % self.nact).astype(self.links.adtype))
+        return ""
+
+    def chunk(self, keys: Array, c0: int, level: int, at_bound: bool, out: LevelOut) -> tuple[bool, str]:
+        """Evaluate a chunk (rows c0.. of the level), handle its events in the scalar
+        engine's order and store its new states; (stopped, why)."""
         run = self.run
-        invs = run.live(run.invariants)
-        aprops = run.live(run.action_props) if not at_bound else []
-        pending = [pos for pos in range(len(run.reachables)) if run.reach_pending[pos]]
+        invs, aprops, pending = self.live_sets(at_bound)
         n = keys.shape[0]
-        if self.pool is not None and n >= 2048:
-            half = n // 2
-            futs = [
-                self.pool.submit(self.evaluate, keys[:half], 0, at_bound, invs, aprops, pending),
-                self.pool.submit(self.evaluate, keys[half:], half, at_bound, invs, aprops, pending),
-            ]
-            parts = [f.result() for f in futs]
-        else:
-            parts = [self.evaluate(keys, 0, at_bound, invs, aprops, pending)]
-        for part in parts:
-            for ai in part.ever:
-                self.ever_enabled[ai] = True
+        part = self.evaluate(keys, at_bound, invs, aprops, pending)
+        for ai in part.ever:
+            self.ever_enabled[ai] = True
 
         # rows needing attention, in order; the first run-time error stops everything after it
         stop_row = n  # rows >= stop_row are not counted (their successors are dropped)
         err_rank = -1  # with a run-time error: successors of smaller rank are kept
         stopped, reason = False, ""
-        firsts = self.first_rows(parts, at_bound)
-        for row, is_err in firsts:
-            part = parts[0] if len(parts) == 1 or row < parts[1].start else parts[1]
+        for row, is_err in self.first_rows(part, at_bound):
             state = self.tuple_at(keys, row)
             path = self.path(level, c0 + row)
             if is_err:
-                expand = not at_bound and not (part.outside is not None and part.outside[row - part.start])
+                expand = not at_bound and not (part.outside is not None and part.outside[row])
                 err = self.scalar_error(state, expand, invs, aprops)
                 run.model_error(err, path, not at_bound, invs, aprops)
                 stop_row, stopped, reason = row, True, "error"
                 # the scalar kernel has pushed the successors of the actions before the one
                 # that raised
-                first_bad = min(ai for ai, e in part.errs if e[row - part.start])
+                first_bad = min(ai for ai, e in part.errs if e[row])
                 err_rank = row * self.nact + max(first_bad, 0)
                 break
-            events = self.row_events(part, row - part.start, state, invs, pending, keys, row)
+            events = self.row_events(part, row, state, invs, pending, keys, row)
             if events:
                 run.handle_events(events, path)
-            if not run.done and self.is_deadlock(part, row - part.start, at_bound):
+            if not run.done and self.is_deadlock(part, row, at_bound):
                 run.deadlocked(path)
             if run.done:
                 stop_row, stopped, reason = row + 1, True, ""
                 break
 
         # transitions and pruned states over the rows counted
-        for part in parts:
-            m = max(0, min(part.n, stop_row - part.start))
-            if part.enabled is not None:
-                self.transitions += int(part.enabled[:m].sum())
-            if part.outside is not None:
-                self.pruned += int(part.outside[:m].sum())
+        if part.enabled is not None:
+            self.transitions += int(part.enabled[:stop_row].sum())
+        if part.outside is not None:
+            self.pruned += int(part.outside[:stop_row].sum())
 
         # new states, in discovery order
-        ck = np.concatenate([p.cand_keys for p in parts]) if len(parts) > 1 else parts[0].cand_keys
-        cr = np.concatenate([p.cand_rank for p in parts]) if len(parts) > 1 else parts[0].cand_rank
-        cf = np.concatenate([p.cand_fps for p in parts]) if len(parts) > 1 else parts[0].cand_fps
+        ck, cr, cf = part.cand_keys, part.cand_rank, part.cand_fps
         if stop_row < n:
             keep = cr < (err_rank if err_rank >= 0 else stop_row * self.nact)
             ck, cr, cf = ck[keep], cr[keep], cf[keep]
         # first deduplicate within the chunk (most successors are reached from several
         # parents of the chunk), then look the distinct ones up in the store
-        new_keys, new_rank, new_fps = self.dedupe(ck, cr, cf)
-        if new_keys.shape[0]:
-            absent = self.absent(new_keys, new_fps)
-            if not absent.all():
-                new_keys, new_rank, new_fps = new_keys[absent], new_rank[absent], new_fps[absent]
-        if new_keys.shape[0]:
-            reason_mem = self.memory_check(new_keys.shape[0])
-            if reason_mem:
-                return True, reason_mem
-            self.store.insert_new(new_keys, new_fps)
-            next_keys.append(new_keys)
-            next_par.append((c0 + new_rank // self.nact).astype(np.uint32))
-            next_act.append((new_rank % self.nact).astype(self.links.adtype))
+        reason_mem = self.admit(*self.dedupe(ck, cr, cf), c0, out)
+        if reason_mem:
+            return True, reason_mem
         return stopped, reason
-
-    def absent(self, keys: Array, fps: Array) -> Array:
-        """Which keys the store does not hold (looked up on two threads with two workers:
-        lookups only read the store)."""
-        m = fps.shape[0]
-        if self.pool is None or m < 4096:
-            return ~self.store.contains(keys, fps)
-        h = m // 2
-        futs = [self.pool.submit(self.store.contains, keys[:h], fps[:h]),
-                self.pool.submit(self.store.contains, keys[h:], fps[h:])]
-        return ~np.concatenate([f.result() for f in futs])
 
     def dedupe(self, keys: Array, rank: Array, fps: Array) -> tuple[Array, Array, Array]:
         """The distinct keys, each with its smallest rank (its first discovery), in rank
@@ -375,7 +474,7 @@ class BatchSearch:
         return keys[pick], rank[pick], fps[pick]
 
     # -- vectorised evaluation of a piece of a chunk ---------------------------------------
-    def evaluate(self, keys: Array, start: int, at_bound: bool, invs: Sequence[int],
+    def evaluate(self, keys: Array, at_bound: bool, invs: Sequence[int],
                  aprops: Sequence[int], pending: Sequence[int]) -> Part:
         bp, run, lay = self.bp, self.run, self.layout
         n = keys.shape[0]
@@ -434,7 +533,7 @@ class BatchSearch:
                     sel = np.flatnonzero(moved)
                     skeys, rows = skeys[sel], rows[sel]
                 ck.append(skeys)
-                cr.append((rows + start).astype(np.int64) * self.nact + ai)
+                cr.append(rows.astype(np.int64) * self.nact + ai)
         row_err = None
         for _, e in errs:
             row_err = e if row_err is None else (row_err | e)
@@ -445,7 +544,7 @@ class BatchSearch:
             cand_keys = np.zeros((0, lay.words), dtype=np.int64)
             cand_rank = np.zeros(0, dtype=np.int64)
         cand_fps = fingerprint(cand_keys)
-        return Part(start, n, row_err, errs, outside, inv_bad, reach_hit, enabled, parts,
+        return Part(n, row_err, errs, outside, inv_bad, reach_hit, enabled, parts,
                     cand_keys, cand_rank, cand_fps, ever)
 
     def fire(self, f: Frame, ai: int, rows: Array, keys: Array, aprops: Sequence[int],
@@ -523,48 +622,44 @@ class BatchSearch:
         return np.stack(words, axis=1), moved
 
     # -- the rows that need a closer look --------------------------------------------------
-    def first_rows(self, parts: list[Part], at_bound: bool) -> list[tuple[int, bool]]:
+    def first_rows(self, part: Part, at_bound: bool) -> list[tuple[int, bool]]:
         """(row, is an error) for the first row of each kind of event, and the first error,
         in row order; nothing after the first error."""
-        rows: set[int] = set()
         err_row = None
-        for part in parts:
-            if part.row_err is not None:
-                hit = np.flatnonzero(part.row_err)
-                if hit.size:
-                    r = part.start + int(hit[0])
-                    err_row = r if err_row is None else min(err_row, r)
+        if part.row_err is not None:
+            hit = np.flatnonzero(part.row_err)
+            if hit.size:
+                err_row = int(hit[0])
         by_kind: dict[Any, int] = {}
 
         def note(kind: Any, r: int) -> None:
             if kind not in by_kind or r < by_kind[kind]:
                 by_kind[kind] = r
 
-        for part in parts:
-            for k, bad in part.inv_bad:
+        for k, bad in part.inv_bad:
+            hit = np.flatnonzero(bad)
+            if hit.size:
+                note(("inv", k), int(hit[0]))
+        for pos, v in part.reach_hit:
+            hit = np.flatnonzero(v)
+            if hit.size:
+                note(("reach", pos), int(hit[0]))
+        for ap in part.actions:
+            if ap.ok is not None and not ap.ok.all():
+                note("domain", int(ap.rows[np.argmin(ap.ok)]))
+            for k, bad in ap.bad_props:
                 hit = np.flatnonzero(bad)
                 if hit.size:
-                    note(("inv", k), part.start + int(hit[0]))
-            for pos, v in part.reach_hit:
-                hit = np.flatnonzero(v)
-                if hit.size:
-                    note(("reach", pos), part.start + int(hit[0]))
-            for ap in part.actions:
-                if ap.ok is not None and not ap.ok.all():
-                    note("domain", part.start + int(ap.rows[np.argmin(ap.ok)]))
-                for k, bad in ap.bad_props:
-                    hit = np.flatnonzero(bad)
-                    if hit.size:
-                        note(("act", k), part.start + int(ap.rows[hit[0]]))
-            if self.run.deadlock and not at_bound and part.enabled is not None:
-                dead = part.enabled == 0
-                if part.outside is not None:
-                    dead &= ~part.outside
-                hit = np.flatnonzero(dead)
-                if hit.size:
-                    note("deadlock", part.start + int(hit[0]))
-            elif self.run.deadlock and not at_bound and part.enabled is None and not self.nact:
-                note("deadlock", part.start)
+                    note(("act", k), int(ap.rows[hit[0]]))
+        if self.run.deadlock and not at_bound and part.enabled is not None:
+            dead = part.enabled == 0
+            if part.outside is not None:
+                dead &= ~part.outside
+            hit = np.flatnonzero(dead)
+            if hit.size:
+                note("deadlock", int(hit[0]))
+        elif self.run.deadlock and not at_bound and part.enabled is None and not self.nact:
+            note("deadlock", 0)
         rows = set(by_kind.values())
         out = [(r, False) for r in sorted(rows) if err_row is None or r < err_row]
         if err_row is not None:

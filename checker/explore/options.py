@@ -33,7 +33,8 @@ class CheckOptions:
     symmetry). store (batch engine): "exact" (packed states; the default) or "fingerprint"
     (64-bit hashes of states wider than 64 bits, with the collision probability reported).
     max_memory: bytes of resident memory at which the batch engine stops cleanly
-    (incomplete). workers: threads the batch engine evaluates a chunk with (1 or 2).
+    (incomplete). workers: processes the batch engine evaluates chunks in (1 or 2).
+    chunk_rows: states the batch engine evaluates at once (memory against per-chunk cost).
     """
 
     strategy: str = "bfs"
@@ -52,3 +53,4 @@ class CheckOptions:
     store: str = "exact"
     max_memory: int | None = None
     workers: int = 1
+    chunk_rows: int = 1 << 16

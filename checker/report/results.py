@@ -106,7 +106,8 @@ class RunStats:
     store: str = ""  # the batch engine's state store: "exact" or "fingerprint"
     bytes_per_state: float | None = None  # the store's bytes (table and parent links) per state
     fingerprint_collision_probability: float | None = None  # of a missed state (fingerprints)
-    peak_memory: int | None = None  # the process's peak resident memory, bytes
+    peak_memory: int | None = None  # peak resident memory, bytes (with a worker process: both, plus shared files)
+    workers: int = 1  # processes the search ran in
 
     @property
     def states_per_second(self) -> float:
@@ -134,6 +135,7 @@ class RunStats:
                 else {}
             ),
             **({"peak_memory": self.peak_memory} if self.peak_memory is not None else {}),
+            **({"workers": self.workers} if self.workers > 1 else {}),
         }
 
 

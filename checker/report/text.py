@@ -97,7 +97,10 @@ def _store_rows(stats: RunStats) -> list[tuple[str, str]]:
     if p is not None and "fingerprint" in stats.store:
         rows.append(("collision probability", f"{p:.2g}"))
     if stats.peak_memory:
-        rows.append(("peak memory", f"{stats.peak_memory / 2**20:,.0f} MiB"))
+        both = " (both processes and their shared files)" if stats.workers > 1 else ""
+        rows.append(("peak memory", f"{stats.peak_memory / 2**20:,.0f} MiB{both}"))
+    if stats.workers > 1:
+        rows.append(("workers", f"{stats.workers} processes"))
     return rows
 
 

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from checker.explore import CheckOptions, check
+from checker.explore.batch import BatchSearch
 from checker.ir import Program
 from checker.registry import discover
 from checker.report.results import INCOMPLETE, CheckResult
@@ -91,7 +92,8 @@ def test_two_workers_and_fingerprints_give_the_same_result() -> None:
 
     program = Election(variant="authority", Node=4).compile()  # 81-bit states: two words
     base = summary(check(program, CheckOptions(engine="batch", deadlock=False)))
-    for kw in ({"workers": 2}, {"store": "fingerprint"}, {"store": "fingerprint", "workers": 2}):
+    for kw in ({"workers": 2}, {"store": "fingerprint"}, {"store": "fingerprint", "workers": 2},
+               {"workers": 2, "chunk_rows": 1000}):
         r = check(program, CheckOptions(engine="batch", deadlock=False, **kw))  # type: ignore[arg-type]
         assert summary(r) == base
     r = check(program, CheckOptions(engine="batch", deadlock=False, store="fingerprint"))
@@ -99,6 +101,33 @@ def test_two_workers_and_fingerprints_give_the_same_result() -> None:
     p = r.stats.fingerprint_collision_probability
     assert p is not None and 0 < p < 1e-6
     assert r.stats.bytes_per_state is not None and r.stats.bytes_per_state < 40
+
+
+def test_the_worker_process_evaluates_chunks_and_the_result_equals_one_process() -> None:
+    from models.classic.two_phase import TwoPhase
+
+    program = TwoPhase(RM=5).compile()
+    one = BatchSearch(program, CheckOptions(engine="batch", chunk_rows=50))
+    base = summary(one.search())
+    two = BatchSearch(program, CheckOptions(engine="batch", workers=2, chunk_rows=50))
+    assert summary(two.search()) == base
+    assert two.worker is not None and two.worker.summaries > 10  # the second process did work
+    assert not two.worker.proc.is_alive()
+
+
+@pytest.mark.parametrize("name,variant", [("rds.multi_az", "naive_failover"), ("ebs.election", "no_fencing"),
+                                          ("classic.die_hard", None)])
+@pytest.mark.parametrize("keep_going", [False, True])
+def test_violations_found_with_a_worker_process_are_those_of_the_scalar_engine(
+    name: str, variant: str | None, keep_going: bool
+) -> None:
+    info = discover()[name]
+    program = (info.cls(variant=variant) if variant else info.cls()).compile()
+    kw: dict[str, Any] = {"deadlock": bool(info.cls.check_deadlock), "stop_at_first": not keep_going}
+    scalar = summary(check(program, CheckOptions(engine="scalar", **kw)))
+    for rows in (3, 64):
+        batch = summary(check(program, CheckOptions(engine="batch", workers=2, chunk_rows=rows, **kw)))
+        assert batch == scalar
 
 
 def test_one_word_states_are_stored_exactly_even_when_fingerprints_are_asked_for() -> None:
@@ -144,4 +173,7 @@ def test_random_programs_agree_with_two_workers_fingerprints_and_a_depth_bound(
     kw: dict[str, Any] = {"deadlock": True, "stop_at_first": not keep_going, "max_depth": depth}
     scalar = summary(check(program, CheckOptions(engine="scalar", **kw)))
     batch = summary(check(program, CheckOptions(engine="batch", store="fingerprint", workers=2, **kw)))
+    assert batch == scalar
+    # chunks of a few states: the worker process evaluates most of them
+    batch = summary(check(program, CheckOptions(engine="batch", workers=2, chunk_rows=3, **kw)))
     assert batch == scalar

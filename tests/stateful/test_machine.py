@@ -17,7 +17,10 @@ FAST = settings(max_examples=60, stateful_step_count=30, deadline=None, database
 
 # The documented use: the fixed protocol as a pytest test class that Hypothesis drives.
 TestAuthorityMachine = as_state_machine(Election(variant="authority")).TestCase
-TestAuthorityMachine.settings = settings(max_examples=15, stateful_step_count=20, deadline=None, database=None)
+# Most action instances are disabled in most states, so Hypothesis rejects many rule draws on
+# their preconditions; its filter_too_much health check would fail the run now and then.
+TestAuthorityMachine.settings = settings(max_examples=15, stateful_step_count=20, deadline=None, database=None,
+                                         suppress_health_check=[HealthCheck.filter_too_much])
 
 
 def test_rules_are_the_action_instances() -> None:
