@@ -159,7 +159,8 @@ class BatchSearch:
         if self.workers > 2:
             raise ValueError("the batch engine uses at most 2 workers (processes)")
         self.worker: EvaluationWorker | None = None
-        self.chunk_rows = max(1, int(options.chunk_rows))
+        rows = options.chunk_rows or ((1 << 15) if self.workers > 1 else (1 << 16))
+        self.chunk_rows = max(1, int(rows))
         st = self.run.stats
         if want_fp and not self.fp_mode:
             st.store = f"fingerprint (exact: {self.layout.total_bits}-bit states fit in one word)"
@@ -320,6 +321,7 @@ class BatchSearch:
                     if stopped:
                         worker.drain()
                         return reason
+                worker.levels[li].release(lo, hi)  # evaluated and taken: not read again
                 run.stats.transitions = self.transitions
                 reason = run.tick(self.store.count) or self.memory_check(0)
                 if reason and (i + 1 < len(bounds) or out.count):
@@ -534,6 +536,10 @@ class BatchSearch:
                     skeys, rows = skeys[sel], rows[sel]
                 ck.append(skeys)
                 cr.append(rows.astype(np.int64) * self.nact + ai)
+                if part.ok is None and not any(bad.any() for _, bad in part.bad_props):
+                    part.post = {}  # only events read the successors' values (row_events)
+            del gvals
+        del f  # the chunk's columns and guard values: not needed past this point (memory)
         row_err = None
         for _, e in errs:
             row_err = e if row_err is None else (row_err | e)

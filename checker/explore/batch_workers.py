@@ -25,10 +25,12 @@ itself with the full event handling, as the one-process engine does.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import resource
 import signal
+import sys
 import tempfile
 import traceback
 from collections import deque
@@ -41,6 +43,19 @@ from .traces import InternalCheckerError
 
 Array = Any
 Summarize = Callable[[Array, bool, Sequence[int], Sequence[int], Sequence[int]], "Summary"]
+
+
+def _libc_fallocate() -> Any:
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).fallocate
+    except (OSError, AttributeError):  # pragma: no cover - not glibc/Linux
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_long, ctypes.c_long]
+    return fn
+
+
+_fallocate = _libc_fallocate() if sys.platform.startswith("linux") else None
+_PUNCH_HOLE_KEEP_SIZE = 0x02 | 0x01  # FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE
 
 
 def fork_available() -> bool:
@@ -87,6 +102,20 @@ class MemoryFile:
             offset += done
         return offset
 
+    def release(self, offset: int, length: int) -> None:
+        """Give the memory of bytes [offset, offset + length) back (Linux: punch a hole;
+        reads there then see zeros). Elsewhere nothing happens."""
+        if _fallocate is None or length <= 0:
+            return
+        _fallocate(self.fd, _PUNCH_HOLE_KEEP_SIZE, ctypes.c_long(offset), ctypes.c_long(length))
+
+    def allocated(self) -> int:
+        """Bytes of memory the file holds now (released holes not counted)."""
+        try:
+            return int(os.fstat(self.fd).st_blocks) * 512
+        except OSError:
+            return self.size
+
     def truncate(self) -> None:
         os.ftruncate(self.fd, 0)
         self.size = 0
@@ -115,13 +144,17 @@ class LevelFile:
         self.file.read_into(out, lo * self.words * 8)
         return out
 
+    def release(self, lo: int, hi: int) -> None:
+        """Rows [lo, hi) will not be read again: give their memory back."""
+        self.file.release(lo * self.words * 8, (hi - lo) * self.words * 8)
+
     def clear(self) -> None:
         self.file.truncate()
         self.rows = 0
 
     @property
     def nbytes(self) -> int:
-        return self.file.size
+        return self.file.allocated()
 
 
 @dataclass
@@ -142,21 +175,34 @@ class Summary:
     fps: Array = None
 
 
-def _peak_rss() -> int:
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+def _private_peak() -> int:
+    """An upper bound of this forked process's own memory at its peak: its peak resident
+    memory less the pages it still shares with the coordinator (from `smaps_rollup`: Rss
+    minus the private pages). A page shared now was shared all along (copy-on-write only
+    ever unshares), so it was resident and shared at the peak too, and the coordinator's
+    own peak counts it. Without smaps_rollup (not Linux), the whole peak."""
+    peak = int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+    try:
+        with open("/proc/self/smaps_rollup") as fh:
+            kb = {k: int(v.split()[0]) for k, v in (ln.split(":", 1) for ln in fh if ln.strip().endswith("kB"))}
+        shared = (kb["Rss"] - kb["Private_Clean"] - kb["Private_Dirty"]) * 1024
+    except (OSError, KeyError, ValueError):
+        shared = 0
+    return max(0, peak - shared)
 
 
 def _serve(conn: Any, levels: list[LevelFile], results: list[MemoryFile], words: int,
            summarize: Summarize) -> None:
     """The worker's loop: ("chunk", seq, level file, lo, hi, at_bound, invs, aprops, pending)
     -> ("done", seq, usual, transitions, pruned, ever, m) with the m successors' keys, ranks
-    and fingerprints in result file seq % len(results); ("stop",) -> ("bye", peak rss)."""
+    and fingerprints in result file seq % len(results); ("stop",) -> ("bye", its own memory
+    at its peak, `_private_peak`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's to handle
     try:
         while True:
             msg = conn.recv()
             if msg[0] == "stop":
-                conn.send(("bye", _peak_rss()))
+                conn.send(("bye", _private_peak()))
                 return
             _, seq, li, lo, hi, at_bound, invs, aprops, pending = msg
             s = summarize(levels[li].read(lo, hi), at_bound, invs, aprops, pending)
@@ -253,7 +299,7 @@ class EvaluationWorker:
         self.files_peak = max(self.files_peak, self.files_bytes())
 
     def files_bytes(self) -> int:
-        return sum(lv.nbytes for lv in self.levels) + sum(f.size for f in self.results)
+        return sum(lv.nbytes for lv in self.levels) + sum(f.allocated() for f in self.results)
 
     def rss_bytes(self) -> int:
         """The worker's resident memory now plus the shared files (Linux; else 0)."""
@@ -288,9 +334,9 @@ class EvaluationWorker:
                 f.close()
 
     def peak_bytes(self) -> int:
-        """The worker's peak resident memory (it shares its start-up pages with the
-        coordinator, so adding this to the coordinator's peak counts them twice) plus the
-        peak size of the shared files."""
+        """What the worker adds to the coordinator's peak memory, at most: its own pages at
+        its peak (`_private_peak`: the pages it shares with the coordinator are the
+        coordinator's) plus the peak size of the shared files."""
         return self.worker_peak + self.files_peak
 
 

@@ -34,7 +34,9 @@ class CheckOptions:
     (64-bit hashes of states wider than 64 bits, with the collision probability reported).
     max_memory: bytes of resident memory at which the batch engine stops cleanly
     (incomplete). workers: processes the batch engine evaluates chunks in (1 or 2).
-    chunk_rows: states the batch engine evaluates at once (memory against per-chunk cost).
+    chunk_rows: states the batch engine evaluates at once (memory against per-chunk cost;
+    None: 65,536 with one worker, 32,768 with two, where smaller chunks balance the two
+    processes better and keep each one's working set small).
     """
 
     strategy: str = "bfs"
@@ -53,4 +55,4 @@ class CheckOptions:
     store: str = "exact"
     max_memory: int | None = None
     workers: int = 1
-    chunk_rows: int = 1 << 16
+    chunk_rows: int | None = None

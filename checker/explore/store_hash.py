@@ -187,7 +187,7 @@ class FirstSeen:
         """(winning rows in rank order, the entry of every row): rows have equal
         fingerprints exactly when their entries are equal."""
         m = fps.shape[0]
-        cap = 1 << max(4, (2 * m).bit_length())
+        cap = 1 << max(4, (2 * m - 1).bit_length())  # load at most 1/2
         if self.fps.shape[0] < cap:
             self.fps = np.empty(cap, dtype=np.int64)
             self.minrank = np.empty(cap, dtype=np.int64)
