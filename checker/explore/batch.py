@@ -388,16 +388,19 @@ class BatchSearch:
     def admit(self, keys: Array, rank: Array, fps: Array, c0: int, out: LevelOut) -> str:
         """Store the chunk's distinct successors the store does not hold yet (in rank order)
         and add them to the next level; "max_memory" if they would not fit."""
+        if not keys.shape[0]:
+            return ""
+        added = self.store.add_absent(keys, fps)
+        if not added.all():
+            keys, rank = keys[added], rank[added]
         if keys.shape[0]:
-            absent = ~self.store.contains(keys, fps)
-            if not absent.all():
-                keys, rank, fps = keys[absent], rank[absent], fps[absent]
-        if keys.shape[0]:
-            reason = self.memory_check(keys.shape[0])
+            out.add(keys, (c0 + rank // self.nact).astype(np.uint32), (rank % self.nact).astype(self.links.adtype))
+        if self.store.wants_growth():
+            # stop before a growth that would not fit (these states are stored, unexplored)
+            reason = self.memory_check(0)
             if reason:
                 return reason
-            self.store.insert_new(keys, fps)
-            out.add(keys, (c0 + rank // self.nact).astype(np.uint32), (rank % self.nact).astype(self.links.adtype))
+            self.store.grow_if_full()
         return ""
 
     def chunk(self, keys: Array, c0: int, level: int, at_bound: bool, out: LevelOut) -> tuple[bool, str]:

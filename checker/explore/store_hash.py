@@ -3,7 +3,8 @@ parent links of a breadth-first search as arrays.
 
 Owns: `HashSet` (linear probing over a power-of-two table; either *exact*, one row of `words`
 int64 per entry holding the packed state itself, or *fingerprint*, one int64 per entry
-holding a 64-bit hash of it; batch `contains` and `insert_new`; growth by doubling at a
+holding a 64-bit hash of it; batch `contains`, `insert_new` and `add_absent` (both in
+one probing pass); growth by doubling at a
 load factor of 3/4; `nbytes`), `collision_probability` (TLC's style of estimate for a
 fingerprint store), and `LevelLinks` (per BFS level: the parent's index in the previous
 level and the action taken, uint32/uint16 arrays, from which a path is rebuilt by replaying
@@ -113,16 +114,59 @@ class HashSet:
             pos += 1
             pos &= mask
 
-    def insert_new(self, keys: Array, fps: Array) -> None:
+    def add_absent(self, keys: Array, fps: Array) -> Array:
+        """Insert the keys (distinct within the batch) that the set does not hold yet, and
+        return which rows those were. With one int64 per entry this is one probing pass (a
+        row claims the free entry it reaches, reads it back, and probes on if another row of
+        the batch took it); otherwise `contains` then `insert_new`. Does not grow the table
+        past its load factor: call `grow_if_full` after."""
+        n = fps.shape[0]
+        if self.width > 1 or n == 0:
+            absent = ~self.contains(keys, fps)
+            self.insert_new(keys[absent], fps[absent], grow=False)
+            return absent
+        self._make_room(n, 0.9)  # so that the batch fits even if every row is new
+        want = self.stored(keys, fps)[0]
+        pos = self.entries(fps)
+        t0, mask = self.table[0], self.mask
+        added = np.zeros(n, dtype=np.bool_)
+        idx = np.arange(n)
+        while True:
+            got = t0[pos]
+            free = got == EMPTY
+            if free.any():
+                claim = pos[free]
+                t0[claim] = want[free]
+                got[free] = t0[claim]  # read back: another row may have taken the entry
+            same = got == want  # stored before, or claimed just now (rows are distinct)
+            added[idx[same & free]] = True
+            more = np.flatnonzero(~same)
+            if not more.size:
+                break
+            idx, want, pos = idx[more], want[more], (pos[more] + 1) & mask
+        self.count += int(added.sum())
+        return added
+
+    def wants_growth(self) -> bool:
+        return self.count > self.cap * MAX_LOAD
+
+    def grow_if_full(self) -> None:
+        """Double the table until the load is at most the load factor."""
+        self._make_room(0, MAX_LOAD)
+
+    def _make_room(self, extra: int, load: float) -> None:
+        if self.count + extra > self.cap * load:
+            cap = self.cap
+            while self.count + extra > cap * load:
+                cap *= 2
+            self._grow(cap)
+
+    def insert_new(self, keys: Array, fps: Array, grow: bool = True) -> None:
         """Add keys known to be absent and distinct."""
         n = fps.shape[0]
         if n == 0:
             return
-        if self.count + n > self.cap * MAX_LOAD:
-            cap = self.cap
-            while self.count + n > cap * MAX_LOAD:
-                cap *= 2
-            self._grow(cap)
+        self._make_room(n, MAX_LOAD if grow else 0.9)
         self._place(self.stored(keys, fps), self.entries(fps))
         self.count += n
 

@@ -34,6 +34,27 @@ def test_insert_then_lookup_through_several_growths(words: int, fingerprints: bo
     assert hs.nbytes == hs.cap * 8 * (1 if fingerprints else words)
 
 
+@pytest.mark.parametrize("words,fingerprints", [(1, False), (2, True), (2, False)])
+def test_add_absent_adds_exactly_the_rows_not_yet_held(words: int, fingerprints: bool) -> None:
+    # overlapping batches against a Python set; a tiny table, so claims collide and it grows
+    rng = np.random.default_rng(11)
+    hs = HashSet(words, fingerprints, capacity=16)
+    pool = np.unique(rng.integers(0, 1 << 62, size=(6_000, words), dtype=np.int64), axis=0)
+    held: set[tuple[int, ...]] = set()
+    for _ in range(12):
+        batch = np.unique(pool[rng.integers(0, len(pool), size=900)], axis=0)
+        rng.shuffle(batch)
+        added = hs.add_absent(batch, fingerprint(batch))
+        expected = [tuple(r) not in held for r in batch.tolist()]
+        assert added.tolist() == expected
+        held.update(map(tuple, batch.tolist()))
+        assert hs.count == len(held) and hs.count <= hs.cap * 0.9
+        hs.grow_if_full()
+        assert not hs.wants_growth()
+    every = np.array(sorted(held), dtype=np.int64)
+    assert hs.contains(every, fingerprint(every)).all()
+
+
 def test_keys_colliding_on_their_entry_are_all_kept() -> None:
     # many keys in one batch, a tiny table: claims on the same entries must not lose or mix keys
     hs = HashSet(2, False, capacity=16)
