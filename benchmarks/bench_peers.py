@@ -171,7 +171,6 @@ def main() -> int:
     for name, settings in sizes:
         print(f"{name} {' '.join(f'{k}={v}' for k, v in settings.items())}", flush=True)
         expected = KNOWN.get((name, tuple(settings.items())))
-        rows: list[Row] = []
         with tempfile.TemporaryDirectory(prefix="bench_peers_") as workdir:
             # repeats go round the tools (tool A, B, C, A, B, C) so that a change in the
             # machine's load falls on every tool alike; each tool's fastest run is kept

@@ -56,6 +56,8 @@ from .traces import InternalCheckerError
 
 Array = Any
 
+MAX_AHEAD = 4  # with a worker: summaries evaluated but not yet taken, at most
+
 
 def batch_bfs(program: Program, options: CheckOptions) -> CheckResult:
     if options.symmetry:
@@ -293,22 +295,30 @@ class BatchSearch:
         def evaluate_here(i: int) -> None:
             done[i] = self.summarize(worker.levels[li].read(*bounds[i]), at_bound, *self.live_sets(at_bound))
 
+        def collect(wait: bool) -> None:
+            """Take the summaries the worker has finished (at least one if `wait`), and give
+            it more chunks in their place, so that it is never idle while there are some."""
+            while wait or worker.ready():
+                j, s = worker.receive()
+                done[j] = s
+                wait = False
+                feed()
+
         try:
             for i, (lo, hi) in enumerate(bounds):
                 if i not in done and given <= i:
                     given = i + 1
                     feed()
                     evaluate_here(i)
+                collect(False)
                 while i not in done:
-                    feed()
-                    if not worker.ready() and given < len(bounds) and len(done) < 4:
-                        j = given
+                    if given < len(bounds) and len(done) < MAX_AHEAD:
+                        j = given  # the worker is on chunk i: evaluate a later one meanwhile
                         given += 1
-                        feed()
                         evaluate_here(j)
+                        collect(False)
                     else:
-                        j, s = worker.receive()
-                        done[j] = s
+                        collect(True)
                 s = done.pop(i)
                 feed()
                 if s.usual:
