@@ -264,7 +264,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.engine == "scalar" and (args.store != "exact" or args.max_memory is not None or args.workers != 1):
         raise UsageError("--store, --max-memory and --workers are options of the batch engine; add --engine batch")
     if args.workers > 2:
-        raise UsageError("--workers: the batch engine uses at most 2 processes (one per core of a 2-core machine)")
+        raise UsageError("--workers: the batch engine uses at most 2 processes (this one and one worker)")
     if args.unreduced and not args.symmetry:
         raise UsageError("--unreduced counts what --symmetry reduces; give --symmetry too")
     if args.symmetry and args.strategy != "bfs":

@@ -95,6 +95,15 @@ def test_a_state_limit_gives_incomplete_and_exit_3(capsys: pytest.CaptureFixture
     assert data["stats"]["complete"] is False
 
 
+def test_the_batch_engine_on_two_processes_reports_its_store_and_processes(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", "classic.two_phase", "--set", "RM=5", "--engine", "batch",
+                       "--workers", "2", "--store", "fingerprint")
+    assert code == 0
+    assert "8,832" in out  # the scalar engine's count (tests/explore/test_batch.py compares them)
+    assert "workers" in out and "2 processes" in out
+    assert "peak memory" in out and "both processes" in out
+
+
 def test_variants_can_be_named_with_dashes(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "check", "rds.multi_az", "--variant", "naive-failover", "-q")
     assert code == 1
@@ -117,6 +126,8 @@ def test_variants_can_be_named_with_dashes(capsys: pytest.CaptureFixture[str]) -
         (["check", "classic.die_hard", "--only", "nope"], "no property 'nope'"),
         (["check", "classic.die_hard", "--max-states", "-5"], "--max-states"),
         (["frobnicate"], "invalid choice"),
+        (["check", "classic.two_phase", "--engine", "batch", "--workers", "3"], "at most 2 processes"),
+        (["check", "classic.two_phase", "--workers", "2"], "add --engine batch"),
     ],
 )
 def test_bad_input_gets_one_clear_line_and_exit_2(

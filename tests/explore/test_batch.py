@@ -149,6 +149,58 @@ def test_limits_stop_cleanly() -> None:
     assert r.exit_code == 3
 
 
+def test_limits_stop_cleanly_with_a_worker_process_and_the_process_ends() -> None:
+    from models.classic.two_phase import TwoPhase
+
+    program = TwoPhase(RM=5).compile()
+    for limit, reason in (({"max_states": 100}, "max_states"), ({"max_memory": 1 << 20}, "max_memory")):
+        search = BatchSearch(program, CheckOptions(engine="batch", workers=2, chunk_rows=20, **limit))  # type: ignore[arg-type]
+        r = search.search()
+        assert r.status == INCOMPLETE and r.stats.stop_reason == reason and r.exit_code == 3
+        assert search.worker is not None and not search.worker.proc.is_alive()
+
+
+def test_an_interrupt_with_a_worker_process_gives_a_partial_result_and_ends_the_process() -> None:
+    from models.classic.two_phase import TwoPhase
+
+    search = BatchSearch(TwoPhase(RM=5).compile(), CheckOptions(engine="batch", workers=2, chunk_rows=20))
+    ticks = 0
+
+    def tick(stored: int) -> str:
+        nonlocal ticks
+        ticks += 1
+        if ticks == 30:
+            raise KeyboardInterrupt
+        return ""
+
+    search.run.tick = tick  # type: ignore[method-assign]
+    r = search.search()
+    assert r.status == INCOMPLETE and r.stats.stop_reason == "interrupted"
+    assert 0 < r.stats.distinct_states < 8_000  # two_phase RM=5 has 8,832 states
+    assert search.worker is not None and not search.worker.proc.is_alive()
+
+
+def test_a_failure_inside_the_worker_process_is_reported_with_its_traceback(monkeypatch: Any) -> None:
+    import os
+
+    from checker.explore.traces import InternalCheckerError
+    from models.classic.two_phase import TwoPhase
+
+    here = os.getpid()
+    real = BatchSearch.summarize
+
+    def summarize(self: BatchSearch, *args: Any) -> Any:
+        if os.getpid() != here:
+            raise RuntimeError("boom in the worker")
+        return real(self, *args)
+
+    monkeypatch.setattr(BatchSearch, "summarize", summarize)
+    search = BatchSearch(TwoPhase(RM=4).compile(), CheckOptions(engine="batch", workers=2, chunk_rows=10))
+    with pytest.raises(InternalCheckerError, match="(?s)worker process failed.*boom in the worker"):
+        search.search()
+    assert search.worker is not None and not search.worker.proc.is_alive()
+
+
 def test_symmetry_is_refused_with_a_reason() -> None:
     from models.ebs.election import Election
 
