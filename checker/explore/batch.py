@@ -216,6 +216,7 @@ class BatchSearch:
             while level_parts:
                 at_bound = max_depth is not None and depth >= max_depth
                 bounded |= at_bound
+                run.stats.depth = depth  # for the progress line
                 if self.worker is not None:
                     out = LevelOut(self.worker.levels[(level + 1) % 2])
                     out.file.clear()  # type: ignore[union-attr]

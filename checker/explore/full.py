@@ -15,10 +15,10 @@ import time
 
 from checker.backends.compiled import compile_program
 from checker.ir import Program, Property
-from checker.report.results import INCOMPLETE, CheckResult, Verdict
+from checker.report.results import INCOMPLETE, CheckResult, RunStats, Verdict
 
 from . import check
-from .graph import BuiltGraph, build_graph
+from .graph import BuiltGraph, Progress, build_graph
 from .live import check_liveness
 from .measures import measure_all
 from .options import CheckOptions
@@ -38,7 +38,8 @@ def check_model(program: Program, options: CheckOptions | None = None, liveness:
     measures = list(program.of_kind("measure"))
     if measures and result.stats.distinct_states > 0:
         started = time.perf_counter()
-        built = build_graph(compile_program(program), options.max_states, options.max_seconds)
+        built = build_graph(compile_program(program), options.max_states, options.max_seconds, options.max_memory,
+                            _graph_progress(options, "measures"))
         result.measurements = measure_all(program, built, measures)
         result.stats.seconds += time.perf_counter() - started
         if not built.complete:
@@ -61,7 +62,8 @@ def check_model(program: Program, options: CheckOptions | None = None, liveness:
         return result
     started = time.perf_counter()
     remaining = None if options.max_seconds is None else max(1.0, options.max_seconds - result.stats.seconds)
-    live = check_liveness(program, props, built=built, max_states=options.max_states, max_seconds=remaining)
+    live = check_liveness(program, props, built=built, max_states=options.max_states, max_seconds=remaining,
+                          max_memory=options.max_memory, progress=_graph_progress(options, "liveness"))
     result.verdicts += live
     result.warnings += [f"{v.property} {v.message}" for v in live if "vacuously" in v.message]
     result.stats.seconds += time.perf_counter() - started
@@ -69,6 +71,25 @@ def check_model(program: Program, options: CheckOptions | None = None, liveness:
         result.stats.complete = False
         result.stats.stop_reason = result.stats.stop_reason or "liveness graph limit"
     return result
+
+
+def _graph_progress(options: CheckOptions, purpose: str) -> Progress | None:
+    """The run's progress callback for the graph that measures and liveness need (a second
+    exploration, with the scalar engine): RunStats whose engine says so."""
+    report = options.progress
+    if report is None:
+        return None
+    last = time.perf_counter()
+
+    def progress(states: int, edges: int, seconds: float) -> None:
+        nonlocal last
+        now = time.perf_counter()
+        if now - last >= options.progress_interval:
+            last = now
+            report(RunStats(distinct_states=states, transitions=edges, seconds=seconds, engine=f"graph for {purpose}"))
+
+    report(RunStats(engine=f"graph for {purpose}"))  # the phase begins
+    return progress
 
 
 def _selected_liveness(program: Program, options: CheckOptions) -> list[Property]:

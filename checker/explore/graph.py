@@ -2,7 +2,8 @@
 (liveness under fairness, graph export).
 
 Owns: `build_graph` (breadth-first exploration with the compiled backend that records one
-edge per (state, enabled action instance), with a state limit) and `predicate_mask` (the truth
+edge per (state, enabled action instance), with state, time and memory limits and a progress
+callback) and `predicate_mask` (the truth
 of a state predicate on every state, evaluated by compiled code).
 
 Must not import: z3, hypothesis, `checker.cli`. Uses numpy for the edge arrays.
@@ -11,6 +12,8 @@ Must not import: z3, hypothesis, `checker.cli`. Uses numpy for the edge arrays.
 from __future__ import annotations
 
 import dataclasses
+import os
+import resource
 import time
 from array import array
 from dataclasses import dataclass
@@ -29,9 +32,10 @@ from .liveness import BoolArray, StateGraph
 class BuiltGraph:
     graph: StateGraph
     states: list[State]
-    complete: bool  # False when max_states stopped the exploration
+    complete: bool  # False when a limit stopped the exploration
     seconds: float
     parent: list[int]  # breadth-first parent of each state (-1 for initial states)
+    stop_reason: str = ""  # "max_states", "max_seconds" or "max_memory" when not complete
 
     def path_to(self, i: int) -> list[State]:
         """A shortest path from an initial state to state i."""
@@ -41,12 +45,19 @@ class BuiltGraph:
         return [self.states[k] for k in reversed(path)]
 
 
+Progress = Callable[[int, int, float], None]  # (states, transitions, seconds so far)
+
+
 def build_graph(
     compiled: CompiledProgram,
     max_states: int | None = None,
     max_seconds: float | None = None,
+    max_memory: int | None = None,
+    progress: Progress | None = None,
 ) -> BuiltGraph:
-    """Every reachable state (up to the limits) and every transition between them."""
+    """Every reachable state (up to the limits) and every transition between them.
+    `max_memory`: bytes of resident memory at which the exploration stops (incomplete);
+    `progress` is called every few thousand states (it decides what to show and when)."""
     started = time.perf_counter()
     index: dict[State, int] = {}
     states: list[State] = []
@@ -64,6 +75,7 @@ def build_graph(
     counts = array("q")  # edges per state: the source of each edge, run-length encoded
     add_count = counts.append
     complete = True
+    stop_reason = ""
     check_every = 4096
     limit = max_states if max_states is not None else 1 << 62
     i = 0
@@ -80,11 +92,18 @@ def build_graph(
         add_count(len(succs))
         i += 1
         if len(states) > limit:
-            complete = False
+            complete, stop_reason = False, "max_states"
             break
-        if i % check_every == 0 and max_seconds is not None and time.perf_counter() - started > max_seconds:
-            complete = False
-            break
+        if i % check_every == 0:
+            now = time.perf_counter()
+            if max_seconds is not None and now - started > max_seconds:
+                complete, stop_reason = False, "max_seconds"
+                break
+            if max_memory is not None and _resident_bytes() > max_memory:
+                complete, stop_reason = False, "max_memory"
+                break
+            if progress is not None:
+                progress(len(states), len(dst), now - started)
     src_arr = np.repeat(np.arange(len(counts), dtype=np.int64), np.frombuffer(counts, dtype=np.int64))
     graph = StateGraph(
         len(states),
@@ -93,7 +112,16 @@ def build_graph(
         np.frombuffer(dst, dtype=np.int64).copy(),
         np.frombuffer(act, dtype=np.int64).copy(),
     )
-    return BuiltGraph(graph, states, complete, time.perf_counter() - started, parent)
+    return BuiltGraph(graph, states, complete, time.perf_counter() - started, parent, stop_reason)
+
+
+def _resident_bytes() -> int:
+    """This process's resident memory (Linux), else its peak so far."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
 
 
 def predicate_fn(program: Program, expr: Expr) -> Callable[[State], bool]:

@@ -18,7 +18,7 @@ from checker.backends.reference import evaluate, initial_states
 from checker.ir import Program, Property
 from checker.report.results import HOLDS, INCOMPLETE, VIOLATED, Step, Trace, Verdict
 
-from .graph import BuiltGraph, build_graph, predicate_mask
+from .graph import BuiltGraph, Progress, build_graph, predicate_mask
 from .liveness import STUTTER, find_violation, verify_lasso
 from .traces import InternalCheckerError
 
@@ -30,15 +30,18 @@ def check_liveness(
     built: BuiltGraph | None = None,
     max_states: int | None = None,
     max_seconds: float | None = None,
+    max_memory: int | None = None,
+    progress: Progress | None = None,
 ) -> list[Verdict]:
     props = list(program.liveness() if properties is None else properties)
     if not props:
         return []
     if built is None:
-        built = build_graph(compiled or compile_program(program), max_states, max_seconds)
+        built = build_graph(compiled or compile_program(program), max_states, max_seconds, max_memory, progress)
     if not built.complete:
+        why = f"the {built.stop_reason} limit was hit" if built.stop_reason else "a limit was hit"
         return [
-            Verdict(p.name, "liveness", INCOMPLETE, "the state graph was not fully explored (a limit was hit)")
+            Verdict(p.name, "liveness", INCOMPLETE, f"the state graph was not fully explored: {why}")
             for p in props
         ]
     verdicts = []

@@ -201,6 +201,19 @@ def test_a_failure_inside_the_worker_process_is_reported_with_its_traceback(monk
     assert search.worker is not None and not search.worker.proc.is_alive()
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_progress_reports_the_level_being_explored(workers: int) -> None:
+    from models.classic.two_phase import TwoPhase
+
+    seen: list[tuple[int, int]] = []
+    options = CheckOptions(engine="batch", workers=workers, chunk_rows=100, progress_interval=0.0,
+                           progress=lambda st_: seen.append((st_.depth, st_.distinct_states)))
+    r = check(TwoPhase(RM=4).compile(), options)
+    depths = [d for d, _ in seen]
+    assert depths == sorted(depths) and depths[0] >= 1 and depths[-1] == r.stats.depth
+    assert [n for _, n in seen] == sorted(n for _, n in seen)
+
+
 def test_symmetry_is_refused_with_a_reason() -> None:
     from models.ebs.election import Election
 

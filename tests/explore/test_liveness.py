@@ -248,3 +248,23 @@ def test_a_lasso_says_how_fairness_is_met_along_its_cycle() -> None:
     # p2 keeps entering; p1's entry is enabled at times but disabled whenever p2 holds the lock
     assert "fair actions taken in the cycle: " in notes and "enter(p=p2)" in notes
     assert "enter(p=p1) (disabled at step" in notes
+
+
+def test_the_liveness_graph_reports_progress_and_stops_cleanly_at_a_memory_limit() -> None:
+    from checker.explore import CheckOptions
+    from checker.explore.full import check_model
+    from checker.explore.live import check_liveness
+    from checker.report.results import INCOMPLETE, RunStats
+    from models.ebs.election import Election
+
+    program = Election(variant="authority").compile()  # 24,303 states, one liveness property
+    seen: list[RunStats] = []
+    r = check_model(program, CheckOptions(deadlock=False, progress=seen.append, progress_interval=0.0))
+    graph = [st for st in seen if st.engine == "graph for liveness"]
+    assert graph and graph[0].distinct_states == 0  # the phase is announced before it starts
+    counts = [st.distinct_states for st in graph[1:]]
+    assert counts and counts == sorted(counts) and counts[-1] <= r.stats.distinct_states
+    assert next(v for v in r.verdicts if v.property == "eventually_writable").status == "holds"
+
+    (verdict,) = check_liveness(program, max_memory=1 << 20)  # far below what Python itself holds
+    assert verdict.status == INCOMPLETE and "max_memory limit" in verdict.message
