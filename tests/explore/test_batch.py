@@ -61,15 +61,20 @@ def model_cases() -> list[Any]:
 
 
 @pytest.mark.parametrize("name,variant", model_cases())
-def test_every_model_and_variant_gives_the_same_result_in_both_engines(name: str, variant: str | None) -> None:
+def test_every_model_and_variant_gives_the_same_result_in_both_engines_and_with_two_processes(
+    name: str, variant: str | None
+) -> None:
     info = discover()[name]
     model = info.cls(variant=variant) if variant else info.cls()
     program = model.compile()
     deadlock = bool(info.cls.check_deadlock)
-    s, b = both(program, deadlock=deadlock, max_seconds=120)
-    assert b == s
-    s, b = both(program, deadlock=deadlock, stop_at_first=False, max_seconds=120)
-    assert b == s
+    for keep_going in (False, True):
+        s, b = both(program, deadlock=deadlock, stop_at_first=not keep_going, max_seconds=120)
+        assert b == s
+        # two processes, with chunks small enough that the worker evaluates many of them
+        two = check(program, CheckOptions(engine="batch", workers=2, chunk_rows=777, deadlock=deadlock,
+                                          stop_at_first=not keep_going, max_seconds=120))
+        assert summary(two) == s
 
 
 @pytest.mark.parametrize("model", [Counter(), Overflow(), NoneRead()], ids=lambda m: m.name)
