@@ -144,18 +144,8 @@ class BatchProgram:
         self.risky = risky_slots(program, self.g, self.updates)
         self.dtypes = [self._dtype(n) for n in self.g.nodes]
         self.plans: dict[Any, tuple[list[int], dict[int, list[int]]]] = {}  # see Frame.eval
-        # nodes the actions' updates and the action properties read: worth keeping in a
-        # chunk's memo for the frames over the rows that enable an action
-        used: set[int] = set()
-        stack = [c for ups in self.updates for _, c in ups]
-        stack += [self.props[k] for k, p in enumerate(program.properties) if p.kind == "action"]
-        while stack:
-            c = stack.pop()
-            if c not in used:
-                used.add(c)
-                stack.extend(self.g.nodes[c].args)
-        self.update_nodes = frozenset(used)
-        self.guard_nodes = frozenset(self.guards)
+        # the guards and everything they read: kept in a chunk's memo while the invariants
+        # are evaluated, since the guards come next
         closure: set[int] = set()
         stack = list(self.guards)
         while stack:

@@ -35,8 +35,6 @@ Must not import: z3, hypothesis, `checker.cli`, `models`.
 from __future__ import annotations
 
 import gc
-import os
-import resource
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
@@ -49,6 +47,7 @@ from checker.report.results import CheckResult
 
 from .batch_workers import EvaluationWorker, LevelFile, Summary
 from .bfs import never_enabled_warnings
+from .memory import peak_resident_bytes, resident_bytes
 from .options import CheckOptions
 from .run import Run
 from .store_hash import FirstSeen, HashSet, LevelLinks, collision_probability
@@ -72,19 +71,6 @@ def batch_bfs(program: Program, options: CheckOptions) -> CheckResult:
     finally:
         if was_enabled:
             gc.enable()
-
-
-def rss_bytes() -> int:
-    """The process's resident memory now (Linux), else its peak."""
-    try:
-        with open("/proc/self/statm") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError):
-        return peak_rss_bytes()
-
-
-def peak_rss_bytes() -> int:
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
 
 
 @dataclass
@@ -188,14 +174,10 @@ class BatchSearch:
 
     # -- the search -------------------------------------------------------------------------
     def search(self) -> CheckResult:
-        run, program, compiled = self.run, self.program, self.run.compiled
-        for s in compiled.initial_states():
-            if next(program.out_of_domain(s), None) is not None:
-                run.out_of_domain(None, [s])
-                if run.done:
-                    return self.finish(0, "")
-                continue
-            self.inits.append(s)
+        run = self.run
+        self.inits, stopped = run.initial_states()
+        if stopped:
+            return self.finish(0, "")
         keys = self.layout.pack_tuples(self.inits)
         self.store.insert_new(keys, fingerprint(keys))
         self.links.add_level(np.zeros(len(self.inits)), np.arange(len(self.inits)))
@@ -359,7 +341,7 @@ class BatchSearch:
             st.constrained_states = self.pruned
         total = self.store.nbytes + self.links.nbytes
         st.bytes_per_state = total / stored if stored else 0.0
-        st.peak_memory = peak_rss_bytes() + (self.worker.peak_bytes() if self.worker is not None else 0)
+        st.peak_memory = peak_resident_bytes() + (self.worker.peak_bytes() if self.worker is not None else 0)
         st.workers = 2 if self.worker is not None else 1
         st.fingerprint_collision_probability = collision_probability(stored) if self.fp_mode else 0.0
         result = run.result(stored, stop_reason)
@@ -371,7 +353,7 @@ class BatchSearch:
         limit = self.options.max_memory
         if limit is None:
             return ""
-        used = rss_bytes() + (self.worker.rss_bytes() if self.worker is not None else 0)
+        used = resident_bytes() + (self.worker.rss_bytes() if self.worker is not None else 0)
         if used + self.store.growth_bytes(extra_states) > limit:
             return "max_memory"
         return ""

@@ -11,7 +11,7 @@ evaluates and deduplicates them, and hands back summaries through result files, 
 request in flight).
 
 Must not import: z3, hypothesis, `checker.cli`, `models`; nothing of checker but
-`checker.explore.traces` (its error type).
+`checker.explore.traces` (its error type) and `checker.explore.memory`.
 
 The division of labour, and why results equal one process's: evaluation is a pure function
 of a chunk's rows and of the properties still being checked, so it can run anywhere and in
@@ -28,7 +28,6 @@ from __future__ import annotations
 import ctypes
 import multiprocessing
 import os
-import resource
 import signal
 import sys
 import tempfile
@@ -39,6 +38,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .memory import peak_resident_bytes, resident_bytes
 from .traces import InternalCheckerError
 
 Array = Any
@@ -181,7 +181,7 @@ def _private_peak() -> int:
     minus the private pages). A page shared now was shared all along (copy-on-write only
     ever unshares), so it was resident and shared at the peak too, and the coordinator's
     own peak counts it. Without smaps_rollup (not Linux), the whole peak."""
-    peak = int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
+    peak = peak_resident_bytes()
     try:
         with open("/proc/self/smaps_rollup") as fh:
             kb = {k: int(v.split()[0]) for k, v in (ln.split(":", 1) for ln in fh if ln.strip().endswith("kB"))}
@@ -303,12 +303,7 @@ class EvaluationWorker:
 
     def rss_bytes(self) -> int:
         """The worker's resident memory now plus the shared files (Linux; else 0)."""
-        try:
-            with open(f"/proc/{self.proc.pid}/statm") as fh:
-                rss = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except (OSError, ValueError):
-            rss = 0
-        return rss + self.files_bytes()
+        return resident_bytes(self.proc.pid) + self.files_bytes()
 
     def close(self) -> None:
         """Stop the worker (it reports its peak memory) and free the shared files."""

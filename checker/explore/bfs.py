@@ -71,12 +71,10 @@ def _bfs(program: Program, options: CheckOptions) -> CheckResult:
         )
 
     stop_reason = ""
-    for s in compiled.initial_states():
-        if next(program.out_of_domain(s), None) is not None:
-            run.out_of_domain(None, [s])
-            if run.done:
-                return run.result(0, "")
-            continue
+    inits, stopped = run.initial_states()
+    if stopped:
+        return run.result(0, "")
+    for s in inits:
         store.add_root(sym.canonical(s) if sym is not None else s)
     run.stats.initial_states = len(store)
     states = store.states

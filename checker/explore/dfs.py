@@ -87,13 +87,8 @@ def _dfs(program: Program, options: CheckOptions) -> CheckResult:
         return False
 
     try:
-        inits = compiled.initial_states()
+        inits, _ = run.initial_states()  # states before one that stopped the run are kept
         for s in inits:
-            if next(program.out_of_domain(s), None) is not None:
-                run.out_of_domain(None, [s])
-                if run.done:
-                    break
-                continue
             store.add(s, ROOT, 1)
         run.stats.initial_states = len(store)
         roots = list(range(len(store)))

@@ -12,8 +12,6 @@ Must not import: z3, hypothesis, `checker.cli`. Uses numpy for the edge arrays.
 from __future__ import annotations
 
 import dataclasses
-import os
-import resource
 import time
 from array import array
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from checker.ir import Expr, Program, Property, State
 from checker.ir.nodes import TRUE
 
 from .liveness import BoolArray, StateGraph
+from .memory import resident_bytes
 
 
 @dataclass
@@ -99,7 +98,7 @@ def build_graph(
             if max_seconds is not None and now - started > max_seconds:
                 complete, stop_reason = False, "max_seconds"
                 break
-            if max_memory is not None and _resident_bytes() > max_memory:
+            if max_memory is not None and resident_bytes() > max_memory:
                 complete, stop_reason = False, "max_memory"
                 break
             if progress is not None:
@@ -113,15 +112,6 @@ def build_graph(
         np.frombuffer(act, dtype=np.int64).copy(),
     )
     return BuiltGraph(graph, states, complete, time.perf_counter() - started, parent, stop_reason)
-
-
-def _resident_bytes() -> int:
-    """This process's resident memory (Linux), else its peak so far."""
-    try:
-        with open("/proc/self/statm") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError):
-        return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) * 1024
 
 
 def predicate_fn(program: Program, expr: Expr) -> Callable[[State], bool]:

@@ -109,6 +109,19 @@ class Run:
         return self._record("deadlock", "deadlock", "deadlock: no action is enabled in the last state",
                             path, None, "deadlock")
 
+    def initial_states(self) -> tuple[list[State], bool]:
+        """The initial states within their domains, in order, and whether one outside them
+        (reported as a violation) stopped the run; the states after that one are not listed."""
+        inside: list[State] = []
+        for s in self.compiled.initial_states():
+            if next(self.program.out_of_domain(s), None) is None:
+                inside.append(s)
+                continue
+            self.out_of_domain(None, [s])
+            if self.done:
+                return inside, True
+        return inside, False
+
     def out_of_domain(self, ai: int | None, path: Sequence[State]) -> bool:
         where = "in an initial state" if ai is None else f"after {self.program.actions[ai].label}"
         msg = domain_message(self.program, path[-1], where)
