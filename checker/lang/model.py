@@ -362,6 +362,7 @@ class _Compiler:
         self, layout: Layout, mode: str, member: str, fn: Callable[..., Any],
         env: list[N.Expr | None], args: list[Any], views: int = 1,
     ) -> Tracer:
+        self.check_arity(fn, member, views, len(args))
         tracer = Tracer(layout, TraceSite(self.name, member), mode, env)
         with tracer:
             states = [StateView(tracer, post=(i == 1)) for i in range(views)]
@@ -374,6 +375,28 @@ class _Compiler:
                 raise
         tracer.result = result  # type: ignore[attr-defined]
         return tracer
+
+    def check_arity(self, fn: Callable[..., Any], member: str, views: int, nargs: int) -> None:
+        """A function the model declares must take the model, its state view(s) and its
+        parameters; say so in the model's terms rather than fail inside the call."""
+        try:
+            sig = inspect.signature(fn)
+        except (TypeError, ValueError):
+            return
+        try:
+            sig.bind(*([None] * (1 + views + nargs)))
+        except TypeError:
+            states = "s, t" if views == 2 else "s"
+            name = getattr(fn, "__name__", "f")
+            raise ModelError(
+                f"`{name}` takes the wrong number of arguments: protocheck calls it with the "
+                f"model, {'the state before and after' if views == 2 else 'the state'}"
+                + (f" and {nargs} parameter value(s)" if nargs else ""),
+                f"Write `def {name}(self, {states}{', ...' if nargs else ''}):` (the first parameter is the model "
+                "itself, as in any method).",
+                _fn_source(fn),
+                TraceSite(self.name, member),
+            ) from None
 
     def bindings(self, domains: list[tuple[str, Domain]]) -> list[tuple[list[Param], list[Any]]]:
         out = []

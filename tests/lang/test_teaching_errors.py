@@ -407,3 +407,32 @@ def test_words_in_a_comment_do_not_change_the_hint() -> None:
     assert_teaches(err, "IfWithComment", "action step", "if-comment", "require(cond)")
     assert "instead of `or`" not in str(err) and "instead of `and`" not in str(err)
     assert "instead of `not x`" not in str(err)
+
+
+# -- a declared function without `self` ----------------------------------------------------
+
+
+class ActionWithoutSelf(Model):
+    x = Range(0, 3, init=0)
+
+    @action
+    def step(s):  # type: ignore[misc]  # MISTAKE: no-self-action
+        s.x = 1
+
+
+class InvariantWithoutSelf(Model):
+    x = Range(0, 3, init=0)
+
+    @invariant
+    def small(s):  # type: ignore[misc]  # MISTAKE: no-self-invariant
+        return s.x < 3
+
+
+def test_an_action_without_self_is_taught_not_a_type_error() -> None:
+    assert_teaches(compile_error(ActionWithoutSelf), "ActionWithoutSelf", "action step", "no-self-action",
+                   "wrong number of arguments", "def step(self, s):")
+
+
+def test_an_invariant_without_self_is_taught_not_a_type_error() -> None:
+    assert_teaches(compile_error(InvariantWithoutSelf), "InvariantWithoutSelf", "invariant small",
+                   "no-self-invariant", "wrong number of arguments", "def small(self, s):")
