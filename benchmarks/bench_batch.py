@@ -1,7 +1,7 @@
 """Scalar vs batch explicit-state throughput and memory, on two-phase commit and the EBS
 primary-election model, at several sizes up to about 10 million states.
 
-For each size it runs `checker.explore.check` with the scalar engine (up to
+For each size it runs `replicheck.explore.check` with the scalar engine (up to
 `--scalar-max` states: it is slow and holds ~100 bytes per state) and with the batch engine
 (exact store, then fingerprints, then fingerprints with a second worker process), each in a fresh
 process so that peak memory (max RSS) belongs to that run alone, and prints: distinct states,
@@ -45,8 +45,8 @@ BIG = ("ebs.election", {"Node": 5, "fault_budget": 4})
 
 CHILD = r"""
 import json, resource, sys, time
-from checker.explore import CheckOptions, check
-from checker.registry import load
+from replicheck.explore import CheckOptions, check
+from replicheck.registry import load
 name, settings, engine, store, workers = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
 cls = load(name).cls
 kw = {"variant": "authority"} if name == "ebs.election" else {}

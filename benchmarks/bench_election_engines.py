@@ -13,9 +13,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from checker.explore import CheckOptions, check
-from checker.registry import load
-from checker.symbolic import bmc, check_inductive
+from replicheck.explore import CheckOptions, check
+from replicheck.registry import load
+from replicheck.symbolic import bmc, check_inductive
 
 
 def row(nodes: int, volumes: int, max_seconds: float, bmc_depth: int | None) -> list[str]:

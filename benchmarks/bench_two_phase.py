@@ -1,6 +1,6 @@
 """Throughput of the explicit-state explorer on TLA+'s TwoPhase, scaled up.
 
-Runs `checker.explore.check` (BFS over the compiled backend's packed-state kernel) on
+Runs `replicheck.explore.check` (BFS over the compiled backend's packed-state kernel) on
 classic.two_phase with RM = 7 and RM = 8 (1,745,408 distinct states), and, for comparison
 in the same process, a plain hand-written Python BFS over the reference evaluator's
 successors on a smaller size, and a plain BFS over the compiled backend's tuple successors.
@@ -16,11 +16,11 @@ import gc
 import time
 from collections import deque
 
-from checker.backends import reference as R
-from checker.backends.compiled import compile_program
-from checker.explore import CheckOptions, check
-from checker.ir import Program
-from models.classic.two_phase import TwoPhase
+from replicheck.backends import reference as R
+from replicheck.backends.compiled import compile_program
+from replicheck.explore import CheckOptions, check
+from replicheck.ir import Program
+from replicheck.models.classic.two_phase import TwoPhase
 
 
 def plain_bfs_reference(program: Program) -> tuple[int, float]:

@@ -1,4 +1,4 @@
-"""protocheck: a model checker for the protocols that keep replicated data consistent.
+"""replicheck: a model checker for the protocols that keep replicated data consistent.
 
 Layers (each imports only those before it): ir <- lang <- backends <- explore / symbolic /
 stateful <- report <- cli. See ARCHITECTURE.md.

@@ -1,4 +1,4 @@
-"""The `protocheck` command line: list, check, prove, simulate, report, sweep, export.
+"""The `replicheck` command line: list, check, prove, simulate, report, sweep, export.
 
 Owns: argument parsing, turning every usage or model mistake into one clear message and exit
 code 2 (never a traceback), progress on stderr, and the exit codes: 0 every property holds,
@@ -16,10 +16,11 @@ import signal
 import sys
 from typing import Any, NoReturn, Sequence
 
-from checker.lang.errors import ModelError
-from checker.lang.model import Model, model_shape
-from checker.registry import ModelInfo, RegistryError, discover, load, parse_settings
-from checker.report.results import CheckResult, RunStats
+from replicheck import __version__
+from replicheck.lang.errors import ModelError
+from replicheck.lang.model import Model, model_shape
+from replicheck.registry import ModelInfo, RegistryError, discover, load, parse_settings
+from replicheck.report.results import CheckResult, RunStats
 
 EXIT_OK, EXIT_VIOLATED, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
@@ -34,7 +35,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="protocheck", description="Model checking for replication protocols.")
+    p = _Parser(prog="replicheck", description="Model checking for replication protocols.")
+    p.add_argument("--version", action="version", version=f"replicheck {__version__}")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     ls = sub.add_parser("list", help="models, their sorts, settings and variants")
@@ -127,7 +129,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _model_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("model", help="a model name (see `protocheck list`) or a file path.py[:Class]")
+    p.add_argument("model", help="a model name (see `replicheck list`) or a file path.py[:Class]")
     p.add_argument("--set", action="append", default=[], metavar="K=V", help="a sort size or setting, e.g. Node=3")
     p.add_argument("--variant", metavar="NAME", help="a named variant of the model")
 
@@ -186,15 +188,15 @@ def _progress(stats: RunStats) -> None:
     if stats.engine.startswith("graph for "):
         purpose = stats.engine[len("graph for "):]
         if not stats.distinct_states:
-            line = (f"[protocheck] {purpose}: building the state graph with every transition "
+            line = (f"[replicheck] {purpose}: building the state graph with every transition "
                     "(a second exploration, scalar engine)")
         else:
-            line = (f"[protocheck] {purpose} graph: {stats.distinct_states:,} states, {stats.transitions:,} "
+            line = (f"[replicheck] {purpose} graph: {stats.distinct_states:,} states, {stats.transitions:,} "
                     f"transitions, {stats.seconds:.0f}s, {stats.states_per_second:,.0f} states/s")
         print(line, file=sys.stderr, flush=True)
         return
     print(
-        f"[protocheck] {stats.distinct_states:,} distinct states, {stats.transitions:,} transitions, "
+        f"[replicheck] {stats.distinct_states:,} distinct states, {stats.transitions:,} transitions, "
         f"depth {stats.depth}, {stats.seconds:.0f}s, {stats.states_per_second:,.0f} states/s",
         file=sys.stderr,
         flush=True,
@@ -238,8 +240,8 @@ def _show(v: Any) -> str:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from checker.explore import CheckOptions
-    from checker.explore.full import check_model
+    from replicheck.explore import CheckOptions
+    from replicheck.explore.full import check_model
 
     info, model = _instantiate(args)
     program = model.compile()
@@ -291,7 +293,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _graph_format(path: str) -> str:
-    from checker.report.graph_export import graph_format
+    from replicheck.report.graph_export import graph_format
 
     try:
         return graph_format(path)
@@ -302,15 +304,15 @@ def _graph_format(path: str) -> str:
 def _export_graph(program: Any, path: str, limit: int) -> int:
     """Write the reachable state graph; EXIT_USAGE (with one line on stderr) if it is too
     large, else 0."""
-    from checker.backends.compiled import compile_program
-    from checker.explore.graph import build_graph
-    from checker.report.graph_export import GraphTooLarge, check_size, to_networkx, write_graph
+    from replicheck.backends.compiled import compile_program
+    from replicheck.explore.graph import build_graph
+    from replicheck.report.graph_export import GraphTooLarge, check_size, to_networkx, write_graph
 
     built = build_graph(compile_program(program), max_states=limit)
     try:
         check_size(len(built.states), built.complete, limit)
     except GraphTooLarge as err:
-        print(f"protocheck: error: {err}; {path} not written", file=sys.stderr)
+        print(f"replicheck: error: {err}; {path} not written", file=sys.stderr)
         return EXIT_USAGE
     g = built.graph
     edges = zip(g.src.tolist(), g.dst.tolist(), g.act.tolist())
@@ -323,7 +325,7 @@ def _export_graph(program: Any, path: str, limit: int) -> int:
 
 
 def _emit_result(result: CheckResult, args: argparse.Namespace) -> None:
-    from checker.report.itf import itf_to_json, trace_to_itf
+    from replicheck.report.itf import itf_to_json, trace_to_itf
 
     violation = result.first_violation()
     if args.trace_out and violation is not None and violation.trace is not None:
@@ -332,15 +334,15 @@ def _emit_result(result: CheckResult, args: argparse.Namespace) -> None:
         )
         _write(args.trace_out, itf_to_json(data))
     if args.json:
-        from checker.report.json_result import result_to_dict
+        from replicheck.report.json_result import result_to_dict
 
         print(json.dumps(result_to_dict(result), indent=2))
     elif args.format == "md":
-        from checker.report.markdown import render_result_md
+        from replicheck.report.markdown import render_result_md
 
         _print(render_result_md(result))
     else:
-        from checker.report.text import render_result
+        from replicheck.report.text import render_result
 
         _print(render_result(result))
     if args.trace_out and not args.json:
@@ -402,7 +404,7 @@ def _prove_selection(args: argparse.Namespace, info: ModelInfo, program: Any, en
                 f"{info.name} has no property {name!r}; its properties are: {', '.join(sorted(by_name)) or '(none)'}"
             )
         if prop.kind not in kinds:
-            hint = "use --bmc" if prop.kind in _PROVE_KINDS["bmc"] else "use `protocheck check`"
+            hint = "use --bmc" if prop.kind in _PROVE_KINDS["bmc"] else "use `replicheck check`"
             what = "the induction engines prove invariants only" if engine != "bmc" else "prove does not check these"
             raise UsageError(f"{name} is {_KIND_WORDS.get(prop.kind, prop.kind)}, and {what}: {hint}")
     helpers = [p.name for p in program.properties if p.kind == "invariant" and p.strengthening]
@@ -417,7 +419,7 @@ def _prove_selection(args: argparse.Namespace, info: ModelInfo, program: Any, en
     skipped = [] if args.only else [p for p in program.properties if p.kind not in kinds]
     warnings = []
     for p in skipped:
-        hint = "use --bmc or `protocheck check`" if p.kind in _PROVE_KINDS["bmc"] else "use `protocheck check`"
+        hint = "use --bmc or `replicheck check`" if p.kind in _PROVE_KINDS["bmc"] else "use `replicheck check`"
         warnings.append(f"{p.name} ({p.kind}) is not checked by this engine: {hint}")
     return names, warnings
 
@@ -454,8 +456,8 @@ def _failures_text(failures: Sequence[Any]) -> str:
 
 
 def _failure_to_dict(f: Any) -> dict[str, Any]:
-    from checker.ir.types import show
-    from checker.symbolic.explain import relevant_slots
+    from replicheck.ir.types import show
+    from replicheck.symbolic.explain import relevant_slots
 
     p = f.program
     out: dict[str, Any] = {"action": f.action, "broken": list(f.broken)}
@@ -489,7 +491,7 @@ _COMPLETENESS_CAP = 30.0
 
 
 def cmd_prove(args: argparse.Namespace) -> int:
-    from checker.symbolic import SolverDisagreement, bmc, check_inductive, k_induction
+    from replicheck.symbolic import SolverDisagreement, bmc, check_inductive, k_induction
 
     info, model = _instantiate(args)
     program = model.compile()
@@ -506,7 +508,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
                 induction = k_induction(program, bound, invariants=names, timeout=args.timeout)
             result = induction.to_check_result()
     except SolverDisagreement as err:
-        print(f"protocheck: internal error: {err}", file=sys.stderr)
+        print(f"replicheck: internal error: {err}", file=sys.stderr)
         return EXIT_USAGE
     result.warnings.extend(warnings)
     helpers = [p.name for p in program.properties if p.kind == "invariant" and p.strengthening and p.name in names]
@@ -527,13 +529,13 @@ def cmd_prove(args: argparse.Namespace) -> int:
             "failures": [_failure_to_dict(f) for f in failures],
         }
         if cti is not None:
-            from checker.report.itf import trace_to_itf
+            from replicheck.report.itf import trace_to_itf
 
             data["prove"]["cti"] = trace_to_itf(cti, None, {"model": result.model, "settings": result.settings,
                                                             "variant": result.variant})
         violation = result.first_violation()
         if args.trace_out and violation is not None and violation.trace is not None:
-            from checker.report.itf import itf_to_json, trace_to_itf
+            from replicheck.report.itf import itf_to_json, trace_to_itf
 
             source = {"model": result.model, "settings": result.settings, "variant": result.variant}
             _write(args.trace_out, itf_to_json(trace_to_itf(violation.trace, violation, source)))
@@ -551,7 +553,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
     if failures:
         extra.append(_failures_text(failures))
     if cti is not None:
-        from checker.report.text import render_trace
+        from replicheck.report.text import render_trace
 
         extra.append("Counterexample to induction (its first state satisfies the invariants but need not be "
                      "reachable; it is not a trace of the model):\n\n" + render_trace(cti).rstrip("\n"))
@@ -565,14 +567,14 @@ def cmd_prove(args: argparse.Namespace) -> int:
 
 
 def _result_dict(result: CheckResult) -> dict[str, Any]:
-    from checker.report.json_result import result_to_dict
+    from replicheck.report.json_result import result_to_dict
 
     return result_to_dict(result)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from checker.report.itf import itf_to_json
-    from checker.report.replay import load_trace_file, replay, trace_source, trace_verdict
+    from replicheck.report.itf import itf_to_json
+    from replicheck.report.replay import load_trace_file, replay, trace_source, trace_verdict
 
     data = load_trace_file(args.trace)
     name, settings, variant = trace_source(data)
@@ -585,15 +587,15 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.format == "json":
         text = itf_to_json(data)
     elif args.format == "html":
-        from checker.report.html import render_html
+        from replicheck.report.html import render_html
 
         text = render_html(trace, verdict)
     elif args.format == "md":
-        from checker.report.markdown import render_trace_md
+        from replicheck.report.markdown import render_trace_md
 
         text = render_trace_md(trace, verdict)
     else:
-        from checker.report.text import render_trace
+        from replicheck.report.text import render_trace
 
         text = render_trace(trace, verdict)
     if args.output:
@@ -604,8 +606,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from checker.report.matrix import render_matrix
-    from checker.sweep import SweepRow, run_sweep
+    from replicheck.report.matrix import render_matrix
+    from replicheck.sweep import SweepRow, run_sweep
 
     if args.models:
         models = [load(m) for m in args.models]
@@ -617,7 +619,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     def on_row(row: SweepRow) -> None:
         if not args.quiet:
             print(
-                f"[protocheck] {row.model} {row.variant or ''}: {row.result.status}, "
+                f"[replicheck] {row.model} {row.variant or ''}: {row.result.status}, "
                 f"{row.result.stats.distinct_states:,} states, {row.result.stats.seconds:.1f}s",
                 file=sys.stderr,
                 flush=True,
@@ -637,8 +639,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _write_sweep_traces(rows: Sequence[Any], out: str) -> int:
-    from checker.report.itf import itf_to_json, trace_to_itf
-    from checker.report.text import render_trace
+    from replicheck.report.itf import itf_to_json, trace_to_itf
+    from replicheck.report.text import render_trace
 
     count = 0
     for row in rows:
@@ -654,9 +656,9 @@ def _write_sweep_traces(rows: Sequence[Any], out: str) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from checker.export import ExportError
-    from checker.export.promela import export_promela
-    from checker.export.tla import export_tla
+    from replicheck.export import ExportError
+    from replicheck.export.promela import export_promela
+    from replicheck.export.tla import export_tla
 
     info, model = _instantiate(args)
     program = model.compile()
@@ -696,7 +698,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from checker.simulate import SimulateOptions, simulate
+    from replicheck.simulate import SimulateOptions, simulate
 
     info, model = _instantiate(args)
     program = model.compile()
@@ -726,7 +728,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         data["simulation"] = sim.as_dict()
         violation = sim.result.first_violation()
         if args.trace_out and violation is not None and violation.trace is not None:
-            from checker.report.itf import itf_to_json, trace_to_itf
+            from replicheck.report.itf import itf_to_json, trace_to_itf
 
             source = {"model": sim.result.model, "settings": sim.result.settings, "variant": sim.result.variant}
             _write(args.trace_out, itf_to_json(trace_to_itf(violation.trace, violation, source)))
@@ -739,7 +741,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def _simulate_progress(stats: RunStats) -> None:
     print(
-        f"[protocheck] {stats.transitions:,} steps, {stats.distinct_states:,} distinct states, {stats.seconds:.0f}s",
+        f"[replicheck] {stats.transitions:,} steps, {stats.distinct_states:,} distinct states, {stats.seconds:.0f}s",
         file=sys.stderr,
         flush=True,
     )
@@ -754,20 +756,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except UsageError as err:
-        print(f"protocheck: error: {err}", file=sys.stderr)
+        print(f"replicheck: error: {err}", file=sys.stderr)
     except RegistryError as err:
-        print(f"protocheck: error: {err}", file=sys.stderr)
+        print(f"replicheck: error: {err}", file=sys.stderr)
     except ModelError as err:
         if err.is_usage_error():
-            print(f"protocheck: error: {err.one_line()}", file=sys.stderr)
+            print(f"replicheck: error: {err.one_line()}", file=sys.stderr)
         else:
-            print(f"protocheck: model error: {err}", file=sys.stderr)
+            print(f"replicheck: model error: {err}", file=sys.stderr)
     except _symmetry_refused() as err:
-        print(f"protocheck: error: {err}", file=sys.stderr)
+        print(f"replicheck: error: {err}", file=sys.stderr)
     except _trace_file_error() as err:
-        print(f"protocheck: error: bad trace file: {err}", file=sys.stderr)
+        print(f"replicheck: error: bad trace file: {err}", file=sys.stderr)
     except KeyboardInterrupt:
-        print("protocheck: interrupted", file=sys.stderr)
+        print("replicheck: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
@@ -776,14 +778,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _symmetry_refused() -> type[Exception]:
-    from checker.explore.symmetry import SymmetryRefused
+    from replicheck.explore.symmetry import SymmetryRefused
 
     return SymmetryRefused
 
 
 def _trace_file_error() -> type[Exception]:
     try:
-        from checker.report.replay import TraceFileError
+        from replicheck.report.replay import TraceFileError
     except ImportError:  # pragma: no cover
         return UsageError
     return TraceFileError

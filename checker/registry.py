@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
-from checker.lang.errors import ModelError
-from checker.lang.model import Model, model_shape
+from replicheck.lang.errors import ModelError
+from replicheck.lang.model import Model, model_shape
 
-MODELS_PACKAGE = "models"
+MODELS_PACKAGE = "replicheck.models"
 
 
 class RegistryError(Exception):
@@ -37,7 +37,9 @@ class ModelInfo:
 
     @property
     def doc(self) -> str:
-        return (inspect.getdoc(self.cls) or "").split("\n\n")[0].replace("\n", " ")
+        """The first paragraph of the model's own docstring (never a base class's), else of its module's."""
+        own = self.cls.__dict__.get("__doc__") or sys.modules[self.cls.__module__].__doc__ or ""
+        return inspect.cleandoc(own).split("\n\n")[0].replace("\n", " ")
 
 
 def _model_classes(module: ModuleType) -> list[type[Model]]:
@@ -99,21 +101,21 @@ def load(ref: str) -> ModelInfo:
         close = difflib.get_close_matches(name, known, n=3)
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
         raise RegistryError(
-            f"unknown model {ref!r}{hint}; `protocheck list` shows the models: {', '.join(known)}"
+            f"unknown model {ref!r}{hint}; `replicheck list` shows the models: {', '.join(known)}"
         ) from None
     classes = _model_classes(module)
     if len(classes) != 1:
         named = [c for c in classes if _model_name(c, module.__name__) == name]
         if len(named) == 1:
             return ModelInfo(name, named[0])
-        raise RegistryError(f"module models.{name} defines {len(classes)} models; expected one")
+        raise RegistryError(f"module {MODELS_PACKAGE}.{name} defines {len(classes)} models; expected one")
     return ModelInfo(_model_name(classes[0], module.__name__), classes[0])
 
 
 def _load_file(path: str, cls_name: str) -> ModelInfo:
     if not os.path.isfile(path):
         raise RegistryError(f"no model file {path}")
-    mod_name = "protocheck_user_" + os.path.splitext(os.path.basename(path))[0]
+    mod_name = "replicheck_user_" + os.path.splitext(os.path.basename(path))[0]
     spec = importlib.util.spec_from_file_location(mod_name, path)
     if spec is None or spec.loader is None:
         raise RegistryError(f"cannot load {path} as Python")

@@ -13,14 +13,14 @@ renamed throughout), keeping only candidates that are still executions of the mo
 still violate the *same* property; the candidate order (fewer steps, then smaller
 parameters) strictly decreases, so shrinking terminates and never lengthens a trace. The
 shrunk trace is replayed and confirmed through the reference evaluator
-(`checker.explore.traces`) before it is reported. Runs are deterministic for a seed: run
+(`replicheck.explore.traces`) before it is reported. Runs are deterministic for a seed: run
 `r` of seed `s` uses its own `random.Random` seeded from `(s, r)`.
 
 Simulation is not a proof: when nothing is found, the verdicts are `incomplete` and say how
 many runs were made.
 
 Must not import: z3, numpy, hypothesis (Hypothesis-based shrinking lives in
-`checker.stateful`), `checker.cli`, `models`.
+`replicheck.stateful`), `replicheck.cli`, `models`.
 """
 
 from __future__ import annotations
@@ -30,17 +30,17 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
-from checker.backends import reference as R
-from checker.backends.compiled import CompiledProgram, compile_program
-from checker.explore.traces import (
+from replicheck.backends import reference as R
+from replicheck.backends.compiled import CompiledProgram, compile_program
+from replicheck.explore.traces import (
     InternalCheckerError,
     confirm,
     domain_message,
     reference_error,
     replay_path,
 )
-from checker.ir import Program, Property, State
-from checker.report.results import (
+from replicheck.ir import Program, Property, State
+from replicheck.report.results import (
     HOLDS,
     INCOMPLETE,
     VIOLATED,

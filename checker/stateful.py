@@ -10,15 +10,15 @@ Owns:
   every rule, its action properties, the variables' domains and run-time errors). So
   `TestElection = as_state_machine(Election(variant="no_fencing")).TestCase` is a pytest test
   whose failures Hypothesis shrinks. A failure raises `ModelViolation`, whose message is the
-  trace in protocheck's own format (`checker.report.text.render_trace`), replayed through the
+  trace in replicheck's own format (`replicheck.report.text.render_trace`), replayed through the
   reference evaluator.
 
-Guards and updates are evaluated by the compiled backend (`checker.backends.compiled`);
+Guards and updates are evaluated by the compiled backend (`replicheck.backends.compiled`);
 every trace reported is replayed through the reference evaluator (`replay_path`).
 
 This is the only module of `checker` that imports hypothesis.
 
-Must not import: z3, numpy, `checker.cli`, `models`.
+Must not import: z3, numpy, `replicheck.cli`, `models`.
 """
 
 from __future__ import annotations
@@ -29,14 +29,14 @@ from typing import Any, Callable, Sequence
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from checker.backends import reference as R
-from checker.backends.compiled import CompiledProgram, compile_program
-from checker.explore.traces import domain_message, replay_path
-from checker.ir import Program, State
-from checker.ir.program import as_program
-from checker.report.results import VIOLATED, Step, Trace, Verdict
-from checker.report.text import render_trace
-from checker.simulate import choose_properties
+from replicheck.backends import reference as R
+from replicheck.backends.compiled import CompiledProgram, compile_program
+from replicheck.explore.traces import domain_message, replay_path
+from replicheck.ir import Program, State
+from replicheck.ir.program import as_program
+from replicheck.report.results import VIOLATED, Step, Trace, Verdict
+from replicheck.report.text import render_trace
+from replicheck.simulate import choose_properties
 
 _COMPILED: dict[int, tuple[Program, CompiledProgram]] = {}
 
@@ -121,7 +121,7 @@ def as_state_machine(
     """A `RuleBasedStateMachine` subclass for `model` (a model instance or a Program).
 
     Rules: one per action instance, named after its label (`promote_v_v1_n_n2__17`), with the
-    instance's guard as precondition. Checked: the invariants (like `protocheck simulate`:
+    instance's guard as precondition. Checked: the invariants (like `replicheck simulate`:
     all but the strengthening helpers, unless `helpers` or `only` says otherwise) in every
     state, the action properties and the domains on every step, and model run-time errors.
     A state where no action is enabled is a deadlock when `deadlock` is true (default: the

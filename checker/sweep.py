@@ -2,9 +2,9 @@
 
 Owns: `run_sweep` (instantiate each model in each of its variants, check every property with
 the explicit engine, record one row per variant) and the comparison of each verdict with the
-model's declared `expected` verdicts. Rendering the matrix belongs to `checker.report.matrix`.
+model's declared `expected` verdicts. Rendering the matrix belongs to `replicheck.report.matrix`.
 
-Must not import: z3, numpy, hypothesis, `checker.cli`.
+Must not import: z3, numpy, hypothesis, `replicheck.cli`.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from checker.explore import CheckOptions
-from checker.explore.full import check_model
-from checker.lang.model import Model
-from checker.registry import ModelInfo
-from checker.report.results import CheckResult, Verdict
+from replicheck.explore import CheckOptions
+from replicheck.explore.full import check_model
+from replicheck.lang.model import Model
+from replicheck.registry import ModelInfo
+from replicheck.report.results import CheckResult, Verdict
 
 
 @dataclass

@@ -5,14 +5,14 @@ acknowledged write lost (`serving_copy_is_complete`), terms only move forward
 (`never_decreases`, for action properties), eventual health (`eventually_everywhere`, for
 liveness) and bounded response (`responds_within`).
 
-Must not import: anything but `checker.lang`.
+Must not import: anything but `replicheck.lang`.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-from checker.lang import always_eventually, count, forall, implies
+from replicheck.lang import always_eventually, count, forall, implies
 
 Pred = Callable[[Any], Any]
 

@@ -1,6 +1,6 @@
 """Hypothesis strategies for random, well-typed IR programs and states.
 
-Programs are built directly from `checker.ir` (not through the modelling language), so that
+Programs are built directly from `replicheck.ir` (not through the modelling language), so that
 every backend can be tested on shapes the language never produces: un-folded operators
 (`Op("add", (Const, Const))`), constant conditions, Index nodes over constants, division and
 modulo by values that may be zero, Index nodes whose index may fall outside the choices, and
@@ -9,12 +9,12 @@ DAGs that share sub-expressions.
 Public API:
 
 - `programs(max_slots=5, max_actions=4, max_depth=4)`: a `Program` that passes
-  `checker.ir.check_program`;
+  `replicheck.ir.check_program`;
 - `states(program)`: a state with every slot inside its domain;
 - `program_and_state()`, `program_and_states(n)`: a program with one or `n` such states;
 - `exprs(program, type, depth, allow_post)`: one expression over a given program's slots.
 
-Every operator in `checker.ir.OPS` and every node kind in `checker.ir.NODE_KINDS` can appear;
+Every operator in `replicheck.ir.OPS` and every node kind in `replicheck.ir.NODE_KINDS` can appear;
 `Post` appears only inside action properties. Actions assign values of the slot's type that
 may lie outside the slot's domain (arithmetic leaves Int ranges, enum and element constants
 are in range for their type but updates are not clamped).
@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 from hypothesis import strategies as st
 
-from checker.ir import (
+from replicheck.ir import (
     BOOL,
     INT,
     OPS,
@@ -54,8 +54,8 @@ from checker.ir import (
     Var,
     pretty,
 )
-from checker.ir import nodes as N
-from checker.ir.types import compatible
+from replicheck.ir import nodes as N
+from replicheck.ir.types import compatible
 
 __all__ = [
     "programs",
@@ -273,7 +273,7 @@ def _slot_domain(draw: Callable[..., Any], enum_t: EnumType, node: ElemType, nod
 
 @st.composite
 def programs(draw: Callable[..., Any], max_slots: int = 5, max_actions: int = 4, max_depth: int = 4) -> Program:
-    """A random well-typed program (it passes `checker.ir.check_program`)."""
+    """A random well-typed program (it passes `replicheck.ir.check_program`)."""
     n_nodes = draw(st.integers(1, 3))
     names = tuple(f"n{i + 1}" for i in range(n_nodes))
     node = ElemType(SORT_NAME, names, False)

@@ -1,12 +1,13 @@
 """The import rules of DESIGN.md section 2, checked on the source of every module in checker/.
 
-- `checker` never imports `models` or `properties` (the CLI loads models by name);
+- the engine (`checker/`, installed as `replicheck`) never imports `replicheck.models` or
+  `replicheck.properties` (the CLI loads models by name);
 - only `checker/backends/z3*.py` and `checker/symbolic/` import z3;
 - only `checker/stateful.py` imports hypothesis;
 - only `checker/backends/numpy*.py`, `checker/explore/store*.py`, the batch engine
   `checker/explore/batch*.py` and the graph analyses `checker/explore/{graph,liveness}.py`
   import numpy (and scipy);
-- `checker/ir` imports nothing else of `checker`; `checker/lang` imports only `checker.ir`
+- `checker/ir` imports nothing else of `checker`; `checker/lang` imports only `replicheck.ir`
   and itself;
 - every module's docstring says what it must not import.
 
@@ -30,15 +31,19 @@ CHECKER = ROOT / "checker"
 @dataclass(frozen=True)
 class Module:
     path: str  # relative to the repository root, with forward slashes: checker/ir/nodes.py
-    name: str  # dotted: checker.ir.nodes
+    name: str  # dotted: replicheck.ir.nodes
     tree: ast.Module
+
+
+# The folders and the import packages they install as (pyproject.toml's package-dir).
+PACKAGE_DIRS = {"checker": "replicheck", "models": "replicheck.models", "properties": "replicheck.properties"}
 
 
 def module_name(rel: str) -> str:
     parts = rel[: -len(".py")].split("/")
     if parts[-1] == "__init__":
         parts = parts[:-1]
-    return ".".join(parts)
+    return ".".join([PACKAGE_DIRS[parts[0]], *parts[1:]])
 
 
 def parse(rel: str, source: str) -> Module:
@@ -86,14 +91,20 @@ IDS = [m.path for m in MODULES]
 
 def test_checker_modules_are_found() -> None:
     names = {m.name for m in MODULES}
-    assert {"checker", "checker.ir.nodes", "checker.lang.model", "checker.backends.reference"} <= names
+    assert {"replicheck", "replicheck.ir.nodes", "replicheck.lang.model", "replicheck.backends.reference"} <= names
 
 
 # -- the rules, as functions of one module: a list of offending imports ----------------------
 
 
 def never_models_or_properties(mod: Module) -> list[str]:
-    return sorted(i for i in imports(mod) if top(i) in ("models", "properties"))
+    return sorted(
+        i
+        for i in imports(mod)
+        if top(i) in ("models", "properties")
+        or within(i, "replicheck.models")
+        or within(i, "replicheck.properties")
+    )
 
 
 def _only(library: str, allowed: tuple[str, ...]) -> Callable[[Module], list[str]]:
@@ -121,18 +132,18 @@ only_numpy = _only(
 
 
 def ir_is_self_contained(mod: Module) -> list[str]:
-    if not within(mod.name, "checker.ir"):
+    if not within(mod.name, "replicheck.ir"):
         return []
-    return sorted(i for i in imports(mod) if top(i) == "checker" and not within(i, "checker.ir"))
+    return sorted(i for i in imports(mod) if top(i) == "replicheck" and not within(i, "replicheck.ir"))
 
 
 def lang_imports_only_ir(mod: Module) -> list[str]:
-    if not within(mod.name, "checker.lang"):
+    if not within(mod.name, "replicheck.lang"):
         return []
     return sorted(
         i
         for i in imports(mod)
-        if top(i) == "checker" and not (within(i, "checker.ir") or within(i, "checker.lang"))
+        if top(i) == "replicheck" and not (within(i, "replicheck.ir") or within(i, "replicheck.lang"))
     )
 
 
@@ -162,20 +173,20 @@ def test_docstring_says_what_the_module_must_not_import(mod: Module) -> None:
 @pytest.mark.parametrize(
     ("path", "source", "rule"),
     [
-        ("checker/cli.py", "import models.classic.die_hard", never_models_or_properties),
-        ("checker/sweep.py", "from properties import safety", never_models_or_properties),
+        ("checker/cli.py", "import replicheck.models.classic.die_hard", never_models_or_properties),
+        ("checker/sweep.py", "from replicheck.properties import safety", never_models_or_properties),
         ("checker/explore/bfs.py", "import z3", only_z3),
         ("checker/backends/reference.py", "from z3 import Int", only_z3),
         ("checker/report/text.py", "def f():\n    import hypothesis.strategies", only_hypothesis),
         ("checker/explore/bfs.py", "import numpy as np", only_numpy),
-        ("checker/ir/nodes.py", "from checker.lang import Model", ir_is_self_contained),
+        ("checker/ir/nodes.py", "from replicheck.lang import Model", ir_is_self_contained),
         ("checker/ir/nodes.py", "from ..backends import reference", ir_is_self_contained),
         ("checker/ir/__init__.py", "from ..lang import terms", ir_is_self_contained),
-        ("checker/lang/model.py", "from checker.backends.reference import fire", lang_imports_only_ir),
+        ("checker/lang/model.py", "from replicheck.backends.reference import fire", lang_imports_only_ir),
         ("checker/lang/model.py", "from .. import report", lang_imports_only_ir),
         (
             "checker/lang/model.py",
-            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from checker.explore import bfs",
+            "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from replicheck.explore import bfs",
             lang_imports_only_ir,
         ),
     ],
@@ -192,9 +203,9 @@ def test_rules_catch_violations(path: str, source: str, rule: Callable[[Module],
         ("checker/stateful.py", "from hypothesis import strategies", only_hypothesis),
         ("checker/backends/numpy_batch.py", "import numpy", only_numpy),
         ("checker/explore/store.py", "import numpy", only_numpy),
-        ("checker/ir/nodes.py", "from .types import BOOL\nfrom checker.ir import program", ir_is_self_contained),
-        ("checker/lang/model.py", "from checker.ir import nodes\nfrom . import errors", lang_imports_only_ir),
-        ("checker/registry.py", "import importlib\nimportlib.import_module('models.x')", never_models_or_properties),
+        ("checker/ir/nodes.py", "from .types import BOOL\nfrom replicheck.ir import program", ir_is_self_contained),
+        ("checker/lang/model.py", "from replicheck.ir import nodes\nfrom . import errors", lang_imports_only_ir),
+        ("checker/registry.py", "import importlib\nimportlib.import_module('replicheck.models.x')", never_models_or_properties),
     ],
 )
 def test_rules_allow_what_is_allowed(path: str, source: str, rule: Callable[[Module], list[str]]) -> None:
@@ -203,8 +214,8 @@ def test_rules_allow_what_is_allowed(path: str, source: str, rule: Callable[[Mod
 
 def test_relative_imports_resolve() -> None:
     assert imports(parse("checker/lang/model.py", "from .errors import ModelError")) == {
-        "checker.lang.errors",
-        "checker.lang.errors.ModelError",
+        "replicheck.lang.errors",
+        "replicheck.lang.errors.ModelError",
     }
-    assert "checker.ir" in imports(parse("checker/lang/__init__.py", "from ..ir import nodes"))
-    assert "checker.lang.terms" in imports(parse("checker/lang/__init__.py", "from . import terms"))
+    assert "replicheck.ir" in imports(parse("checker/lang/__init__.py", "from ..ir import nodes"))
+    assert "replicheck.lang.terms" in imports(parse("checker/lang/__init__.py", "from . import terms"))

@@ -12,7 +12,7 @@ into a state of the model (`authority` variant), and the test checks that
 
 The correct implementation passes. The buggy one (no fencing) fails, and Hypothesis shrinks
 the failing sequence of operations; the failure message shows the mapped execution so far
-in protocheck's trace format.
+in replicheck's trace format.
 """
 
 from __future__ import annotations
@@ -31,13 +31,13 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from checker.backends.compiled import compile_program
-from checker.explore.traces import replay_path
-from checker.ir import Program, State
-from checker.ir.types import BoolType, ElemType, EnumType, show
-from checker.report.text import render_trace
+from replicheck.backends.compiled import compile_program
+from replicheck.explore.traces import replay_path
+from replicheck.ir import Program, State
+from replicheck.ir.types import BoolType, ElemType, EnumType, show
+from replicheck.report.text import render_trace
 from examples.volume_primary import Cluster
-from models.ebs.election import Election
+from replicheck.models.ebs.election import Election
 
 NODES, VOLUMES = 3, 1
 MODEL = Election(variant="authority", Node=NODES, Volume=VOLUMES)
@@ -291,7 +291,7 @@ def test_buggy_implementation_is_caught_with_a_short_trace() -> None:
         run_state_machine_as_test(BuggyConformanceMachine, settings=SETTINGS)
     err = caught.value
     text = str(err)
-    assert "Step 0: init (initial state)" in text  # the mapped execution, in protocheck's format
+    assert "Step 0: init (initial state)" in text  # the mapped execution, in replicheck's format
     assert "remirror" in text or "invariant" in text
     # shrunk: create, partition, mirror lost, keep primary, remirror is the shortest story
     assert len(err.operations) <= 8, text

@@ -1,4 +1,4 @@
 """Backends: IR -> something that runs (reference evaluator, compiled Python, later NumPy, Z3).
 
-Must not import: `checker.explore`, `checker.report`, `checker.cli`.
+Must not import: `replicheck.explore`, `replicheck.report`, `replicheck.cli`.
 """

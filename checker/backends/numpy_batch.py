@@ -6,12 +6,12 @@ and every word uses at most 63 bits, so keys are non-negative int64 and -1 is fr
 empty marker — conversion between keys, slot columns and state tuples, and `Frame`, the
 vectorised evaluator of IR nodes over the rows of a batch), `fingerprint` (a 64-bit hash of
 multi-word keys; a bijection for one-word keys) and `RULES`/`NODE_RULES`, the evaluation
-rules (one per operator in `checker.ir.nodes.OPS` and per node kind).
+rules (one per operator in `replicheck.ir.nodes.OPS` and per node kind).
 
-Must not import: z3, hypothesis; nothing of checker but `checker.ir` and `checker.backends`.
+Must not import: z3, hypothesis; nothing of checker but `replicheck.ir` and `replicheck.backends`.
 
-Semantics equal `checker.backends.reference` on states within their domains (the range
-analysis `checker.ir.check.bounds` is trusted, as in the compiled backend): Python's floor
+Semantics equal `replicheck.backends.reference` on states within their domains (the range
+analysis `replicheck.ir.check.bounds` is trusted, as in the compiled backend): Python's floor
 `//` and `%`, and lazy `and`/`or`/`implies`/`ite` and `Index` choices. Laziness is kept by
 evaluating every operand on every row (with harmless substitutes where the operation is
 undefined: divisor 1, index clipped) and tracking, per node, a boolean *error mask*: the rows
@@ -22,7 +22,7 @@ operand of `and` only where the left is true, the chosen branch of `ite`, the ch
 almost all of them. Engines use the masks to find the first row that fails and report it as
 the scalar engine would; the message comes from the scalar backends.
 
-Subexpressions are hash-consed (`checker.backends.compiled.Graph`) and memoised per frame, so
+Subexpressions are hash-consed (`replicheck.backends.compiled.Graph`) and memoised per frame, so
 a test shared by many action instances is evaluated once per batch. A `Frame` over a subset of
 rows (`Frame.subset`) gathers what its parent frame already computed instead of recomputing.
 """
@@ -33,7 +33,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from checker.ir import NODE_KINDS, OPS, BoolType, Const, Index, Op, Post, Program, State, Var
+from replicheck.ir import NODE_KINDS, OPS, BoolType, Const, Index, Op, Post, Program, State, Var
 
 from .compiled import CNode, Graph, risky_slots
 

@@ -9,15 +9,15 @@ A model's run-time error (reading `role[none]`, dividing by zero) raises `ModelR
 Values outside a slot's domain are NOT rejected here; `Program.out_of_domain` finds them, so
 that engines can report them as violations with a trace.
 
-Must not import: z3, numpy, hypothesis; nothing of checker but `checker.ir`.
+Must not import: z3, numpy, hypothesis; nothing of checker but `replicheck.ir`.
 """
 
 from __future__ import annotations
 
 from typing import Callable, Iterator, Sequence
 
-from checker.ir import Action, Const, Expr, Index, Op, Post, Program, SourceInfo, State, Var
-from checker.ir.types import ElemType, EnumType, Type, show
+from replicheck.ir import Action, Const, Expr, Index, Op, Post, Program, SourceInfo, State, Var
+from replicheck.ir.types import ElemType, EnumType, Type, show
 
 
 class ModelRuntimeError(Exception):

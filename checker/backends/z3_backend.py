@@ -1,7 +1,7 @@
 """The Z3 backend: IR expressions and programs lowered to Z3 terms.
 
-Owns: `RULES` (one lowering rule per IR operator in `checker.ir.OPS`) and `NODE_RULES` (one
-per node kind in `checker.ir.NODE_KINDS`); `Lowering` (the value of an expression, and its
+Owns: `RULES` (one lowering rule per IR operator in `replicheck.ir.OPS`) and `NODE_RULES` (one
+per node kind in `replicheck.ir.NODE_KINDS`); `Lowering` (the value of an expression, and its
 well-definedness side condition, over given Z3 terms for the pre- and post-state);
 `Unrolling` (state constants per time step, domain constraints, initial states, the
 transition relation with an action-choice variable per step, run-time-error conditions) and
@@ -21,18 +21,18 @@ Conventions:
   the reference evaluator evaluates `e` without raising `ModelRuntimeError`, following its
   lazy `and`/`or`/`implies`/`ite` (an untaken branch may be undefined). Where an expression
   is undefined its value term is unconstrained. Engines decide what an undefined evaluation
-  means; `checker.symbolic` reports it as a violation ("model error"), like the explicit
+  means; `replicheck.symbolic` reports it as a violation ("model error"), like the explicit
   checker, and assumes its absence only on states it has already checked.
 - Initial states come from the reference evaluator (init instances read no state, so each is
   one concrete state); the symbolic initial condition picks one of them with a choice
   variable so that a decoded trace names the init instance that produced it.
 
 This module builds terms and decodes models; it does not build `Trace`s (backends must not
-import `checker.report`): `checker.symbolic` replays decoded paths through the reference
+import `replicheck.report`): `replicheck.symbolic` replays decoded paths through the reference
 evaluator and builds the traces.
 
-Must not import: `checker.explore`, `checker.report`, `checker.cli`, `checker.lang`, numpy,
-hypothesis. Only this module and `checker.symbolic` import z3.
+Must not import: `replicheck.explore`, `replicheck.report`, `replicheck.cli`, `replicheck.lang`, numpy,
+hypothesis. Only this module and `replicheck.symbolic` import z3.
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ from typing import Callable, NamedTuple, Sequence, TypeAlias
 
 import z3
 
-from checker.backends.reference import ModelRuntimeError, fire
-from checker.ir import NODE_KINDS, OPS, Action, BoolType, Const, Expr, Index, Op, Post, Program, State, Var
+from replicheck.backends.reference import ModelRuntimeError, fire
+from replicheck.ir import NODE_KINDS, OPS, Action, BoolType, Const, Expr, Index, Op, Post, Program, State, Var
 
 Term: TypeAlias = z3.ExprRef  # a z3.BoolRef for Bool-typed IR expressions, else a z3.ArithRef
 

@@ -6,14 +6,14 @@ reconstruction (`traces.replay_path`, reusable by any engine).
 
 The batch engine (`batch`, with `store_hash`) uses NumPy; it is imported only when asked for.
 
-Must not import: z3, hypothesis, numpy (only `batch` and `store_hash` do), `checker.cli`,
+Must not import: z3, hypothesis, numpy (only `batch` and `store_hash` do), `replicheck.cli`,
 `models`.
 """
 
 from __future__ import annotations
 
-from checker.ir import Program
-from checker.report.results import CheckResult
+from replicheck.ir import Program
+from replicheck.report.results import CheckResult
 
 from .options import CheckOptions
 from .traces import InternalCheckerError, replay_path

@@ -1,20 +1,20 @@
 """The batch breadth-first engine: whole BFS levels evaluated with NumPy.
 
 Owns: `batch_bfs(program, options) -> CheckResult`. Each level is an (n, words) int64 array
-of packed states (see `checker.backends.numpy_batch`), expanded in chunks: for the chunk,
+of packed states (see `replicheck.backends.numpy_batch`), expanded in chunks: for the chunk,
 the chosen invariants and pending reachability targets are evaluated on every row, then every
 action instance's guard; for the rows that enable an action its updates are evaluated on that
 subset, out-of-domain successors and failing action properties become events, and the
 in-domain successors' packed keys (the parent's key plus the shifted differences of the
 updated slots) are deduplicated within the chunk keeping the first in the scalar engine's
 discovery order (by parent row, then action index; `store_hash.FirstSeen`), looked up in the
-store (`checker.explore.store_hash.HashSet`), and those not found are inserted and become
+store (`replicheck.explore.store_hash.HashSet`), and those not found are inserted and become
 the next level, with their parent's
 position and action as links (`LevelLinks`). Counterexamples are rebuilt from the links by
 firing the recorded actions from the recorded initial state through the reference
 evaluator, then replayed and confirmed like every other engine's (`Run`).
 
-Results equal the scalar engine's (`checker.explore.bfs`): same distinct states, depth and
+Results equal the scalar engine's (`replicheck.explore.bfs`): same distinct states, depth and
 transitions on complete runs; with violations, the same first violating state in discovery
 order, found at the same position, so the same verdicts and traces. On a chunk with
 anything unusual, only the rows that are the first of their kind (first failing row of each
@@ -23,13 +23,13 @@ row order, with each row's events in the scalar kernel's order. A model run-time
 message comes from the compiled scalar backend run on that one state, and `Run` checks it
 against the reference evaluator.
 
-Workers: with `options.workers == 2` a second process (`checker.explore.batch_workers`,
+Workers: with `options.workers == 2` a second process (`replicheck.explore.batch_workers`,
 forked at the start of the search) evaluates chunks while this one evaluates others and
 takes every chunk's summary in chunk order for the store; each level then lives in a shared
 memory file that both read their chunks from. A chunk with anything unusual is re-evaluated
 here with the full event handling, so the result is identical to one worker.
 
-Must not import: z3, hypothesis, `checker.cli`, `models`.
+Must not import: z3, hypothesis, `replicheck.cli`, `models`.
 """
 
 from __future__ import annotations
@@ -40,10 +40,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from checker.backends import reference as R
-from checker.backends.numpy_batch import BatchProgram, Frame, fingerprint
-from checker.ir import Program, State
-from checker.report.results import CheckResult
+from replicheck.backends import reference as R
+from replicheck.backends.numpy_batch import BatchProgram, Frame, fingerprint
+from replicheck.ir import Program, State
+from replicheck.report.results import CheckResult
 
 from .batch_workers import EvaluationWorker, LevelFile, Summary
 from .bfs import never_enabled_warnings

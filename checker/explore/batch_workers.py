@@ -10,8 +10,8 @@ deduplicated within the chunk in discovery order, and its tallies), and `Evaluat
 evaluates and deduplicates them, and hands back summaries through result files, one per
 request in flight).
 
-Must not import: z3, hypothesis, `checker.cli`, `models`; nothing of checker but
-`checker.explore.traces` (its error type) and `checker.explore.memory`.
+Must not import: z3, hypothesis, `replicheck.cli`, `models`; nothing of checker but
+`replicheck.explore.traces` (its error type) and `replicheck.explore.memory`.
 
 The division of labour, and why results equal one process's: evaluation is a pure function
 of a chunk's rows and of the properties still being checked, so it can run anywhere and in
@@ -230,12 +230,12 @@ class EvaluationWorker:
             raise ValueError("--workers 2 needs the 'fork' start method (Linux or macOS)")
         self.words = words
         self.depth = depth
-        self.levels = [LevelFile(words, "protocheck-level-a"), LevelFile(words, "protocheck-level-b")]
-        self.results = [MemoryFile(f"protocheck-result-{k}") for k in range(depth)]
+        self.levels = [LevelFile(words, "replicheck-level-a"), LevelFile(words, "replicheck-level-b")]
+        self.results = [MemoryFile(f"replicheck-result-{k}") for k in range(depth)]
         ctx = multiprocessing.get_context("fork")
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(target=_serve, args=(child, self.levels, self.results, words, summarize),
-                                daemon=True, name="protocheck-batch-worker")
+                                daemon=True, name="replicheck-batch-worker")
         self.proc.start()
         child.close()
         self.seq = 0

@@ -2,12 +2,12 @@
 
 Owns: `bfs(program, options) -> CheckResult`. The hot loop calls the compiled backend's
 exploration kernel once per state; the kernel does the seen-check and parent link inline
-and reports anything unusual as events (see `checker.backends.compiled`). Invariants are
+and reports anything unusual as events (see `replicheck.backends.compiled`). Invariants are
 checked on each state when it is taken from the queue, which is discovery order, so the
 first violation found is one at the smallest depth. Levels are tracked by index ranges of
 the store's state list (TLC's depth convention: the initial states are depth 1).
 
-Must not import: z3, numpy, hypothesis, `checker.cli`.
+Must not import: z3, numpy, hypothesis, `replicheck.cli`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from __future__ import annotations
 import gc
 from typing import Any
 
-from checker.backends.compiled import Expander
-from checker.backends.reference import ModelRuntimeError
-from checker.ir import Program, State
-from checker.report.results import CheckResult
+from replicheck.backends.compiled import Expander
+from replicheck.backends.reference import ModelRuntimeError
+from replicheck.ir import Program, State
+from replicheck.report.results import CheckResult
 
 from .options import CheckOptions
 from .run import CHUNK, Run

@@ -7,7 +7,7 @@ but not expanded, and a state reached again by a shorter path than the one it wa
 with is re-parented and expanded again, so that everything within the bound is explored.
 Counterexamples are not necessarily shortest (use BFS for that).
 
-Must not import: z3, numpy, hypothesis, `checker.cli`.
+Must not import: z3, numpy, hypothesis, `replicheck.cli`.
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from __future__ import annotations
 import gc
 from typing import Any
 
-from checker.backends.compiled import Expander
-from checker.backends.reference import ModelRuntimeError
-from checker.ir import Program, State
-from checker.report.results import CheckResult
+from replicheck.backends.compiled import Expander
+from replicheck.backends.reference import ModelRuntimeError
+from replicheck.ir import Program, State
+from replicheck.report.results import CheckResult
 
 from .options import CheckOptions
 from .run import CHUNK, Run

@@ -6,16 +6,16 @@ properties, the run was complete and found nothing that stops it, the fair-SCC a
 (`live.check_liveness`) over the same graph, merged into one `CheckResult`. Liveness is skipped, with a note, after a safety violation that stopped the
 run or when a limit cut the run short.
 
-Must not import: z3, hypothesis, `checker.cli`.
+Must not import: z3, hypothesis, `replicheck.cli`.
 """
 
 from __future__ import annotations
 
 import time
 
-from checker.backends.compiled import compile_program
-from checker.ir import Program, Property
-from checker.report.results import INCOMPLETE, CheckResult, RunStats, Verdict
+from replicheck.backends.compiled import compile_program
+from replicheck.ir import Program, Property
+from replicheck.report.results import INCOMPLETE, CheckResult, RunStats, Verdict
 
 from . import check
 from .graph import BuiltGraph, Progress, build_graph

@@ -6,7 +6,7 @@ edge per (state, enabled action instance), with state, time and memory limits an
 callback) and `predicate_mask` (the truth
 of a state predicate on every state, evaluated by compiled code).
 
-Must not import: z3, hypothesis, `checker.cli`. Uses numpy for the edge arrays.
+Must not import: z3, hypothesis, `replicheck.cli`. Uses numpy for the edge arrays.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from typing import Callable
 
 import numpy as np
 
-from checker.backends.compiled import CompiledProgram, compile_program
-from checker.ir import Expr, Program, Property, State
-from checker.ir.nodes import TRUE
+from replicheck.backends.compiled import CompiledProgram, compile_program
+from replicheck.ir import Expr, Program, Property, State
+from replicheck.ir.nodes import TRUE
 
 from .liveness import BoolArray, StateGraph
 from .memory import resident_bytes
@@ -133,7 +133,7 @@ def value_fn(program: Program, expr: Expr) -> Callable[[State], int]:
         properties=(),
     )
     if not program.actions:
-        from checker.backends.reference import evaluate
+        from replicheck.backends.reference import evaluate
 
         return lambda s: evaluate(expr, s)
     fire = compile_program(probe).fire

@@ -6,17 +6,17 @@ one), runs `liveness.find_violation` for each temporal property, and turns every
 violation are confirmed by `liveness.verify_lasso` before it is reported. A disagreement is an
 internal error, never a reported counterexample.
 
-Must not import: z3, hypothesis, `checker.cli`.
+Must not import: z3, hypothesis, `replicheck.cli`.
 """
 
 from __future__ import annotations
 
 from typing import Sequence
 
-from checker.backends.compiled import CompiledProgram, compile_program
-from checker.backends.reference import evaluate, initial_states
-from checker.ir import Program, Property
-from checker.report.results import HOLDS, INCOMPLETE, VIOLATED, Step, Trace, Verdict
+from replicheck.backends.compiled import CompiledProgram, compile_program
+from replicheck.backends.reference import evaluate, initial_states
+from replicheck.ir import Program, Property
+from replicheck.report.results import HOLDS, INCOMPLETE, VIOLATED, Step, Trace, Verdict
 
 from .graph import BuiltGraph, Progress, build_graph, predicate_mask
 from .liveness import STUTTER, find_violation, verify_lasso

@@ -17,7 +17,7 @@ self-loop. A cycle through the states of a strongly connected component C is fai
 "Enabled" is judged on the whole graph: an instance is enabled in a state when that state has
 an edge labelled with it (actions are deterministic).
 
-Must not import: z3, hypothesis, `checker.cli`, `checker.report` renderers. Uses numpy and
+Must not import: z3, hypothesis, `replicheck.cli`, `replicheck.report` renderers. Uses numpy and
 scipy (strongly connected components of large graphs).
 """
 
@@ -31,8 +31,8 @@ from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
-from checker.backends.reference import evaluate, fire
-from checker.ir import Program, Property, State
+from replicheck.backends.reference import evaluate, fire
+from replicheck.ir import Program, Property, State
 
 STUTTER = -1  # the action index of a stuttering step in a lasso
 
@@ -378,7 +378,7 @@ def verify_lasso(
     Checks, with the reference evaluator only: states[0] is initial; every step is the named
     action (or a stutter); the closing step returns to states[loop_start]; every fair action
     instance is treated fairly on the cycle; the property is false on this behaviour."""
-    from checker.backends.reference import initial_states
+    from replicheck.backends.reference import initial_states
 
     if len(actions) != len(states):
         return "a lasso needs one action per state (the last one closes the loop)"

@@ -4,14 +4,14 @@ Owns: `measure_all`: the minimum and maximum of each `@measure` over the explore
 each with a shortest trace to a state that attains it, replayed through the reference
 evaluator and re-evaluated there (`report.results.Measurement`).
 
-Must not import: z3, hypothesis, `checker.cli`.
+Must not import: z3, hypothesis, `replicheck.cli`.
 """
 
 from __future__ import annotations
 
-from checker.backends.reference import evaluate
-from checker.ir import Program, Property
-from checker.report.results import Measurement
+from replicheck.backends.reference import evaluate
+from replicheck.ir import Program, Property
+from replicheck.report.results import Measurement
 
 from .graph import BuiltGraph, value_fn
 from .traces import InternalCheckerError, replay_path

@@ -1,7 +1,7 @@
 """Options of an explicit-state check.
 
 Owns: `CheckOptions`. Must not import: z3, numpy, hypothesis; nothing of checker but
-`checker.report.results`.
+`replicheck.report.results`.
 """
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from checker.report.results import RunStats
+from replicheck.report.results import RunStats
 
 
 @dataclass
 class CheckOptions:
-    """How to run `checker.explore.check`.
+    """How to run `replicheck.explore.check`.
 
     strategy: "bfs" (shortest counterexamples) or "dfs" (with `max_depth` as its bound).
     max_states / max_depth / max_seconds: stop cleanly (an incomplete result) when reached;
@@ -26,10 +26,10 @@ class CheckOptions:
     exploring and reports the first violation of each property (like TLC -continue).
     progress: called with the current RunStats every `progress_interval` seconds.
     symmetry: store one representative per orbit of the sorts declared symmetric (BFS only;
-    the model must be symmetric, see `checker.explore.symmetry`); unreduced: also count the
+    the model must be symmetric, see `replicheck.explore.symmetry`); unreduced: also count the
     states the representatives stand for.
     engine: "scalar" (the compiled kernel, one state at a time; the default) or "batch"
-    (breadth-first over whole levels with NumPy, `checker.explore.batch`; BFS only, no
+    (breadth-first over whole levels with NumPy, `replicheck.explore.batch`; BFS only, no
     symmetry). store (batch engine): "exact" (packed states; the default) or "fingerprint"
     (64-bit hashes of states wider than 64 bits, with the collision probability reported).
     max_memory: bytes of resident memory at which the batch engine stops cleanly

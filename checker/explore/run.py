@@ -2,10 +2,10 @@
 
 Owns: `Run` — choosing the properties to check from the options, recording violations,
 witnesses and model run-time errors as verdicts (every trace is rebuilt from the store,
-replayed and confirmed through the reference evaluator by `checker.explore.traces` before
+replayed and confirmed through the reference evaluator by `replicheck.explore.traces` before
 it is recorded), limits and progress, and assembling the final `CheckResult`.
 
-Must not import: z3, numpy, hypothesis, `checker.cli`.
+Must not import: z3, numpy, hypothesis, `replicheck.cli`.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from __future__ import annotations
 import time
 from typing import Any, Sequence
 
-from checker.backends import reference as R
-from checker.backends.compiled import CompiledProgram, compile_program
-from checker.ir import Program, Property, State
-from checker.report.results import (
+from replicheck.backends import reference as R
+from replicheck.backends.compiled import CompiledProgram, compile_program
+from replicheck.ir import Program, Property, State
+from replicheck.report.results import (
     HOLDS,
     INCOMPLETE,
     VACUOUS,

@@ -7,14 +7,14 @@ parent and depth lists, so a state reached again at a smaller depth can be re-pa
 Both rebuild the path from an initial state to any stored state. Compact stores (packed
 states, fingerprints) come later.
 
-Must not import: z3, numpy, hypothesis; nothing of checker but `checker.ir`.
+Must not import: z3, numpy, hypothesis; nothing of checker but `replicheck.ir`.
 """
 
 from __future__ import annotations
 
 from typing import Callable
 
-from checker.ir import State
+from replicheck.ir import State
 
 ROOT = -1  # the parent index of an initial state
 
@@ -22,7 +22,7 @@ ROOT = -1  # the parent index of an initial state
 class ParentStore:
     """`seen[key]` is the index of the state's parent (ROOT for initial states);
     `states[i]` is the key of the state with index i. Keys are packed states (ints, see
-    `checker.backends.compiled`): `pack` and `unpack` convert. The BFS kernel appends to
+    `replicheck.backends.compiled`): `pack` and `unpack` convert. The BFS kernel appends to
     both inline."""
 
     __slots__ = ("seen", "states", "pack", "unpack")

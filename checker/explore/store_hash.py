@@ -10,11 +10,11 @@ fingerprint store), and `LevelLinks` (per BFS level: the parent's index in the p
 level and the action taken, uint32/uint16 arrays, from which a path is rebuilt by replaying
 actions).
 
-Must not import: z3, hypothesis; nothing of checker but `checker.ir` and
-`checker.backends.numpy_batch` (for fingerprints).
+Must not import: z3, hypothesis; nothing of checker but `replicheck.ir` and
+`replicheck.backends.numpy_batch` (for fingerprints).
 
 Keys are int64 rows whose words are all non-negative, so -1 (`EMPTY`) marks a free entry;
-fingerprints never equal -1 (see `checker.backends.numpy_batch.fingerprint`). The entry of a
+fingerprints never equal -1 (see `replicheck.backends.numpy_batch.fingerprint`). The entry of a
 key is the top bits of its fingerprint (Fibonacci-style: the fingerprint is already mixed).
 Batches are processed with vectorised probing: each round gathers the entries of the keys
 still probing, settles the found and the free ones, and moves the rest one entry on; an
@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from checker.backends.numpy_batch import EMPTY, fingerprint
+from replicheck.backends.numpy_batch import EMPTY, fingerprint
 
 Array = Any
 

@@ -9,7 +9,7 @@ instance is an action instance, and every permuted property is the same property
 structurally, with the arguments of commutative operators sorted). Reduction is sound for
 invariants only when that check passes; callers refuse it otherwise.
 
-Must not import: z3, numpy, hypothesis, `checker.cli`, `checker.report` renderers.
+Must not import: z3, numpy, hypothesis, `replicheck.cli`, `replicheck.report` renderers.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from __future__ import annotations
 import itertools
 from typing import Callable, Sequence
 
-from checker.ir import Action, Const, Expr, Index, Op, Post, Program, State, Var
-from checker.ir.types import NONE_INDEX, ElemType, show
+from replicheck.ir import Action, Const, Expr, Index, Op, Post, Program, State, Var
+from replicheck.ir.types import NONE_INDEX, ElemType, show
 
 COMMUTATIVE = frozenset({"and", "or", "add", "mul", "eq", "ne", "min", "max"})
 ASSOCIATIVE = frozenset({"and", "or", "add", "mul", "min", "max"})
@@ -123,7 +123,7 @@ class Symmetry:
             f"    return len({{{', '.join(images)}}})",
         ]
         code = "\n".join(src) + "\n"
-        exec(compile(code, "<protocheck symmetry>", "exec"), env)
+        exec(compile(code, "<replicheck symmetry>", "exec"), env)
         return env["canonical"], env["orbit_size"]  # type: ignore[return-value]
 
     # -- the static check ------------------------------------------------------------------

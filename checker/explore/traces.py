@@ -9,22 +9,22 @@ evaluate things), `domain_message`, and `InternalCheckerError`, raised when the 
 the reference evaluator disagree: a checker that is wrong is worse than none. Any engine
 may reuse these.
 
-Must not import: z3, numpy, hypothesis, `checker.cli`; nothing of checker but `checker.ir`,
-`checker.backends.reference` and `checker.report.results`.
+Must not import: z3, numpy, hypothesis, `replicheck.cli`; nothing of checker but `replicheck.ir`,
+`replicheck.backends.reference` and `replicheck.report.results`.
 """
 
 from __future__ import annotations
 
 from typing import Sequence
 
-from checker.backends import reference as R
-from checker.ir import Action, Program, Property, State
-from checker.ir.types import show
-from checker.report.results import Step, Trace
+from replicheck.backends import reference as R
+from replicheck.ir import Action, Program, Property, State
+from replicheck.ir.types import show
+from replicheck.report.results import Step, Trace
 
 
 class InternalCheckerError(AssertionError):
-    """The engine and the reference evaluator disagree: a bug in protocheck, not the model."""
+    """The engine and the reference evaluator disagree: a bug in replicheck, not the model."""
 
 
 def describe_state(program: Program, state: State) -> str:

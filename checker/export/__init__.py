@@ -4,15 +4,15 @@ Owns: `export` (one entry point by format), the TLA+ exporter (`tla`), the Prome
 (`promela`), and `peers` (finding and running TLC and Spin on the exported files, parsing
 their state counts). Exporters read only the IR: they never evaluate the model.
 
-Must not import: checker.lang, checker.backends, checker.explore, checker.symbolic,
-checker.report; no z3, numpy or hypothesis.
+Must not import: replicheck.lang, replicheck.backends, replicheck.explore, replicheck.symbolic,
+replicheck.report; no z3, numpy or hypothesis.
 """
 
 from __future__ import annotations
 
 from typing import Iterable
 
-from checker.ir import Program
+from replicheck.ir import Program
 
 from .common import ExportError
 from .promela import PromelaExport, export_promela

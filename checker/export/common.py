@@ -5,7 +5,7 @@ Owns: `Namer` (unique identifiers that avoid a target language's reserved words)
 `ExportError` (a program the exporters cannot translate faithfully, with the reason),
 `checked_properties` (which properties an export checks, after `skip`).
 
-Must not import: anything of checker but `checker.ir`; no z3, numpy or hypothesis.
+Must not import: anything of checker but `replicheck.ir`; no z3, numpy or hypothesis.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from checker.ir import Program, Property
+from replicheck.ir import Program, Property
 
 
 class ExportError(Exception):

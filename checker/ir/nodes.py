@@ -5,9 +5,9 @@ Owns: the node classes (`Const`, `Var`, `Post`, `Op`, `Index`), the closed list 
 Expressions are quantifier-free and parameter-free: tracing has already expanded quantifiers
 over finite sorts and substituted concrete parameters, so every engine sees plain terms over
 state slots. Nodes compare by identity (expressions are DAGs with sharing; backends memoise by
-`id`); use `checker.ir.pretty` to compare them structurally.
+`id`); use `replicheck.ir.pretty` to compare them structurally.
 
-Must not import: anything outside `checker.ir`.
+Must not import: anything outside `replicheck.ir`.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Owns: `pretty(expr, program)`, used in error messages, in debugging dumps and by
 compare expressions structurally. Slots are printed by name (`role[n1]`), constants by their
 decoded value (`primary`, `none`, `true`).
 
-Must not import: anything outside `checker.ir`.
+Must not import: anything outside `replicheck.ir`.
 """
 
 from __future__ import annotations

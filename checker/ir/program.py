@@ -4,7 +4,7 @@ Owns: `StateVar` and `Slot` (how variables flatten into a vector of int slots), 
 instance of an action family: guard and parallel updates over the pre-state), `Property`, and
 `Program`, the one object every engine reads. A state is a tuple of ints, one per slot.
 
-Must not import: anything outside `checker.ir`.
+Must not import: anything outside `replicheck.ir`.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ the inclusive integer range its encoded values may take), and the encoding of va
 Every value in the IR is an int: Bool is 0/1, an Enum value is its index, a sort element is
 its index (0-based) with `none` encoded as -1, an Int is itself.
 
-Must not import: anything outside `checker.ir`.
+Must not import: anything outside `replicheck.ir`.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The modelling language: what users write.
 
-Owns: the public names a model imports (`from checker.lang import *`).
+Owns: the public names a model imports (`from replicheck.lang import *`).
 
-Must not import: anything of checker but `checker.ir`.
+Must not import: anything of checker but `replicheck.ir`.
 """
 
 from .declarations import Bool, Elem, Enum, EnumValue, Map, Range, SetOf, Sort, Var

@@ -6,7 +6,7 @@ Owns: the declaration objects a model class holds (`Sort`, `Enum`, `Range`, `Boo
 `SizedSort`). Comparing two concrete values gives a Python bool, so ordinary Python control
 flow over parameters and constants (`if m != n:`) just works.
 
-Must not import: anything of checker but `checker.ir` and `checker.lang.errors`.
+Must not import: anything of checker but `replicheck.ir` and `replicheck.lang.errors`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
-from checker.ir.types import (
+from replicheck.ir.types import (
     BOOL,
     INT,
     Domain,

@@ -1,11 +1,11 @@
 """Errors in a model, reported in the modeller's terms.
 
 Owns: `ModelError` (what went wrong, in which model and action, at which file and line, and
-what to write instead), `user_location` (the innermost stack frame outside protocheck), and
+what to write instead), `user_location` (the innermost stack frame outside replicheck), and
 `explain_bool_use`, which reads the offending source line to say whether `and`, `or`, `not`,
 `if`, `while` or a chained comparison turned a symbolic state value into a Python bool.
 
-Must not import: anything of checker but `checker.ir`.
+Must not import: anything of checker but `replicheck.ir`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import re
 import sys
 from dataclasses import dataclass
 
-from checker.ir import SourceInfo
+from replicheck.ir import SourceInfo
 
 _CHECKER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -26,7 +26,7 @@ def _inside_checker(filename: str) -> bool:
 
 
 def user_location(skip_checker: bool = True) -> SourceInfo:
-    """The file, line and text of the innermost frame that is not protocheck's own code."""
+    """The file, line and text of the innermost frame that is not replicheck's own code."""
     frame = sys._getframe(1)
     while frame is not None:
         fn = frame.f_code.co_filename
@@ -47,7 +47,7 @@ def _short_path(path: str) -> str:
 
 @dataclass
 class TraceSite:
-    """What protocheck was tracing when the error happened."""
+    """What replicheck was tracing when the error happened."""
 
     model: str = ""
     member: str = ""  # e.g. "action promote(n=n1)", "invariant single_primary", "init"
@@ -158,7 +158,7 @@ def explain_bool_use(text: str) -> tuple[str, str]:
         )
     if not hints:
         hints.append(
-            "state values are symbolic while protocheck traces an action: combine them with "
+            "state values are symbolic while replicheck traces an action: combine them with "
             "`&`, `|`, `~`, `If`, and guard with `require(...)`"
         )
     hint = "; ".join(hints) + "."

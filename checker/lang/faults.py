@@ -15,7 +15,7 @@ Each factory takes the sort object and returns a class; two mixins over the same
 combined. The helpers (`connected`, `reaches_authority`, ...) are plain methods to call from
 actions and properties.
 
-Must not import: anything of checker but `checker.ir` and `checker.lang`.
+Must not import: anything of checker but `replicheck.ir` and `replicheck.lang`.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ actions, properties, variants), instantiating it with settings (`Election(Node=3
 variant="no_fencing")`), and compiling it to an `ir.Program` by tracing every action once per
 binding of its parameters.
 
-Must not import: anything of checker but `checker.ir` and `checker.lang`.
+Must not import: anything of checker but `replicheck.ir` and `replicheck.lang`.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any, Callable, Mapping, TypeVar
 
-from checker.ir import nodes as N
-from checker.ir.program import Action, Param, Program, Property, Slot, SortInfo, StateVar
-from checker.ir.types import BOOL, INT, Domain
+from replicheck.ir import nodes as N
+from replicheck.ir.program import Action, Param, Program, Property, Slot, SortInfo, StateVar
+from replicheck.ir.types import BOOL, INT, Domain
 
 from .declarations import (
     UNSET,
@@ -54,7 +54,7 @@ class MemberInfo:
 
 
 def _mark(fn: Any, info: MemberInfo) -> Any:
-    if hasattr(fn, "__protocheck__"):
+    if hasattr(fn, "__replicheck__"):
         # re-marking an inherited member (`enter = action(Base.enter, fair="strong")`):
         # wrap it, so that the base class keeps its own marking
         original = fn
@@ -63,7 +63,7 @@ def _mark(fn: Any, info: MemberInfo) -> Any:
         def fn(*args: Any, **kwargs: Any) -> Any:
             return original(*args, **kwargs)
 
-    fn.__protocheck__ = info
+    fn.__replicheck__ = info
     return fn
 
 
@@ -84,7 +84,7 @@ def invariant(fn: Any = None, *, strengthening: bool = False) -> Any:
     """Mark `def name(self, s)` returning a condition that must hold in every reachable state.
 
     `@invariant(strengthening=True)` marks a helper invariant: it is checked like any other,
-    and `protocheck prove --inductive` uses it to make the model's real properties inductive.
+    and `replicheck prove --inductive` uses it to make the model's real properties inductive.
     """
     if fn is None:
         return lambda f: _mark(f, MemberInfo("invariant", strengthening=strengthening))
@@ -157,15 +157,15 @@ def model_shape(cls: type) -> ModelShape:
                 v = Var(value, init=UNSET if init is None else init)  # `mode = Mode`: a scalar of an enum/sort declared elsewhere
                 v.name = name
                 state[name] = v
-            elif callable(value) and hasattr(value, "__protocheck__"):
-                members[name] = (value.__protocheck__, value)
+            elif callable(value) and hasattr(value, "__replicheck__"):
+                members[name] = (value.__replicheck__, value)
             elif name in annotations and isinstance(value, SETTING_TYPES):
                 settings[name] = value
     return ModelShape(sorts, settings, state, members)
 
 
 class Model:
-    """Base class of every protocheck model.
+    """Base class of every replicheck model.
 
     A subclass declares sorts (`Node = Sort("Node", default=3)`), settings (annotated class
     attributes: `fencing: bool = True`), state variables (`role = Map(Node, Role)`), an
@@ -177,7 +177,7 @@ class Model:
     description: str = ""
     variants: Mapping[str, Mapping[str, Any]] = {}
     # The verdicts this model is expected to give: {variant: {property: "holds"|"violated"}}.
-    # `protocheck sweep` flags any verdict that differs.
+    # `replicheck sweep` flags any verdict that differs.
     expected: Mapping[str, Mapping[str, str]] = {}
     # False for models whose runs legitimately end (e.g. a commit protocol that terminates):
     # a state with no enabled action is then not reported as a deadlock.
@@ -335,7 +335,7 @@ class _Compiler:
             if ann is inspect.Parameter.empty:
                 raise ModelError(
                     f"parameter `{p.name}` of {what} needs a type annotation",
-                    f"Write `{p.name}: Node` (a Sort), an Enum, Bool or Range(lo, hi): protocheck "
+                    f"Write `{p.name}: Node` (a Sort), an Enum, Bool or Range(lo, hi): replicheck "
                     "traces the action once for each value.",
                     _fn_source(fn),
                     TraceSite(self.name, what),
@@ -389,7 +389,7 @@ class _Compiler:
             states = "s, t" if views == 2 else "s"
             name = getattr(fn, "__name__", "f")
             raise ModelError(
-                f"`{name}` takes the wrong number of arguments: protocheck calls it with the "
+                f"`{name}` takes the wrong number of arguments: replicheck calls it with the "
                 f"model, {'the state before and after' if views == 2 else 'the state'}"
                 + (f" and {nargs} parameter value(s)" if nargs else ""),
                 f"Write `def {name}(self, {states}{', ...' if nargs else ''}):` (the first parameter is the model "
@@ -530,7 +530,7 @@ class _Compiler:
 
 def _instantiation_site(model: Model) -> N.SourceInfo | None:
     """Where user code instantiated `model` (for mistakes in its settings or variant), or None
-    when protocheck itself did (the CLI reports those as usage errors, without a line)."""
+    when replicheck itself did (the CLI reports those as usage errors, without a line)."""
     frame: FrameType | None = sys._getframe(2)  # 0: here, 1: Model.__init__, 2: its caller
     while frame is not None and frame.f_code.co_name == "__init__" and frame.f_locals.get("self") is model:
         frame = frame.f_back  # a subclass's __init__ calling super().__init__

@@ -5,7 +5,7 @@ Owns: `Term` (an IR expression with Python operators: `==`, `<`, `+`, `&`, `|`, 
 teach: a Term used as a Python bool, int, iterable or dict key raises a `ModelError` that
 names the offending line and says what to write instead.
 
-Must not import: anything of checker but `checker.ir` and `checker.lang` (errors, declarations).
+Must not import: anything of checker but `replicheck.ir` and `replicheck.lang` (errors, declarations).
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from typing import Any, NoReturn
 
-from checker.ir import nodes as N
-from checker.ir.types import BOOL, INT, BoolType, ElemType, EnumType, IntType, Type, compatible
+from replicheck.ir import nodes as N
+from replicheck.ir.types import BOOL, INT, BoolType, ElemType, EnumType, IntType, Type, compatible
 
 from .declarations import Elem, EnumValue
 from .errors import ModelError, explain_bool_use, user_location
@@ -80,7 +80,7 @@ def to_expr(x: Any, expected: Type | None, what: str) -> N.Expr:
         hint = ""
         if isinstance(x, (set, frozenset, list, tuple, dict)):
             hint = "Collections are not state values: assign map entries and set members one by one."
-        fail(f"{what}: {describe_value(x)} is not a value protocheck can trace", hint)
+        fail(f"{what}: {describe_value(x)} is not a value replicheck can trace", hint)
     if expected is not None and not compatible(e.type, expected):
         hint = ""
         if isinstance(expected, BoolType) and isinstance(x, int):

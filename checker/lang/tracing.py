@@ -6,7 +6,7 @@ assignment sees the new value; `s.x += 1` works; assignment through a state-depe
 updates every entry it may name), and the functions models call: `require`, `If`, `forall`,
 `exists`, `count`, `sum_of`, `Not`, `And`, `Or`, `implies`, `Min`, `Max`.
 
-Must not import: anything of checker but `checker.ir` and `checker.lang` (errors,
+Must not import: anything of checker but `replicheck.ir` and `replicheck.lang` (errors,
 declarations, terms).
 """
 
@@ -16,10 +16,10 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
-from checker.ir import nodes as N
-from checker.ir.check import bounds
-from checker.ir.program import Slot, StateVar
-from checker.ir.types import BOOL, INT, BoolType, ElemType, IntType
+from replicheck.ir import nodes as N
+from replicheck.ir.check import bounds
+from replicheck.ir.program import Slot, StateVar
+from replicheck.ir.types import BOOL, INT, BoolType, ElemType, IntType
 
 from .errors import ModelError, TraceSite, user_location
 from .terms import Term, fail, literal, to_expr, type_phrase
@@ -79,7 +79,7 @@ class Tracer:
 def _tracer(fn: str) -> Tracer:
     if not _STACK:
         raise ModelError(
-            f"{fn}() is only meaningful while protocheck traces a model",
+            f"{fn}() is only meaningful while replicheck traces a model",
             "Call it inside an action, init or property method of a Model.",
             user_location(),
         )
@@ -250,7 +250,7 @@ class MapView:
 
 
 def literal_text(e: N.Expr) -> str:
-    from checker.ir.types import show
+    from replicheck.ir.types import show
 
     if isinstance(e, N.Const):
         return show(e.type, e.value)
@@ -305,7 +305,7 @@ class SetView(MapView):
 
 @dataclass(frozen=True)
 class Temporal:
-    form: str  # one of checker.ir.program.TEMPORAL_FORMS
+    form: str  # one of replicheck.ir.program.TEMPORAL_FORMS
     p: Any
     q: Any = None
 

@@ -4,8 +4,8 @@ Owns: `Change` (one changed scalar, map entry or set, with its old and new value
 `step_changes` (the changes of step i of a trace), `initial_lines` (every variable of a state,
 one `name = value` pair each), and `format_settings`.
 
-Must not import: z3, numpy, hypothesis, `checker.explore`, `checker.symbolic`, `checker.cli`;
-nothing of checker but `checker.ir` and `checker.report.results`.
+Must not import: z3, numpy, hypothesis, `replicheck.explore`, `replicheck.symbolic`, `replicheck.cli`;
+nothing of checker but `replicheck.ir` and `replicheck.report.results`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from checker.ir import Program, State, StateVar
-from checker.ir.types import show
+from replicheck.ir import Program, State, StateVar
+from replicheck.ir.types import show
 
 from .results import Trace
 

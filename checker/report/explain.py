@@ -11,19 +11,19 @@ is about is the one whose slots it reads and its siblings do not
 Works on the IR with the reference evaluator only; explains invariants whose top is a Boolean
 connective (and, or, not, implies): a lone comparison already says everything in its name.
 
-Must not import: z3, numpy, hypothesis, `checker.explore`, `checker.symbolic`, `checker.cli`;
-nothing of checker but `checker.ir`, `checker.backends.reference` and `checker.report`.
+Must not import: z3, numpy, hypothesis, `replicheck.explore`, `replicheck.symbolic`, `replicheck.cli`;
+nothing of checker but `replicheck.ir`, `replicheck.backends.reference` and `replicheck.report`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from checker.backends.reference import ModelRuntimeError, evaluate
-from checker.ir import Const, Expr, Op, Post, Program, State, Var
-from checker.ir.nodes import BOOL_OPS, walk
-from checker.ir.pretty import pretty
-from checker.ir.types import ElemType, show
+from replicheck.backends.reference import ModelRuntimeError, evaluate
+from replicheck.ir import Const, Expr, Op, Post, Program, State, Var
+from replicheck.ir.nodes import BOOL_OPS, walk
+from replicheck.ir.pretty import pretty
+from replicheck.ir.types import ElemType, show
 
 from .results import VIOLATED, Trace, Verdict
 

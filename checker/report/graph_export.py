@@ -5,11 +5,11 @@ and marked when initial or when it breaks an invariant, and one edge per transit
 labelled by the action instance), `write_graph` (GraphML through networkx; DOT written from
 the networkx graph here, because networkx's own DOT writer needs pydot or pygraphviz), and
 `GraphTooLarge` (the refusal beyond the size limit). It takes plain arrays, not an engine's
-graph object: the CLI builds the graph with `checker.explore.graph.build_graph` and passes
+graph object: the CLI builds the graph with `replicheck.explore.graph.build_graph` and passes
 its pieces in.
 
-Must not import: z3, numpy, hypothesis, `checker.explore`, `checker.symbolic`, `checker.cli`;
-nothing of checker but `checker.ir`, `checker.backends.reference` and `checker.report`.
+Must not import: z3, numpy, hypothesis, `replicheck.explore`, `replicheck.symbolic`, `replicheck.cli`;
+nothing of checker but `replicheck.ir`, `replicheck.backends.reference` and `replicheck.report`.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Iterable, Sequence
 
 import networkx as nx
 
-from checker.backends.reference import ModelRuntimeError, evaluate
-from checker.ir import Program, State
+from replicheck.backends.reference import ModelRuntimeError, evaluate
+from replicheck.ir import Program, State
 
 from .changes import show_var
 

@@ -11,8 +11,8 @@ at the step where it fails with the slots the explanation reads highlighted, a l
 cycle marked, and the full state of any step on click). Inline CSS and JavaScript only: the
 page fetches nothing.
 
-Must not import: z3, numpy, hypothesis, `checker.explore`, `checker.symbolic`, `checker.cli`;
-nothing of checker but `checker.ir`, `checker.backends.reference` and `checker.report`.
+Must not import: z3, numpy, hypothesis, `replicheck.explore`, `replicheck.symbolic`, `replicheck.cli`;
+nothing of checker but `replicheck.ir`, `replicheck.backends.reference` and `replicheck.report`.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from checker.ir import Program, State
-from checker.ir.program import SortInfo
-from checker.ir.types import BoolType, ElemType, EnumType, IntType, show
+from replicheck.ir import Program, State
+from replicheck.ir.program import SortInfo
+from replicheck.ir.types import BoolType, ElemType, EnumType, IntType, show
 
 from .changes import format_settings, show_var
 from .explain import Explanation, explain_verdict
@@ -257,7 +257,7 @@ _JS = """
   });
   var m = /step-(\\d+)/.exec(location.hash || '');
   select(m ? parseInt(m[1], 10) : data.selected);
-  window.protocheckSelect = select;
+  window.replicheckSelect = select;
 })();
 """
 

@@ -2,12 +2,12 @@
 
 Owns: `trace_to_itf` (a `Trace` as an ITF object), `itf_to_json` (stable text: sorted keys,
 indented), `write_itf`, and the value encoding both ways (`var_to_itf`, `var_from_itf`,
-`value_to_itf`, `value_from_itf`), which `checker.report.replay` uses to read a file back.
+`value_to_itf`, `value_from_itf`), which `replicheck.report.replay` uses to read a file back.
 
 The format (https://apalache-mc.org/docs/adr/015adr-trace.html):
 
     {"#meta": {"format": "ITF", "format-description": ..., "source": <model name>,
-               "description": ..., "protocheck": {"version": 1, "model", "settings",
+               "description": ..., "replicheck": {"version": 1, "model", "settings",
                "variant", "property", "kind", "status", "message"}},
      "vars": [<state variable names, in declaration order>],
      "states": [{"#meta": {"index": i, "action": <family, or "init">, "params": {...}},
@@ -28,8 +28,8 @@ Values, by the variable's declared type:
 
 Action parameters in a state's "#meta" use the same encoding, by the parameter's type.
 
-Must not import: z3, numpy, hypothesis, `checker.explore`, `checker.symbolic`, `checker.cli`;
-nothing of checker but `checker.ir` and `checker.report`.
+Must not import: z3, numpy, hypothesis, `replicheck.explore`, `replicheck.symbolic`, `replicheck.cli`;
+nothing of checker but `replicheck.ir` and `replicheck.report`.
 """
 
 from __future__ import annotations
@@ -38,13 +38,13 @@ import json
 import os
 from typing import Any, Mapping
 
-from checker.ir import Action, Program, State, StateVar
-from checker.ir.types import NONE_INDEX, BoolType, ElemType, EnumType, IntType, Type, show
+from replicheck.ir import Action, Program, State, StateVar
+from replicheck.ir.types import NONE_INDEX, BoolType, ElemType, EnumType, IntType, Type, show
 
 from .results import Trace, Verdict
 
 FORMAT_DESCRIPTION = "https://apalache-mc.org/docs/adr/015adr-trace.html"
-PROTOCHECK_TRACE_VERSION = 1
+REPLICHECK_TRACE_VERSION = 1
 
 _NONE: dict[str, Any] = {"tag": "None", "value": {"#tup": []}}
 
@@ -238,11 +238,11 @@ def trace_to_itf(
     variant = src.get("variant", program.variant)
     if verdict is not None:
         what = {"violated": "A counterexample to", "holds": "A witness for"}.get(verdict.status, "A trace for")
-        description = f"{what} the {verdict.kind} {verdict.property} of {model}, written by protocheck"
+        description = f"{what} the {verdict.kind} {verdict.property} of {model}, written by replicheck"
     else:
-        description = f"A trace of {model}, written by protocheck"
+        description = f"A trace of {model}, written by replicheck"
     pc: dict[str, Any] = {
-        "version": PROTOCHECK_TRACE_VERSION,
+        "version": REPLICHECK_TRACE_VERSION,
         "model": model,
         "settings": settings,
         "variant": variant,
@@ -268,7 +268,7 @@ def trace_to_itf(
             "format-description": FORMAT_DESCRIPTION,
             "source": model,
             "description": description,
-            "protocheck": pc,
+            "replicheck": pc,
         },
         "vars": [v.name for v in program.vars],
         "states": states,

@@ -3,7 +3,7 @@
 Owns: `result_to_dict`, the stable JSON shape of a run: model, settings, variant, status,
 exit code, statistics, warnings, and every verdict with its counterexample as ITF.
 
-Must not import: z3, numpy, hypothesis, `checker.explore`, `checker.symbolic`, `checker.cli`.
+Must not import: z3, numpy, hypothesis, `replicheck.explore`, `replicheck.symbolic`, `replicheck.cli`.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ changed; step 0 lists the whole initial state; a lasso marks its cycle) and `ren
 (a heading, the run's settings, a verdict table, statistics, warnings, and the trace of the
 first violation).
 
-Must not import: z3, numpy, hypothesis, `checker.explore`, `checker.symbolic`, `checker.cli`;
-nothing of checker but `checker.ir` and `checker.report`.
+Must not import: z3, numpy, hypothesis, `replicheck.explore`, `replicheck.symbolic`, `replicheck.cli`;
+nothing of checker but `replicheck.ir` and `replicheck.report`.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Owns: `render_matrix(rows, fmt)`. A row is anything with `model`, `variant`, `re
 `CheckResult`) and `mismatches()`; the columns are the union of the property names, in order
 of first appearance.
 
-Must not import: z3, numpy, hypothesis, `checker.explore`, `checker.cli`.
+Must not import: z3, numpy, hypothesis, `replicheck.explore`, `replicheck.cli`.
 """
 
 from __future__ import annotations

@@ -1,14 +1,14 @@
 """Reading a trace file back and replaying it against the model.
 
 Owns: `TraceFileError` (a one-line, human reason a trace file cannot be used),
-`load_trace_file` (parse JSON, check the ITF shape and the protocheck version; never
+`load_trace_file` (parse JSON, check the ITF shape and the replicheck version; never
 unpickles, never evaluates anything from the file), `trace_source` (which model, settings and
 variant the trace was made with), and `replay` (decode every state, then check that the first
 is an initial state of the model and each later one follows from its predecessor by some
 action, through the reference evaluator; the result is a `Trace` any renderer can show).
 
-Must not import: z3, numpy, hypothesis, `checker.explore`, `checker.symbolic`, `checker.cli`;
-nothing of checker but `checker.ir`, `checker.backends.reference` and `checker.report`.
+Must not import: z3, numpy, hypothesis, `replicheck.explore`, `replicheck.symbolic`, `replicheck.cli`;
+nothing of checker but `replicheck.ir`, `replicheck.backends.reference` and `replicheck.report`.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ import json
 import os
 from typing import Any, Iterator
 
-from checker.backends.reference import ModelRuntimeError, fire, initial_states
-from checker.ir import Action, Program, State
+from replicheck.backends.reference import ModelRuntimeError, fire, initial_states
+from replicheck.ir import Action, Program, State
 
 from .changes import state_changes
-from .itf import PROTOCHECK_TRACE_VERSION, value_from_itf, var_from_itf
+from .itf import REPLICHECK_TRACE_VERSION, value_from_itf, var_from_itf
 from .results import Step, Trace, Verdict
 
 
@@ -37,7 +37,7 @@ def _reject_constant(name: str) -> Any:
 
 
 def load_trace_file(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The parsed trace file, its shape and protocheck version checked."""
+    """The parsed trace file, its shape and replicheck version checked."""
     where = os.fspath(path)
     try:
         with open(where, encoding="utf-8") as f:
@@ -69,7 +69,7 @@ def _kind(j: Any) -> str:
 
 
 def check_shape(data: Any, where: str = "the trace") -> None:
-    """Raise TraceFileError unless `data` looks like an ITF trace written by protocheck."""
+    """Raise TraceFileError unless `data` looks like an ITF trace written by replicheck."""
     if not isinstance(data, dict):
         raise TraceFileError(f"{where} is not an ITF trace: its top level is {_kind(data)}, not an object")
     meta = data.get("#meta")
@@ -80,50 +80,50 @@ def check_shape(data: Any, where: str = "the trace") -> None:
         raise TraceFileError(f'{where} is not an ITF trace: it has no "states" list')
     if not states:
         raise TraceFileError(f'{where} has no states: its "states" list is empty')
-    pc = meta.get("protocheck")
+    pc = meta.get("replicheck")
     if not isinstance(pc, dict) or "version" not in pc:
         raise TraceFileError(
-            f'{where} was not written by protocheck (no "#meta"."protocheck"."version"), so it cannot be replayed'
+            f'{where} was not written by replicheck (no "#meta"."replicheck"."version"), so it cannot be replayed'
         )
     version = pc["version"]
-    if version != PROTOCHECK_TRACE_VERSION or isinstance(version, bool):
+    if version != REPLICHECK_TRACE_VERSION or isinstance(version, bool):
         raise TraceFileError(
-            f"{where} is a protocheck trace of version {json.dumps(version)}; "
-            f"this protocheck reads version {PROTOCHECK_TRACE_VERSION}"
+            f"{where} is a replicheck trace of version {json.dumps(version)}; "
+            f"this replicheck reads version {REPLICHECK_TRACE_VERSION}"
         )
 
 
 def trace_source(data: dict[str, Any]) -> tuple[str, dict[str, Any], str | None]:
     """(model name, settings, variant) the trace was made with, from its "#meta"."""
     check_shape(data)
-    pc = data["#meta"]["protocheck"]
+    pc = data["#meta"]["replicheck"]
     model = pc.get("model")
     if not isinstance(model, str) or not model:
-        raise TraceFileError('the trace does not name its model ("#meta"."protocheck"."model")')
+        raise TraceFileError('the trace does not name its model ("#meta"."replicheck"."model")')
     settings = pc.get("settings", {})
     if not isinstance(settings, dict) or not all(isinstance(k, str) for k in settings):
-        raise TraceFileError('the trace\'s settings ("#meta"."protocheck"."settings") are not an object')
+        raise TraceFileError('the trace\'s settings ("#meta"."replicheck"."settings") are not an object')
     for k, v in settings.items():
         if not (v is None or isinstance(v, (bool, int, float, str))):
             raise TraceFileError(f"the trace's setting {k} is {_kind(v)}, not a number, boolean or string")
     variant = pc.get("variant")
     if variant is not None and not isinstance(variant, str):
-        raise TraceFileError('the trace\'s variant ("#meta"."protocheck"."variant") is not a string')
+        raise TraceFileError('the trace\'s variant ("#meta"."replicheck"."variant") is not a string')
     return model, dict(settings), variant
 
 
 def trace_verdict(data: dict[str, Any], trace: Trace | None = None) -> Verdict | None:
-    """The verdict the file records ("#meta"."protocheck": property, kind, status, message), with
+    """The verdict the file records ("#meta"."replicheck": property, kind, status, message), with
     `trace` attached, or None if it records none; render it with the replayed trace."""
     check_shape(data)
-    pc = data["#meta"]["protocheck"]
+    pc = data["#meta"]["replicheck"]
     prop = pc.get("property")
     if not isinstance(prop, str) or not prop:
         return None
     fields = {k: pc.get(k, "") for k in ("kind", "status", "message")}
     for k, v in fields.items():
         if not isinstance(v, str):
-            raise TraceFileError(f'the trace\'s "#meta"."protocheck"."{k}" is {_kind(v)}, not a string')
+            raise TraceFileError(f'the trace\'s "#meta"."replicheck"."{k}" is {_kind(v)}, not a string')
     return Verdict(prop, fields["kind"], fields["status"], fields["message"], trace)
 
 
@@ -297,7 +297,7 @@ def replay(program: Program, data: dict[str, Any]) -> Trace:
     A value outside its variable's declared range is accepted only in the last state of a trace
     whose property kind is "domain" (a domain violation's counterexample ends in such a state)."""
     check_shape(data)
-    pc = data["#meta"]["protocheck"]
+    pc = data["#meta"]["replicheck"]
     model = pc.get("model")
     if isinstance(model, str) and model and model != program.name:
         raise TraceFileError(f"the trace is of the model {model}, not {program.name}")

@@ -6,8 +6,8 @@ after each and the variables that changed; a lasso marks where its cycle starts)
 `CheckResult` (everything a run produced). Traces carry encoded states plus the `Program`
 they belong to, so renderers can decode and diff them without any engine.
 
-Must not import: z3, numpy, hypothesis, or `checker.explore`, `checker.symbolic`,
-`checker.cli`.
+Must not import: z3, numpy, hypothesis, or `replicheck.explore`, `replicheck.symbolic`,
+`replicheck.cli`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import builtins
 from dataclasses import dataclass, field
 from typing import Any
 
-from checker.ir import Program, State
+from replicheck.ir import Program, State
 
 HOLDS = "holds"
 VIOLATED = "violated"

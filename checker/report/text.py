@@ -5,8 +5,8 @@ changed: `big: 0 -> 5`, `role[n2]: secondary -> primary`; a lasso marks where it
 and that it loops back there) and `render_result` (model, variant, settings, one line per
 verdict, statistics, warnings, then the trace of the first violation).
 
-Must not import: z3, numpy, hypothesis, `checker.explore`, `checker.symbolic`, `checker.cli`;
-nothing of checker but `checker.ir` and `checker.report`.
+Must not import: z3, numpy, hypothesis, `replicheck.explore`, `replicheck.symbolic`, `replicheck.cli`;
+nothing of checker but `replicheck.ir` and `replicheck.report`.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ Conventions of the returned `CheckResult`:
   stats.complete=False, stop_reason "timeout" or "solver unknown"; never an exception.
 - stats.depth follows TLC's convention (state levels checked: the initial states are 1).
 
-Must not import: `checker.explore`, `checker.cli`, `checker.lang`, numpy, hypothesis.
+Must not import: `replicheck.explore`, `replicheck.cli`, `replicheck.lang`, numpy, hypothesis.
 """
 
 from __future__ import annotations
@@ -44,10 +44,10 @@ from typing import Any, Sequence
 
 import z3
 
-from checker.backends.reference import ModelRuntimeError, evaluate
-from checker.backends.z3_backend import Unrolling, conj, disj
-from checker.ir import Program, Property
-from checker.report.results import (
+from replicheck.backends.reference import ModelRuntimeError, evaluate
+from replicheck.backends.z3_backend import Unrolling, conj, disj
+from replicheck.ir import Program, Property
+from replicheck.report.results import (
     HOLDS,
     INCOMPLETE,
     VACUOUS,

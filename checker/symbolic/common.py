@@ -2,11 +2,11 @@
 time budgets, and replaying decoded Z3 paths through the reference evaluator into `Trace`s.
 
 Every path a solver produces goes through `replay_path` before anything reports it: each
-step is re-fired with `checker.backends.reference.fire`, and if the reference evaluator does
+step is re-fired with `replicheck.backends.reference.fire`, and if the reference evaluator does
 not produce the decoded next state, `SolverDisagreement` (an internal error showing both
 states) is raised instead of a result.
 
-Must not import: `checker.explore`, `checker.cli`, `checker.lang` (models are duck-typed:
+Must not import: `replicheck.explore`, `replicheck.cli`, `replicheck.lang` (models are duck-typed:
 anything with `.compile()`), numpy, hypothesis.
 """
 
@@ -18,11 +18,11 @@ from typing import Sequence
 
 import z3
 
-from checker.backends.reference import ModelRuntimeError, evaluate, fire
-from checker.backends.z3_backend import DecodedPath, Unrolling
-from checker.ir import Action, Program, Property, State
-from checker.ir.program import as_program  # noqa: F401  (re-exported for the engines)
-from checker.report.results import Step, Trace
+from replicheck.backends.reference import ModelRuntimeError, evaluate, fire
+from replicheck.backends.z3_backend import DecodedPath, Unrolling
+from replicheck.ir import Action, Program, Property, State
+from replicheck.ir.program import as_program  # noqa: F401  (re-exported for the engines)
+from replicheck.report.results import Step, Trace
 
 # The action name of the first step of a counterexample to induction: an arbitrary state
 # that satisfies the invariants, NOT an initial state.

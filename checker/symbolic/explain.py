@@ -8,7 +8,7 @@ failure as text: the action, what breaks, the relevant entries of the pre-state 
 action changed). A model with five nodes and three volumes has hundreds of slots; a user who
 strengthens an invariant needs the dozen that the failing step touches.
 
-Must not import: `checker.explore`, `checker.cli`, `checker.lang`, z3, numpy, hypothesis.
+Must not import: `replicheck.explore`, `replicheck.cli`, `replicheck.lang`, z3, numpy, hypothesis.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from checker.backends.reference import ModelRuntimeError, evaluate
-from checker.ir import Expr, Op, Program, State, pretty
-from checker.ir.nodes import slots_read
-from checker.ir.types import show
+from replicheck.backends.reference import ModelRuntimeError, evaluate
+from replicheck.ir import Expr, Op, Program, State, pretty
+from replicheck.ir.nodes import slots_read
+from replicheck.ir.types import show
 
 if TYPE_CHECKING:  # pragma: no cover
     from .induction import InductionFailure

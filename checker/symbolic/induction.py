@@ -26,7 +26,7 @@ action properties and reachable targets are not handled by these engines: use `b
 Solver 'unknown' (including a timeout) gives status "unknown" with `reason` saying so.
 Every state shown is replayed through the reference evaluator first.
 
-Must not import: `checker.explore`, `checker.cli`, `checker.lang`, numpy, hypothesis.
+Must not import: `replicheck.explore`, `replicheck.cli`, `replicheck.lang`, numpy, hypothesis.
 """
 
 from __future__ import annotations
@@ -36,10 +36,10 @@ from typing import Any, Sequence
 
 import z3
 
-from checker.backends.reference import ModelRuntimeError, fire
-from checker.backends.z3_backend import Unrolling, action_error, conj
-from checker.ir import Program, Property, State
-from checker.report.results import HOLDS, INCOMPLETE, VIOLATED, CheckResult, RunStats, Step, Trace, Verdict
+from replicheck.backends.reference import ModelRuntimeError, fire
+from replicheck.backends.z3_backend import Unrolling, action_error, conj
+from replicheck.ir import Program, Property, State
+from replicheck.report.results import HOLDS, INCOMPLETE, VIOLATED, CheckResult, RunStats, Step, Trace, Verdict
 
 from .common import (
     Budget,

@@ -5,7 +5,7 @@ The invariant `big_is_not_4` says you cannot; its counterexample is the puzzle's
 TLC: 16 distinct states; the shortest violation has 6 steps.
 """
 
-from checker.lang import Min, Model, Range, action, invariant
+from replicheck.lang import Min, Model, Range, action, invariant
 
 
 class DieHard(Model):

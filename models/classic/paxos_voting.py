@@ -11,7 +11,7 @@ acceptors and values): 77 distinct states, depth 11.
 
 from itertools import combinations
 
-from checker.lang import (
+from replicheck.lang import (
     And,
     Bool,
     Map,

@@ -5,7 +5,7 @@ invariant `consistent` says no manager has committed while another aborted.
 TLC with 3 resource managers: 34 distinct states, depth 7 (the initial state is depth 1).
 """
 
-from checker.lang import Enum, Map, Model, Sort, action, exists, forall, invariant, require
+from replicheck.lang import Enum, Map, Model, Sort, action, exists, forall, invariant, require
 
 RMState = Enum("RMState", "working", "prepared", "committed", "aborted")
 

@@ -51,7 +51,7 @@ Variants (settings in parentheses):
   no deadline) disables new create-volume calls for a degraded zone.
 """
 
-from checker.lang import (
+from replicheck.lang import (
     If,
     Map,
     Model,
@@ -71,8 +71,8 @@ from checker.lang import (
     require,
     sum_of,
 )
-from checker.lang.faults import FaultBudget
-from properties import responds_within
+from replicheck.lang.faults import FaultBudget
+from replicheck.properties import responds_within
 
 Zone = Sort("Zone", default=3, symmetric=True, prefix="z")
 

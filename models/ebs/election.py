@@ -30,7 +30,7 @@ Variants:
 - `cp_unreachable`: links to the control plane, once cut, never come back.
 """
 
-from checker.lang import (
+from replicheck.lang import (
     Bool,
     Enum,
     If,
@@ -48,8 +48,8 @@ from checker.lang import (
     reachable,
     require,
 )
-from checker.lang.faults import AuthorityLinks, Crashes, Partitions
-from properties import distinct_when, eventually_everywhere, never_decreases, serving_copy_is_complete
+from replicheck.lang.faults import AuthorityLinks, Crashes, Partitions
+from replicheck.properties import distinct_when, eventually_everywhere, never_decreases, serving_copy_is_complete
 
 Role = Enum("Role", "empty", "secondary", "primary", "blocked")
 
@@ -285,7 +285,7 @@ class Election(Partitions(Node), AuthorityLinks(Node), Crashes(Node), Model):
     def a_write_is_acknowledged(self, s):
         return exists(self.Volume, lambda v: s.acked[v] > 0)
 
-    # -- helper invariants (for `protocheck prove --inductive`) ------------------------------
+    # -- helper invariants (for `replicheck prove --inductive`) ------------------------------
     # Together with the two safety properties above they form an inductive invariant of the
     # `authority` variant: each holds in every reachable state, and their conjunction is
     # preserved by every action. See docs/proving.md for how they were found.

@@ -60,7 +60,7 @@ docs/models/ebs.remirror.md has the verdict matrix, the counterexamples and the 
 
 from itertools import combinations
 
-from checker.lang import (
+from replicheck.lang import (
     And,
     Enum,
     If,
@@ -79,7 +79,7 @@ from checker.lang import (
     measure,
     require,
 )
-from checker.lang.faults import Crashes, FaultsStop, Isolation
+from replicheck.lang.faults import Crashes, FaultsStop, Isolation
 
 St = Enum("St", "healthy", "lost", "searching", "backoff", "copying")
 

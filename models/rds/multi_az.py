@@ -25,7 +25,7 @@ Variants:
   the standby up from the witness.
 """
 
-from checker.lang import (
+from replicheck.lang import (
     Bool,
     Enum,
     If,
@@ -45,8 +45,8 @@ from checker.lang import (
     liveness,
     require,
 )
-from checker.lang.faults import FaultsStop, Partitions, StuckIO
-from properties import at_most_one, serving_copy_is_complete
+from replicheck.lang.faults import FaultsStop, Partitions, StuckIO
+from replicheck.properties import at_most_one, serving_copy_is_complete
 
 Role = Enum("Role", "standby", "primary", "demoted")
 Mode = Enum("Mode", "sync", "alone")

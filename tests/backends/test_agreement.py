@@ -12,10 +12,10 @@ from typing import Any, TypeVar
 import pytest
 from hypothesis import HealthCheck, given, note, settings
 
-import checker.backends
-from checker.backends import compiled, reference
-from checker.backends.reference import ModelRuntimeError
-from checker.ir import NODE_KINDS, OPS, Program, State
+import replicheck.backends
+from replicheck.backends import compiled, reference
+from replicheck.backends.reference import ModelRuntimeError
+from replicheck.ir import NODE_KINDS, OPS, Program, State
 from tests.ir_strategies import program_and_state, program_and_states
 
 T = TypeVar("T")
@@ -27,12 +27,12 @@ AGREEMENT = settings(max_examples=200, deadline=None, suppress_health_check=[Hea
 
 
 def _backend_modules() -> list[str]:
-    """Every module in checker.backends that declares a rule table."""
+    """Every module in replicheck.backends that declares a rule table."""
     names = []
-    for info in pkgutil.iter_modules(checker.backends.__path__):
-        path = Path(checker.backends.__path__[0]) / f"{info.name}.py"
+    for info in pkgutil.iter_modules(replicheck.backends.__path__):
+        path = Path(replicheck.backends.__path__[0]) / f"{info.name}.py"
         if not info.ispkg and "RULES" in path.read_text(encoding="utf-8"):
-            names.append(f"checker.backends.{info.name}")
+            names.append(f"replicheck.backends.{info.name}")
     return names
 
 
@@ -44,8 +44,8 @@ def _op_rules(module: Any) -> set[str]:
 
 def test_reference_and_compiled_backends_declare_rule_tables() -> None:
     mods = _backend_modules()
-    assert "checker.backends.reference" in mods
-    assert "checker.backends.compiled" in mods
+    assert "replicheck.backends.reference" in mods
+    assert "replicheck.backends.compiled" in mods
 
 
 @pytest.mark.parametrize("name", _backend_modules())

@@ -6,13 +6,13 @@ from typing import Any, Callable
 
 from hypothesis import HealthCheck, given, settings
 
-from checker.backends import reference as R
-from checker.backends.compiled import NODE_RULES, RULES, compile_program
-from checker.ir import NODE_KINDS, OPS, Program, State
-from checker.lang import Bool, If, Map, Model, Range, Sort, Var, action, action_property, invariant, require
-from models.classic.die_hard import DieHard
-from models.classic.tcommit import TCommit
-from models.classic.two_phase import TwoPhase
+from replicheck.backends import reference as R
+from replicheck.backends.compiled import NODE_RULES, RULES, compile_program
+from replicheck.ir import NODE_KINDS, OPS, Program, State
+from replicheck.lang import Bool, If, Map, Model, Range, Sort, Var, action, action_property, invariant, require
+from replicheck.models.classic.die_hard import DieHard
+from replicheck.models.classic.tcommit import TCommit
+from replicheck.models.classic.two_phase import TwoPhase
 from tests.explore.fixtures import NoneRead, Overflow
 from tests.ir_strategies import program_and_states
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from checker.backends.reference import (
+from replicheck.backends.reference import (
     ModelRuntimeError,
     evaluate,
     fire,
@@ -12,9 +12,9 @@ from checker.backends.reference import (
     initial_states,
     successors,
 )
-from checker.ir import BOOL, INT, Action, Const, Domain, Index, Op, Post, Program, Slot, StateVar, Var
-from checker.ir import nodes as N
-from checker.ir.nodes import SourceInfo
+from replicheck.ir import BOOL, INT, Action, Const, Domain, Index, Op, Post, Program, Slot, StateVar, Var
+from replicheck.ir import nodes as N
+from replicheck.ir.nodes import SourceInfo
 
 B0, B1 = Const(BOOL, 0), Const(BOOL, 1)
 
@@ -236,8 +236,8 @@ def test_fire_does_not_evaluate_updates_of_a_disabled_action() -> None:
 
 
 def test_reading_a_map_at_none_is_reported_in_the_models_terms() -> None:
-    from checker.backends.reference import index_message
-    from checker.ir.types import ElemType
+    from replicheck.backends.reference import index_message
+    from replicheck.ir.types import ElemType
 
     node = ElemType("Node", ("n1", "n2", "n3"), has_none=True)
     assert index_message(node, -1, 0, 3) == (

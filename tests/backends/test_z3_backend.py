@@ -8,9 +8,9 @@ import pytest
 import z3
 from hypothesis import HealthCheck, given, settings
 
-from checker.backends import z3_backend as zb
-from checker.backends.reference import ModelRuntimeError, evaluate, fire
-from checker.ir import BOOL, INT, NODE_KINDS, OPS, Const, Expr, Index, Op, Program, SourceInfo, State
+from replicheck.backends import z3_backend as zb
+from replicheck.backends.reference import ModelRuntimeError, evaluate, fire
+from replicheck.ir import BOOL, INT, NODE_KINDS, OPS, Const, Expr, Index, Op, Program, SourceInfo, State
 from tests.ir_strategies import program_and_state, program_and_states
 
 
@@ -139,7 +139,7 @@ def test_transition_relation_matches_reference_successors(case: tuple[Program, S
 
 
 def test_unrolling_domain_and_init_on_a_concrete_program() -> None:
-    from models.classic.die_hard import DieHard
+    from replicheck.models.classic.die_hard import DieHard
 
     program = DieHard().compile()
     u = zb.Unrolling(program)

@@ -46,7 +46,7 @@ def find_chromium() -> str | None:
 
 def run_headless(binary: str, url: str, *extra: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """One headless run with a throw-away profile (e.g. extra = --dump-dom, or --screenshot=F)."""
-    with tempfile.TemporaryDirectory(prefix="protocheck-chromium-") as profile:
+    with tempfile.TemporaryDirectory(prefix="replicheck-chromium-") as profile:
         return subprocess.run(
             [binary, *FLAGS, f"--user-data-dir={profile}", *extra, url],
             capture_output=True,
@@ -129,7 +129,7 @@ class Browser:
     """Chromium with the DevTools protocol, showing one page."""
 
     def __init__(self, binary: str, url: str, width: int = 1300, height: int = 1000) -> None:
-        self.profile = tempfile.mkdtemp(prefix="protocheck-chromium-")
+        self.profile = tempfile.mkdtemp(prefix="replicheck-chromium-")
         self.proc = subprocess.Popen(
             [binary, *FLAGS, f"--user-data-dir={self.profile}", "--remote-debugging-port=0",
              f"--window-size={width},{height}", url],

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from checker.cli import main
+from replicheck.cli import main
 
 from .chromium import Browser, find_chromium, run_headless
 from .dom import parse, row_cells

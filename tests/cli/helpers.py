@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from checker.cli import main
+from replicheck.cli import main
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    """(exit code, stdout, stderr) of `protocheck ARGV`."""
+    """(exit code, stdout, stderr) of `replicheck ARGV`."""
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
@@ -17,5 +17,5 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 def assert_one_line_error(err: str) -> None:
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1, err
-    assert lines[0].startswith("protocheck: error:"), err
+    assert lines[0].startswith("replicheck: error:"), err
     assert "Traceback" not in err

@@ -165,7 +165,7 @@ def test_a_missing_trace_file_is_rejected(capsys: pytest.CaptureFixture[str], tm
 
 
 BROKEN_MODEL = '''
-from checker.lang import Model, Range, action, require
+from replicheck.lang import Model, Range, action, require
 
 class Broken(Model):
     x = Range(0, 3, init=0)
@@ -197,7 +197,7 @@ def test_a_users_model_file_can_be_checked(capsys: pytest.CaptureFixture[str], t
 
 def test_the_console_script_runs_as_a_separate_process() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "checker.cli", "check", "classic.tcommit", "--json"],
+        [sys.executable, "-m", "replicheck.cli", "check", "classic.tcommit", "--json"],
         capture_output=True,
         text=True,
         timeout=120,

@@ -1,4 +1,4 @@
-"""`protocheck prove`: engines, defaults, exit codes, renderers and one-line usage errors."""
+"""`replicheck prove`: engines, defaults, exit codes, renderers and one-line usage errors."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from checker.explore import CheckOptions, check
-from checker.registry import load
-from checker.report.results import VIOLATED
-from checker.symbolic import bmc, check_inductive
+from replicheck.explore import CheckOptions, check
+from replicheck.registry import load
+from replicheck.report.results import VIOLATED
+from replicheck.symbolic import bmc, check_inductive
 
 from .helpers import assert_one_line_error, run
 

@@ -1,6 +1,6 @@
 """Tiny models for the explorer tests, written in the modelling language."""
 
-from checker.lang import (
+from replicheck.lang import (
     Bool,
     Map,
     Model,

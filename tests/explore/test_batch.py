@@ -11,12 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checker.explore import CheckOptions, check
-from checker.explore.batch import BatchSearch
-from checker.ir import Program
-from checker.registry import discover
-from checker.report.results import INCOMPLETE, CheckResult
-from checker.sweep import variants_of
+from replicheck.explore import CheckOptions, check
+from replicheck.explore.batch import BatchSearch
+from replicheck.ir import Program
+from replicheck.registry import discover
+from replicheck.report.results import INCOMPLETE, CheckResult
+from replicheck.sweep import variants_of
 from tests.explore.fixtures import Counter, NoneRead, Overflow
 from tests.ir_strategies import programs
 
@@ -86,14 +86,14 @@ def test_deadlock_domain_and_run_time_errors_are_reported_alike(model: Any, keep
 
 @pytest.mark.parametrize("depth", [1, 2, 5])
 def test_depth_bound(depth: int) -> None:
-    from models.classic.two_phase import TwoPhase
+    from replicheck.models.classic.two_phase import TwoPhase
 
     s, b = both(TwoPhase(RM=3).compile(), max_depth=depth)
     assert b == s
 
 
 def test_two_workers_and_fingerprints_give_the_same_result() -> None:
-    from models.ebs.election import Election
+    from replicheck.models.ebs.election import Election
 
     program = Election(variant="authority", Node=4).compile()  # 81-bit states: two words
     base = summary(check(program, CheckOptions(engine="batch", deadlock=False)))
@@ -109,7 +109,7 @@ def test_two_workers_and_fingerprints_give_the_same_result() -> None:
 
 
 def test_the_worker_process_evaluates_chunks_and_the_result_equals_one_process() -> None:
-    from models.classic.two_phase import TwoPhase
+    from replicheck.models.classic.two_phase import TwoPhase
 
     program = TwoPhase(RM=5).compile()
     one = BatchSearch(program, CheckOptions(engine="batch", chunk_rows=50))
@@ -136,7 +136,7 @@ def test_violations_found_with_a_worker_process_are_those_of_the_scalar_engine(
 
 
 def test_one_word_states_are_stored_exactly_even_when_fingerprints_are_asked_for() -> None:
-    from models.classic.two_phase import TwoPhase
+    from replicheck.models.classic.two_phase import TwoPhase
 
     r = check(TwoPhase(RM=3).compile(), CheckOptions(engine="batch", store="fingerprint"))
     assert r.stats.store.startswith("fingerprint (exact")
@@ -144,7 +144,7 @@ def test_one_word_states_are_stored_exactly_even_when_fingerprints_are_asked_for
 
 
 def test_limits_stop_cleanly() -> None:
-    from models.classic.two_phase import TwoPhase
+    from replicheck.models.classic.two_phase import TwoPhase
 
     program = TwoPhase(RM=5).compile()
     r = check(program, CheckOptions(engine="batch", max_states=100))
@@ -155,7 +155,7 @@ def test_limits_stop_cleanly() -> None:
 
 
 def test_limits_stop_cleanly_with_a_worker_process_and_the_process_ends() -> None:
-    from models.classic.two_phase import TwoPhase
+    from replicheck.models.classic.two_phase import TwoPhase
 
     program = TwoPhase(RM=5).compile()
     for limit, reason in (({"max_states": 100}, "max_states"), ({"max_memory": 1 << 20}, "max_memory")):
@@ -166,7 +166,7 @@ def test_limits_stop_cleanly_with_a_worker_process_and_the_process_ends() -> Non
 
 
 def test_an_interrupt_with_a_worker_process_gives_a_partial_result_and_ends_the_process() -> None:
-    from models.classic.two_phase import TwoPhase
+    from replicheck.models.classic.two_phase import TwoPhase
 
     search = BatchSearch(TwoPhase(RM=5).compile(), CheckOptions(engine="batch", workers=2, chunk_rows=20))
     ticks = 0
@@ -188,8 +188,8 @@ def test_an_interrupt_with_a_worker_process_gives_a_partial_result_and_ends_the_
 def test_a_failure_inside_the_worker_process_is_reported_with_its_traceback(monkeypatch: Any) -> None:
     import os
 
-    from checker.explore.traces import InternalCheckerError
-    from models.classic.two_phase import TwoPhase
+    from replicheck.explore.traces import InternalCheckerError
+    from replicheck.models.classic.two_phase import TwoPhase
 
     here = os.getpid()
     real = BatchSearch.summarize
@@ -208,7 +208,7 @@ def test_a_failure_inside_the_worker_process_is_reported_with_its_traceback(monk
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_progress_reports_the_level_being_explored(workers: int) -> None:
-    from models.classic.two_phase import TwoPhase
+    from replicheck.models.classic.two_phase import TwoPhase
 
     seen: list[tuple[int, int]] = []
     options = CheckOptions(engine="batch", workers=workers, chunk_rows=100, progress_interval=0.0,
@@ -220,7 +220,7 @@ def test_progress_reports_the_level_being_explored(workers: int) -> None:
 
 
 def test_symmetry_is_refused_with_a_reason() -> None:
-    from models.ebs.election import Election
+    from replicheck.models.ebs.election import Election
 
     with pytest.raises(ValueError, match="symmetry reduction is not available in the batch engine"):
         check(Election().compile(), CheckOptions(engine="batch", symmetry=True))

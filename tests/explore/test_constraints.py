@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from checker.explore import CheckOptions, check
-from checker.lang import Model, Range, action, constraint, invariant, require
+from replicheck.explore import CheckOptions, check
+from replicheck.lang import Model, Range, action, constraint, invariant, require
 
 
 class Counter(Model):

@@ -8,12 +8,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checker.backends import reference as R
-from checker.explore import CheckOptions, InternalCheckerError, check, replay_path
-from checker.report.results import HOLDS, INCOMPLETE, VACUOUS, VIOLATED, RunStats
-from models.classic.die_hard import DieHard
-from models.classic.tcommit import TCommit
-from models.classic.two_phase import TwoPhase
+from replicheck.backends import reference as R
+from replicheck.explore import CheckOptions, InternalCheckerError, check, replay_path
+from replicheck.report.results import HOLDS, INCOMPLETE, VACUOUS, VIOLATED, RunStats
+from replicheck.models.classic.die_hard import DieHard
+from replicheck.models.classic.tcommit import TCommit
+from replicheck.models.classic.two_phase import TwoPhase
 from tests.ir_strategies import programs
 
 from .fixtures import Counter, NoneRead, Overflow, Steps

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from checker.backends.reference import evaluate, initial_states, successors
-from checker.explore.liveness import STUTTER, StateGraph, find_violation, verify_lasso
-from checker.ir import Program, State
-from checker.lang import (
+from replicheck.backends.reference import evaluate, initial_states, successors
+from replicheck.explore.liveness import STUTTER, StateGraph, find_violation, verify_lasso
+from replicheck.ir import Program, State
+from replicheck.lang import (
     Bool,
     Enum,
     Map,
@@ -238,8 +238,8 @@ def test_verdicts_do_not_depend_on_state_numbering(model: Model) -> None:
 
 
 def test_a_lasso_says_how_fairness_is_met_along_its_cycle() -> None:
-    from checker.explore import CheckOptions
-    from checker.explore.full import check_model
+    from replicheck.explore import CheckOptions
+    from replicheck.explore.full import check_model
 
     result = check_model(MutexWeak().compile(), CheckOptions(deadlock=False, stop_at_first=False))
     v = next(v for v in result.verdicts if v.property == "first_gets_in")
@@ -251,11 +251,11 @@ def test_a_lasso_says_how_fairness_is_met_along_its_cycle() -> None:
 
 
 def test_the_liveness_graph_reports_progress_and_stops_cleanly_at_a_memory_limit() -> None:
-    from checker.explore import CheckOptions
-    from checker.explore.full import check_model
-    from checker.explore.live import check_liveness
-    from checker.report.results import INCOMPLETE, RunStats
-    from models.ebs.election import Election
+    from replicheck.explore import CheckOptions
+    from replicheck.explore.full import check_model
+    from replicheck.explore.live import check_liveness
+    from replicheck.report.results import INCOMPLETE, RunStats
+    from replicheck.models.ebs.election import Election
 
     program = Election(variant="authority").compile()  # 24,303 states, one liveness property
     seen: list[RunStats] = []

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from checker.backends.reference import evaluate
-from checker.explore import CheckOptions
-from checker.explore.full import check_model
-from checker.lang import Bool, Map, Model, Range, Sort, action, count, measure, require
+from replicheck.backends.reference import evaluate
+from replicheck.explore import CheckOptions
+from replicheck.explore.full import check_model
+from replicheck.lang import Bool, Map, Model, Range, Sort, action, count, measure, require
 
 
 class Meter(Model):

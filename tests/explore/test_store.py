@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from checker.backends.numpy_batch import EMPTY, Layout, fingerprint
-from checker.explore.store_hash import HashSet, LevelLinks, collision_probability
+from replicheck.backends.numpy_batch import EMPTY, Layout, fingerprint
+from replicheck.explore.store_hash import HashSet, LevelLinks, collision_probability
 
 
 def keys_of(values: list[list[int]]) -> np.ndarray:
@@ -104,7 +104,7 @@ def test_level_links_rebuild_the_chain_of_actions() -> None:
 
 
 def test_layout_packs_slots_without_crossing_words() -> None:
-    from models.ebs.election import Election
+    from replicheck.models.ebs.election import Election
 
     program = Election(Node=4).compile()
     lay = Layout(program)

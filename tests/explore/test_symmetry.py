@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from checker.explore.symmetry import Symmetry
-from checker.ir import Program, State
-from checker.lang import Enum, Map, Model, Sort, action, invariant, require
-from models.classic.tcommit import TCommit
-from models.rds.multi_az import MultiAZ
+from replicheck.explore.symmetry import Symmetry
+from replicheck.ir import Program, State
+from replicheck.lang import Enum, Map, Model, Sort, action, invariant, require
+from replicheck.models.classic.tcommit import TCommit
+from replicheck.models.rds.multi_az import MultiAZ
 from tests.models.helpers import reference_states
 
 
@@ -113,7 +113,7 @@ class Counted(Model):
 
     @invariant
     def at_most_two_on(self, s):
-        from checker.lang import count
+        from replicheck.lang import count
 
         return count(self.Node, lambda n: s.light[n] == Light.on) <= 3
 
@@ -126,12 +126,12 @@ def test_a_count_over_three_elements_is_seen_as_symmetric() -> None:
 
 import pytest  # noqa: E402
 
-from checker.backends.reference import evaluate, fire  # noqa: E402
-from checker.explore import CheckOptions, check  # noqa: E402
-from checker.explore.full import check_model  # noqa: E402
-from checker.explore.symmetry import SymmetryRefused  # noqa: E402
-from models.classic.paxos_voting import Voting  # noqa: E402
-from models.ebs.election import Election  # noqa: E402
+from replicheck.backends.reference import evaluate, fire  # noqa: E402
+from replicheck.explore import CheckOptions, check  # noqa: E402
+from replicheck.explore.full import check_model  # noqa: E402
+from replicheck.explore.symmetry import SymmetryRefused  # noqa: E402
+from replicheck.models.classic.paxos_voting import Voting  # noqa: E402
+from replicheck.models.ebs.election import Election  # noqa: E402
 
 
 def test_paxos_voting_has_tlcs_77_orbits_at_depth_11() -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from checker.explore import CheckOptions, check
-from checker.explore.full import check_model
-from checker.lang import Model, Range, action, eventually, leads_to, liveness, reachable, require
+from replicheck.explore import CheckOptions, check
+from replicheck.explore.full import check_model
+from replicheck.lang import Model, Range, action, eventually, leads_to, liveness, reachable, require
 
 
 class Stalled(Model):

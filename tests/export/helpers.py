@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from checker.ir import Program
-from checker.registry import load, parse_settings
+from replicheck.ir import Program
+from replicheck.registry import load, parse_settings
 
 
 def load_program(name: str, *settings: str, variant: str | None = None) -> Program:

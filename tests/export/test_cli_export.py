@@ -1,4 +1,4 @@
-"""`protocheck export`: files written where asked, one clear line and exit 2 for bad input."""
+"""`replicheck export`: files written where asked, one clear line and exit 2 for bad input."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from checker.cli import main
+from replicheck.cli import main
 
 
 def test_tla_into_a_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from checker.backends.reference import ModelRuntimeError, evaluate
-from checker.export import ExportError, export_promela, export_tla
-from checker.export.promela import PromelaExpressions
-from checker.export.tla import TlaExpressions
-from checker.ir import BOOL, INT, OPS, Const, Expr, Op, Program
-from checker.ir import nodes as N
+from replicheck.backends.reference import ModelRuntimeError, evaluate
+from replicheck.export import ExportError, export_promela, export_tla
+from replicheck.export.promela import PromelaExpressions
+from replicheck.export.tla import TlaExpressions
+from replicheck.ir import BOOL, INT, OPS, Const, Expr, Op, Program
+from replicheck.ir import nodes as N
 from tests.export.mini_eval import Bad, eval_promela, eval_tla
 from tests.ir_strategies import program_and_states
 

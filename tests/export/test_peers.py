@@ -1,4 +1,4 @@
-"""The exported models in the peers: TLC and Spin count the same distinct states as protocheck.
+"""The exported models in the peers: TLC and Spin count the same distinct states as replicheck.
 
 Spin runs are quick (compiling pan takes a second), so they run by default when Spin and gcc
 are installed; TLC runs pay for a JVM start each and are marked slow. Either peer missing
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from checker.explore import CheckOptions, check
-from checker.export import export_promela, export_tla
-from checker.export.peers import missing_spin, missing_tlc, run_spin, run_tlc
+from replicheck.explore import CheckOptions, check
+from replicheck.export import export_promela, export_tla
+from replicheck.export.peers import missing_spin, missing_tlc, run_spin, run_tlc
 
 from .helpers import checks_deadlock, load_program
 
@@ -28,16 +28,16 @@ CASES = [
 ]
 IDS = [f"{m}{'[' + ','.join(s) + ']' if s else ''}" for m, s, _, _ in CASES]
 
-_protocheck_counts: dict[tuple[str, tuple[str, ...]], int] = {}
+_replicheck_counts: dict[tuple[str, tuple[str, ...]], int] = {}
 
 
-def _protocheck(model: str, settings: tuple[str, ...], skip: tuple[str, ...]) -> int:
+def _replicheck(model: str, settings: tuple[str, ...], skip: tuple[str, ...]) -> int:
     key = (model, settings)
-    if key not in _protocheck_counts:
+    if key not in _replicheck_counts:
         program = load_program(model, *settings)
         result = check(program, CheckOptions(deadlock=checks_deadlock(model), skip=frozenset(skip)))
-        _protocheck_counts[key] = result.stats.distinct_states
-    return _protocheck_counts[key]
+        _replicheck_counts[key] = result.stats.distinct_states
+    return _replicheck_counts[key]
 
 
 @pytest.fixture
@@ -59,11 +59,11 @@ SPIN_CASES = [pytest.param(*c, id=i, marks=[pytest.mark.slow] if c[3] > 10_000 e
 
 @pytest.mark.peers
 @pytest.mark.parametrize("model,settings,skip,expected", SPIN_CASES)
-def test_spin_counts_what_protocheck_counts(
+def test_spin_counts_what_replicheck_counts(
     spin: None, tmp_path: Path, model: str, settings: tuple[str, ...], skip: tuple[str, ...], expected: int
 ) -> None:
     program = load_program(model, *settings)
-    ours = _protocheck(model, settings, skip)
+    ours = _replicheck(model, settings, skip)
     assert ours == expected
     run = run_spin(export_promela(program, deadlock=checks_deadlock(model), skip=skip), str(tmp_path), expected_states=ours)
     assert run.errors == [], run.output[-3000:]
@@ -73,11 +73,11 @@ def test_spin_counts_what_protocheck_counts(
 @pytest.mark.slow
 @pytest.mark.peers
 @pytest.mark.parametrize("model,settings,skip,expected", CASES, ids=IDS)
-def test_tlc_counts_what_protocheck_counts(
+def test_tlc_counts_what_replicheck_counts(
     tlc: None, tmp_path: Path, model: str, settings: tuple[str, ...], skip: tuple[str, ...], expected: int
 ) -> None:
     program = load_program(model, *settings)
-    ours = _protocheck(model, settings, skip)
+    ours = _replicheck(model, settings, skip)
     assert ours == expected
     run = run_tlc(export_tla(program, deadlock=checks_deadlock(model), skip=skip), str(tmp_path))
     assert run.errors == [], run.output[-3000:]

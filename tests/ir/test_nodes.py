@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checker.backends.reference import ModelRuntimeError, evaluate
-from checker.ir import (
+from replicheck.backends.reference import ModelRuntimeError, evaluate
+from replicheck.ir import (
     BOOL,
     INT,
     Action,
@@ -32,8 +32,8 @@ from checker.ir import (
     check_program,
     pretty,
 )
-from checker.ir import nodes as N
-from checker.ir.types import decode, encode, show
+from replicheck.ir import nodes as N
+from replicheck.ir.types import decode, encode, show
 from tests.ir_strategies import exprs, programs, states
 
 NODE = ElemType("Node", ("n1", "n2"), False)

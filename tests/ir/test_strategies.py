@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis.errors import HypothesisWarning, NoSuchExample
 
-from checker.ir import NODE_KINDS, OPS, Expr, Op, Post, Program, check_program
-from checker.ir import nodes as N
+from replicheck.ir import NODE_KINDS, OPS, Expr, Op, Post, Program, check_program
+from replicheck.ir import nodes as N
 from tests.ir_strategies import program_and_state, program_and_states, programs
 
 

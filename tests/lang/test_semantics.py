@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from checker.backends.reference import ModelRuntimeError, fire, holds, initial_states
-from checker.ir import Program, State, check_program
-from checker.ir.types import decode, encode
-from checker.lang import (
+from replicheck.backends.reference import ModelRuntimeError, fire, holds, initial_states
+from replicheck.ir import Program, State, check_program
+from replicheck.ir.types import decode, encode
+from replicheck.lang import (
     Bool,
     Enum,
     If,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from checker.ir import check_program
-from checker.registry import discover
+from replicheck.ir import check_program
+from replicheck.registry import discover
 
 CASES = [
     (name, variant)

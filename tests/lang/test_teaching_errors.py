@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from checker.lang import (
+from replicheck.lang import (
     Bool,
     Enum,
     Map,

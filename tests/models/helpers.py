@@ -3,12 +3,12 @@ second way, and replay traces through the reference evaluator."""
 
 from __future__ import annotations
 
-from checker.backends.reference import evaluate, fire, initial_states, successors
-from checker.explore import CheckOptions
-from checker.explore.full import check_model
-from checker.ir import Program, State
-from checker.lang import Model
-from checker.report.results import CheckResult, Trace, Verdict
+from replicheck.backends.reference import evaluate, fire, initial_states, successors
+from replicheck.explore import CheckOptions
+from replicheck.explore.full import check_model
+from replicheck.ir import Program, State
+from replicheck.lang import Model
+from replicheck.report.results import CheckResult, Trace, Verdict
 
 
 def run(model: Model) -> CheckResult:

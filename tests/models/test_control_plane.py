@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from checker.backends.reference import evaluate, fire, initial_states
-from checker.explore.liveness import verify_lasso
-from models.ebs.control_plane import ControlPlane
+from replicheck.backends.reference import evaluate, fire, initial_states
+from replicheck.explore.liveness import verify_lasso
+from replicheck.models.ebs.control_plane import ControlPlane
 
 from .helpers import actions, reference_state_count, replay_ends_in_violation, run, verdict
 
@@ -40,7 +40,7 @@ def test_every_verdict_is_the_expected_one(results, variant: str) -> None:
 
 
 def test_the_model_really_is_symmetric_in_its_zones() -> None:
-    from checker.explore.symmetry import Symmetry
+    from replicheck.explore.symmetry import Symmetry
 
     for v in VARIANTS:
         assert Symmetry(ControlPlane(variant=v).compile()).asymmetries() == [], v
@@ -167,7 +167,7 @@ def test_a_tiny_configuration_counted_by_hand() -> None:
 def test_the_derived_counters_are_the_sums_they_stand_for() -> None:
     # `used` and `stuck` are kept as state (see take_thread); in every reachable state of a
     # small instance they equal the sums over busy, in each kind of pool.
-    from checker.backends.reference import successors
+    from replicheck.backends.reference import successors
 
     for variant in ("regional_pool_long_timeout", "zone_bulkhead", "load_shedding"):
         program = ControlPlane(variant=variant, Zone=2, timeout=2).compile()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from checker.explore.symmetry import Symmetry
-from models.ebs.election import Election
+from replicheck.explore.symmetry import Symmetry
+from replicheck.models.ebs.election import Election
 
 from .helpers import actions, reference_state_count, replay_ends_in_violation, run, verdict
 

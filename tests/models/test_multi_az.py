@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from models.rds.multi_az import MultiAZ
+from replicheck.models.rds.multi_az import MultiAZ
 
 from .helpers import actions, reference_state_count, replay_ends_in_violation, run, verdict
 

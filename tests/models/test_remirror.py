@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import pytest
 
-from checker.backends.reference import evaluate, fire, initial_states
-from checker.explore.liveness import verify_lasso
-from checker.explore.symmetry import Symmetry
-from checker.report.results import Trace
-from models.ebs.remirror import Remirror
+from replicheck.backends.reference import evaluate, fire, initial_states
+from replicheck.explore.liveness import verify_lasso
+from replicheck.explore.symmetry import Symmetry
+from replicheck.report.results import Trace
+from replicheck.models.ebs.remirror import Remirror
 
 from .helpers import actions, reference_state_count, replay_ends_in_violation, run, verdict
 

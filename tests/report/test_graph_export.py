@@ -8,10 +8,10 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from checker.backends.compiled import compile_program
-from checker.cli import main
-from checker.explore.graph import build_graph
-from checker.report.graph_export import (
+from replicheck.backends.compiled import compile_program
+from replicheck.cli import main
+from replicheck.explore.graph import build_graph
+from replicheck.report.graph_export import (
     GraphTooLarge,
     check_size,
     graph_format,
@@ -109,7 +109,7 @@ def test_check_graph_out_refuses_beyond_the_limit(tmp_path: Path, capsys: pytest
     assert code == 2
     assert "big_is_not_4" in stdout  # the check still reported
     assert err.strip() == (
-        "protocheck: error: the reachable state graph has more than 10 states: too large to export "
+        "replicheck: error: the reachable state graph has more than 10 states: too large to export "
         f"(raise --graph-limit, or use smaller settings); {out} not written"
     )
     assert not out.exists()
@@ -122,4 +122,4 @@ def test_check_graph_out_with_an_unknown_extension_is_a_usage_error(
     stdout, err = capsys.readouterr()
     assert code == 2
     assert stdout == ""  # refused before the check runs
-    assert err.startswith("protocheck: error: cannot tell the graph format of") and err.count("\n") == 1
+    assert err.startswith("replicheck: error: cannot tell the graph format of") and err.count("\n") == 1

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from checker.cli import main
-from checker.report.html import GLOBAL, build_lanes, lane_sort, render_html
-from checker.report.itf import itf_to_json, trace_to_itf
-from checker.report.results import VIOLATED, Verdict
-from models.ebs.control_plane import ControlPlane
-from models.ebs.election import Election
-from models.rds.multi_az import MultiAZ
+from replicheck.cli import main
+from replicheck.report.html import GLOBAL, build_lanes, lane_sort, render_html
+from replicheck.report.itf import itf_to_json, trace_to_itf
+from replicheck.report.results import VIOLATED, Verdict
+from replicheck.models.ebs.control_plane import ControlPlane
+from replicheck.models.ebs.election import Election
+from replicheck.models.rds.multi_az import MultiAZ
 from tests.browser.dom import parse, row_cells
 
 from .helpers import die_hard, path_trace
@@ -181,4 +181,4 @@ def test_report_html_needs_an_output_file(tmp_path: Path, capsys: pytest.Capture
     code = main(["report", str(_trace_file(tmp_path)), "--format", "html"])
     _, err = capsys.readouterr()
     assert code == 2
-    assert err.strip() == "protocheck: error: --format html writes a page: give the file with -o FILE"
+    assert err.strip() == "replicheck: error: --format html writes a page: give the file with -o FILE"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from checker.ir.types import INT, NONE_INDEX, ElemType, EnumType
-from checker.report.itf import (
+from replicheck.ir.types import INT, NONE_INDEX, ElemType, EnumType
+from replicheck.report.itf import (
     FORMAT_DESCRIPTION,
     itf_to_json,
     trace_to_itf,
@@ -16,8 +16,8 @@ from checker.report.itf import (
     value_to_itf,
     write_itf,
 )
-from checker.report.replay import load_trace_file, replay, trace_source, trace_verdict
-from checker.report.results import Trace
+from replicheck.report.replay import load_trace_file, replay, trace_source, trace_verdict
+from replicheck.report.results import Trace
 
 from .helpers import DIE_HARD_SOLUTION, die_hard, die_hard_solution, path_trace, shortest_path, tiny
 
@@ -40,7 +40,7 @@ def test_the_top_level_meta_says_what_the_trace_is_and_where_it_came_from() -> N
     assert meta["format-description"] == FORMAT_DESCRIPTION
     assert meta["source"] == "classic.die_hard"
     assert "big_is_not_4" in meta["description"]
-    assert meta["protocheck"] == {
+    assert meta["replicheck"] == {
         "version": 1, "model": "classic.die_hard", "settings": {"x": 1}, "variant": "v",
         "property": "big_is_not_4", "kind": "invariant", "status": "violated",
         "message": "the big jug holds 4 gallons",
@@ -60,7 +60,7 @@ def test_each_state_has_its_index_action_and_values_with_integers_as_bigints() -
 
 def test_the_source_defaults_to_the_programs_name_settings_and_variant() -> None:
     data = trace_to_itf(path_trace(tiny(), []))
-    pc = data["#meta"]["protocheck"]
+    pc = data["#meta"]["replicheck"]
     assert (pc["model"], pc["settings"], pc["variant"]) == ("test.tiny", {"Node": 3}, None)
     assert "property" not in pc
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from checker.report.markdown import render_result_md, render_trace_md
-from checker.report.results import HOLDS, CheckResult, RunStats, Verdict
+from replicheck.report.markdown import render_result_md, render_trace_md
+from replicheck.report.results import HOLDS, CheckResult, RunStats, Verdict
 
 from .helpers import die_hard, die_hard_solution, path_trace, tiny
 

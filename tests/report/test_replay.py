@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from checker.report.itf import trace_to_itf, write_itf
-from checker.report.replay import TraceFileError, load_trace_file, replay, trace_source
-from checker.report.results import Verdict
+from replicheck.report.itf import trace_to_itf, write_itf
+from replicheck.report.replay import TraceFileError, load_trace_file, replay, trace_source
+from replicheck.report.results import Verdict
 
 from .helpers import die_hard, die_hard_solution, path_trace, tiny
 
@@ -202,12 +202,12 @@ def test_a_pickle_is_never_unpickled(tmp_path: Path) -> None:
     [
         ([1, 2], "is not an ITF trace: its top level is a list, not an object"),
         ({"states": [{}]}, 'is not an ITF trace: it has no "#meta" object'),
-        ({"#meta": {"protocheck": {"version": 1}}}, 'is not an ITF trace: it has no "states" list'),
-        ({"#meta": {"protocheck": {"version": 1}}, "states": []}, 'has no states: its "states" list is empty'),
+        ({"#meta": {"replicheck": {"version": 1}}}, 'is not an ITF trace: it has no "states" list'),
+        ({"#meta": {"replicheck": {"version": 1}}, "states": []}, 'has no states: its "states" list is empty'),
         ({"#meta": {"format": "ITF"}, "states": [{}]},
-         'was not written by protocheck (no "#meta"."protocheck"."version"), so it cannot be replayed'),
-        ({"#meta": {"protocheck": {"version": 2}}, "states": [{}]},
-         "is a protocheck trace of version 2; this protocheck reads version 1"),
+         'was not written by replicheck (no "#meta"."replicheck"."version"), so it cannot be replayed'),
+        ({"#meta": {"replicheck": {"version": 2}}, "states": [{}]},
+         "is a replicheck trace of version 2; this replicheck reads version 1"),
     ],
 )
 def test_a_file_of_the_wrong_shape_is_rejected(tmp_path: Path, content: Any, reason: str) -> None:
@@ -219,10 +219,10 @@ def test_a_file_of_the_wrong_shape_is_rejected(tmp_path: Path, content: Any, rea
 def test_the_source_must_name_a_model_with_plain_settings(tmp_path: Path) -> None:
     data = _die_hard_data()
     assert trace_source(data) == ("classic.die_hard", {}, None)
-    data["#meta"]["protocheck"]["settings"] = {"Node": [1, 2]}
+    data["#meta"]["replicheck"]["settings"] = {"Node": [1, 2]}
     with pytest.raises(TraceFileError, match="setting Node is a list"):
         trace_source(data)
-    del data["#meta"]["protocheck"]["model"]
+    del data["#meta"]["replicheck"]["model"]
     with pytest.raises(TraceFileError, match="does not name its model"):
         trace_source(data)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from checker.report.results import HOLDS, INCOMPLETE, VIOLATED, CheckResult, RunStats, Verdict
-from checker.report.text import render_result, render_trace
+from replicheck.report.results import HOLDS, INCOMPLETE, VIOLATED, CheckResult, RunStats, Verdict
+from replicheck.report.text import render_result, render_trace
 
 from .helpers import die_hard, die_hard_solution, path_trace, tiny
 

@@ -1,4 +1,4 @@
-"""checker.stateful.as_state_machine: a model as a Hypothesis RuleBasedStateMachine."""
+"""replicheck.stateful.as_state_machine: a model as a Hypothesis RuleBasedStateMachine."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from checker.backends import reference as R
-from checker.explore.traces import replay_path
-from checker.stateful import ModelViolation, as_state_machine
-from models.classic.die_hard import DieHard
-from models.ebs.election import Election
+from replicheck.backends import reference as R
+from replicheck.explore.traces import replay_path
+from replicheck.stateful import ModelViolation, as_state_machine
+from replicheck.models.classic.die_hard import DieHard
+from replicheck.models.ebs.election import Election
 
 FAST = settings(max_examples=60, stateful_step_count=30, deadline=None, database=None, derandomize=True,
                 suppress_health_check=list(HealthCheck))
@@ -40,7 +40,7 @@ def _find_no_fencing_violation(nodes: int, examples: int) -> None:
         run_state_machine_as_test(machine, settings=settings(FAST, max_examples=examples))
     err = caught.value
     trace, verdict = err.trace, err.verdict
-    # protocheck's own trace format, replayed through the reference evaluator
+    # replicheck's own trace format, replayed through the reference evaluator
     assert "Step 0: init (initial state)" in str(err)
     assert f"Violated: {verdict.property} (invariant)" in str(err)
     replay_path(program, [s.state for s in trace.steps])

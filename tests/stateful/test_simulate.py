@@ -1,4 +1,4 @@
-"""checker.simulate and `protocheck simulate`: determinism, shrinking, swarm, exit codes."""
+"""replicheck.simulate and `replicheck simulate`: determinism, shrinking, swarm, exit codes."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from checker.backends import reference as R
-from checker.backends.compiled import compile_program
-from checker.cli import main
-from checker.explore.traces import replay_path
-from checker.simulate import Found, Shrinker, SimulateOptions, Target, _Checks, simulate
-from models.classic.die_hard import DieHard
-from models.ebs.election import Election
+from replicheck.backends import reference as R
+from replicheck.backends.compiled import compile_program
+from replicheck.cli import main
+from replicheck.explore.traces import replay_path
+from replicheck.simulate import Found, Shrinker, SimulateOptions, Target, _Checks, simulate
+from replicheck.models.classic.die_hard import DieHard
+from replicheck.models.ebs.election import Election
 
 NO_FENCING = Election(variant="no_fencing").compile()
 
@@ -124,4 +124,4 @@ def test_cli_json(capsys: pytest.CaptureFixture[str]) -> None:
 def test_cli_unknown_property_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "simulate", "ebs.election", "--only", "nope")
     assert code == 2
-    assert err.startswith("protocheck: error:") and len(err.strip().splitlines()) == 1
+    assert err.startswith("replicheck: error:") and len(err.strip().splitlines()) == 1

@@ -1,17 +1,17 @@
-"""checker.stateful strategies: every drawn trace is a real execution of the model."""
+"""replicheck.stateful strategies: every drawn trace is a real execution of the model."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checker.backends import reference as R
-from checker.explore import CheckOptions, check
-from checker.explore.traces import replay_path
-from checker.report.results import Trace
-from checker.stateful import reachable_states, traces
-from models.classic.die_hard import DieHard
-from models.ebs.election import Election
+from replicheck.backends import reference as R
+from replicheck.explore import CheckOptions, check
+from replicheck.explore.traces import replay_path
+from replicheck.report.results import Trace
+from replicheck.stateful import reachable_states, traces
+from replicheck.models.classic.die_hard import DieHard
+from replicheck.models.ebs.election import Election
 
 ELECTION = Election(variant="no_fencing").compile()
 DIE_HARD = DieHard().compile()
@@ -61,7 +61,7 @@ REACHABLE = set()
 
 def _reachable_die_hard() -> set[tuple[int, ...]]:
     if not REACHABLE:
-        from checker.backends.compiled import compile_program
+        from replicheck.backends.compiled import compile_program
 
         compiled = compile_program(DIE_HARD)
         frontier = list(compiled.initial_states())

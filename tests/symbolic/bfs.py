@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from checker.backends.reference import evaluate, initial_states, successors
-from checker.ir import Program, State
+from replicheck.backends.reference import evaluate, initial_states, successors
+from replicheck.ir import Program, State
 
 
 @dataclass

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from checker.lang import If, Model, Range, action, forall, implies, invariant
-from models.classic.two_phase import RMState, TMState, TwoPhase
+from replicheck.lang import If, Model, Range, action, forall, implies, invariant
+from replicheck.models.classic.two_phase import RMState, TMState, TwoPhase
 
 
 class TwoStepInductive(Model):

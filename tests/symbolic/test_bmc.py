@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-import checker.symbolic.common as common
-from checker.backends.reference import evaluate, fire
-from checker.report.results import HOLDS, INCOMPLETE, VIOLATED, CheckResult, Verdict
-from checker.symbolic import SolverDisagreement, bmc
-from models.classic.die_hard import DieHard
-from models.classic.tcommit import TCommit
-from models.classic.two_phase import TwoPhase
+import replicheck.symbolic.common as common
+from replicheck.backends.reference import evaluate, fire
+from replicheck.report.results import HOLDS, INCOMPLETE, VIOLATED, CheckResult, Verdict
+from replicheck.symbolic import SolverDisagreement, bmc
+from replicheck.models.classic.die_hard import DieHard
+from replicheck.models.classic.tcommit import TCommit
+from replicheck.models.classic.two_phase import TwoPhase
 from tests.symbolic.bfs import bfs
 from tests.symbolic.fixtures import DivByZero, Overflow
 
@@ -138,8 +138,8 @@ def test_disagreement_with_the_reference_evaluator_is_an_internal_error(monkeypa
 
 
 def test_action_properties_are_checked() -> None:
-    from checker.ir import Post, Property, Var
-    from checker.ir import nodes as N
+    from replicheck.ir import Post, Property, Var
+    from replicheck.ir import nodes as N
 
     program = DieHard().compile()
     big = program.var("big").first_slot

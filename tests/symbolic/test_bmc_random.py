@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from hypothesis import HealthCheck, assume, given, settings
 
-from checker.backends.reference import ModelRuntimeError, evaluate, initial_states, successors
-from checker.ir import Program, State
-from checker.report.results import HOLDS, VIOLATED
-from checker.symbolic import bmc
+from replicheck.backends.reference import ModelRuntimeError, evaluate, initial_states, successors
+from replicheck.ir import Program, State
+from replicheck.report.results import HOLDS, VIOLATED
+from replicheck.symbolic import bmc
 from tests.ir_strategies import programs
 
 DEPTH = 3

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from checker.explore import CheckOptions, check
-from checker.ir import Program
-from checker.registry import load
-from checker.report.results import HOLDS, VACUOUS, VIOLATED, CheckResult
-from checker.symbolic import bmc
+from replicheck.explore import CheckOptions, check
+from replicheck.ir import Program
+from replicheck.registry import load
+from replicheck.report.results import HOLDS, VACUOUS, VIOLATED, CheckResult
+from replicheck.symbolic import bmc
 
 # Small settings for the election, so that BMC reaches the explicit checker's full depth fast.
 SMALL_ELECTION = {"Node": 2, "fault_budget": 1, "max_epoch": 2, "max_writes": 1}

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from checker.backends.reference import evaluate, fire
-from checker.ir import Program
-from checker.report.results import HOLDS, INCOMPLETE, VIOLATED
-from checker.symbolic import CTI_START, PROVED, REFUTED, UNKNOWN, check_inductive, k_induction
-from models.classic.die_hard import DieHard
-from models.classic.tcommit import TCommit
-from models.classic.two_phase import TwoPhase
+from replicheck.backends.reference import evaluate, fire
+from replicheck.ir import Program
+from replicheck.report.results import HOLDS, INCOMPLETE, VIOLATED
+from replicheck.symbolic import CTI_START, PROVED, REFUTED, UNKNOWN, check_inductive, k_induction
+from replicheck.models.classic.die_hard import DieHard
+from replicheck.models.classic.tcommit import TCommit
+from replicheck.models.classic.two_phase import TwoPhase
 from tests.symbolic.fixtures import BadInit, TwoPhaseStrengthened, TwoStepInductive
 
 
