@@ -17,6 +17,7 @@ import sys
 from typing import Any, NoReturn, Sequence
 
 from replicheck import __version__
+from replicheck.api import OptionError
 from replicheck.lang.errors import ModelError
 from replicheck.lang.model import Model, model_shape
 from replicheck.registry import ModelInfo, RegistryError, discover, load, parse_settings
@@ -240,26 +241,23 @@ def _show(v: Any) -> str:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from replicheck.explore import CheckOptions
+    from replicheck.api import check_options
     from replicheck.explore.full import check_model
 
     info, model = _instantiate(args)
     program = model.compile()
-    names = {p.name for p in program.properties}
-    for prop in list(args.only) + list(args.skip):
-        if prop not in names:
-            raise UsageError(
-                f"{info.name} has no property {prop!r}; its properties are: {', '.join(sorted(names)) or '(none)'}"
-            )
-    deadlock = info.cls.check_deadlock if args.deadlock is None else args.deadlock
-    options = CheckOptions(
+    if args.graph_out:
+        _graph_format(args.graph_out)
+    options = check_options(
+        program,
+        info.cls,
         strategy=args.strategy,
         max_states=args.max_states,
         max_depth=args.max_depth,
         max_seconds=args.max_seconds,
-        deadlock=deadlock,
-        only=frozenset(args.only) if args.only else None,
-        skip=frozenset(args.skip),
+        deadlock=args.deadlock,
+        only=args.only,
+        skip=args.skip,
         stop_at_first=not args.keep_going,
         progress=None if (args.quiet or args.json) else _progress,
         symmetry=args.symmetry,
@@ -269,22 +267,6 @@ def cmd_check(args: argparse.Namespace) -> int:
         max_memory=args.max_memory,
         workers=args.workers,
     )
-    if args.engine == "batch" and args.strategy != "bfs":
-        raise UsageError("the batch engine is breadth-first; drop --dfs or use --engine scalar")
-    if args.engine == "batch" and args.symmetry:
-        raise UsageError("the batch engine does not reduce by symmetry; drop --symmetry or use --engine scalar")
-    if args.engine == "scalar" and (args.store != "exact" or args.max_memory is not None or args.workers != 1):
-        raise UsageError("--store, --max-memory and --workers are options of the batch engine; add --engine batch")
-    if args.workers > 2:
-        raise UsageError("--workers: the batch engine uses at most 2 processes (this one and one worker)")
-    if args.unreduced and not args.symmetry:
-        raise UsageError("--unreduced counts what --symmetry reduces; give --symmetry too")
-    if args.symmetry and args.strategy != "bfs":
-        raise UsageError("--symmetry works with breadth-first search only; drop --dfs")
-    if args.strategy == "dfs" and program.of_kind("constraint"):
-        raise UsageError(f"{info.name} has a @constraint, which works with breadth-first search only; drop --dfs")
-    if args.graph_out:
-        _graph_format(args.graph_out)
     result = check_model(program, options, liveness=args.liveness)
     _emit_result(result, args)
     if args.graph_out:
@@ -344,12 +326,17 @@ def _emit_result(result: CheckResult, args: argparse.Namespace) -> None:
     else:
         from replicheck.report.text import render_result
 
-        _print(render_result(result))
+        _print(render_result(result, color=_color()))
     if args.trace_out and not args.json:
         if violation is not None and violation.trace is not None:
             print(f"trace written to {args.trace_out}")
         else:
             print(f"no counterexample, so nothing written to {args.trace_out}")
+
+
+def _color() -> bool:
+    """Colour on a terminal, unless NO_COLOR is set (https://no-color.org)."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
 def _print(text: str) -> None:
@@ -365,63 +352,6 @@ def _write(path: str, text: str) -> None:
             f.write(text if text.endswith("\n") else text + "\n")
     except OSError as err:
         raise UsageError(f"cannot write {path}: {err.strerror}") from None
-
-
-_PROVE_KINDS = {"bmc": ("invariant", "action", "reachable"), "k-induction": ("invariant",), "inductive": ("invariant",)}
-_KIND_WORDS = {"invariant": "an invariant", "action": "an action property", "reachable": "a reachability target",
-               "liveness": "a liveness property", "measure": "a measure", "constraint": "a state constraint"}
-
-
-def _prove_plan(args: argparse.Namespace, info: ModelInfo, program: Any) -> tuple[str, int, str]:
-    """(engine, bound, header line) for `prove`: the engine the flags ask for, or the default
-    (--inductive if the model has strengthening invariants, else --bmc 10)."""
-    helpers = [p.name for p in program.properties if p.kind == "invariant" and p.strengthening]
-    if args.inductive:
-        return "inductive", 1, "inductive invariant check"
-    if args.k_induction is not None:
-        return "k-induction", args.k_induction, f"k-induction with k <= {args.k_induction}"
-    if args.bmc is not None:
-        return "bmc", args.bmc, f"bounded model checking to depth {args.bmc}"
-    if helpers:
-        return "inductive", 1, (
-            f"inductive invariant check (the default: {info.name} declares {len(helpers)} strengthening "
-            "invariant(s); --bmc DEPTH or --k-induction K for the other engines)"
-        )
-    return "bmc", 10, (
-        f"bounded model checking to depth 10 (the default: {info.name} declares no strengthening invariants; "
-        "--inductive or --k-induction K to attempt a proof)"
-    )
-
-
-def _prove_selection(args: argparse.Namespace, info: ModelInfo, program: Any, engine: str) -> tuple[list[str], list[str]]:
-    """The property names the engine checks, and warnings about those it does not."""
-    kinds = _PROVE_KINDS[engine]
-    by_name = {p.name: p for p in program.properties}
-    for name in args.only:
-        prop = by_name.get(name)
-        if prop is None:
-            raise UsageError(
-                f"{info.name} has no property {name!r}; its properties are: {', '.join(sorted(by_name)) or '(none)'}"
-            )
-        if prop.kind not in kinds:
-            hint = "use --bmc" if prop.kind in _PROVE_KINDS["bmc"] else "use `replicheck check`"
-            what = "the induction engines prove invariants only" if engine != "bmc" else "prove does not check these"
-            raise UsageError(f"{name} is {_KIND_WORDS.get(prop.kind, prop.kind)}, and {what}: {hint}")
-    helpers = [p.name for p in program.properties if p.kind == "invariant" and p.strengthening]
-    if args.only:
-        names = list(dict.fromkeys(args.only))
-        if engine != "bmc":
-            names += [h for h in helpers if h not in names]
-    else:
-        names = [p.name for p in program.properties if p.kind in kinds]
-    if not names:
-        raise UsageError(f"{info.name} has no {' or '.join(_KIND_WORDS[k] for k in kinds)} for this engine to check")
-    skipped = [] if args.only else [p for p in program.properties if p.kind not in kinds]
-    warnings = []
-    for p in skipped:
-        hint = "use --bmc or `replicheck check`" if p.kind in _PROVE_KINDS["bmc"] else "use `replicheck check`"
-        warnings.append(f"{p.name} ({p.kind}) is not checked by this engine: {hint}")
-    return names, warnings
 
 
 def _group_failures(failures: Sequence[Any]) -> list[tuple[Any, list[str]]]:
@@ -485,44 +415,30 @@ def _prove_summary(engine: str, result: CheckResult, induction: Any) -> str:
     return f"not proved ({induction.reason or 'unknown'}), after {seconds:.2f}s"
 
 
-# Seconds `prove --bmc` lets the solver try, per depth, to show the state space is exhausted
-# (which would turn a bounded result into a proof) before it settles for a bounded result.
-_COMPLETENESS_CAP = 30.0
-
-
 def cmd_prove(args: argparse.Namespace) -> int:
-    from replicheck.symbolic import SolverDisagreement, bmc, check_inductive, k_induction
+    from replicheck.api import prove
+    from replicheck.symbolic import SolverDisagreement
 
     info, model = _instantiate(args)
-    program = model.compile()
-    engine, bound, header = _prove_plan(args, info, program)
-    names, warnings = _prove_selection(args, info, program, engine)
-    induction = None
     try:
-        if engine == "bmc":
-            result = bmc(program, bound, invariants=names, timeout=args.timeout, completeness_cap=_COMPLETENESS_CAP)
-        else:
-            if engine == "inductive":
-                induction = check_inductive(program, invariants=names, timeout=args.timeout)
-            else:
-                induction = k_induction(program, bound, invariants=names, timeout=args.timeout)
-            result = induction.to_check_result()
+        run = prove(model, bmc=args.bmc, k_induction=args.k_induction, inductive=args.inductive, only=args.only,
+                    timeout=args.timeout)
     except SolverDisagreement as err:
         print(f"replicheck: internal error: {err}", file=sys.stderr)
         return EXIT_USAGE
-    result.warnings.extend(warnings)
-    helpers = [p.name for p in program.properties if p.kind == "invariant" and p.strengthening and p.name in names]
-    summary = _prove_summary(engine, result, induction)
+    assert run.proof is not None
+    result, proof, induction = run.details, run.proof, run.proof.induction
+    summary = _prove_summary(proof.engine, result, induction)
     failures = list(induction.failures) if induction is not None and induction.status != "refuted" else []
     cti = induction.cti if induction is not None and induction.status == "unknown" else None
     if args.json:
         data = _result_dict(result)
         data["prove"] = {
-            "engine": engine,
-            "bound": bound if engine != "inductive" else None,
-            "default": not (args.inductive or args.k_induction is not None or args.bmc is not None),
-            "checked": names,
-            "helpers": helpers,
+            "engine": proof.engine,
+            "bound": proof.bound,
+            "default": proof.default,
+            "checked": proof.checked,
+            "helpers": proof.helpers,
             "status": induction.status if induction is not None else result.status,
             "message": induction.message if induction is not None else "",
             "seconds": round(result.stats.seconds, 3),
@@ -540,13 +456,13 @@ def cmd_prove(args: argparse.Namespace) -> int:
             source = {"model": result.model, "settings": result.settings, "variant": result.variant}
             _write(args.trace_out, itf_to_json(trace_to_itf(violation.trace, violation, source)))
         print(json.dumps(data, indent=2))
-        return result.exit_code
+        return run.exit_code
     if args.format == "md":
-        _print(f"*prove: {header}*\n")
+        _print(f"*prove: {proof.header}*\n")
     else:
-        print(f"prove {info.name}: {header}")
-        if helpers:
-            print(f"  strengthening invariants: {', '.join(helpers)}")
+        print(f"prove {info.name}: {proof.header}")
+        if proof.helpers:
+            print(f"  strengthening invariants: {', '.join(proof.helpers)}")
         print()
     _emit_result(result, args)
     extra: list[str] = []
@@ -556,14 +472,14 @@ def cmd_prove(args: argparse.Namespace) -> int:
         from replicheck.report.text import render_trace
 
         extra.append("Counterexample to induction (its first state satisfies the invariants but need not be "
-                     "reachable; it is not a trace of the model):\n\n" + render_trace(cti).rstrip("\n"))
+                     "reachable; it is not a trace of the model):\n\n" + render_trace(cti, color=_color()).rstrip("\n"))
     for block in extra:
         if args.format == "md":
             _print("\n```\n" + block + "\n```")
         else:
             _print("\n" + block)
     _print(("\n**" + summary + "**") if args.format == "md" else ("\n" + summary))
-    return result.exit_code
+    return run.exit_code
 
 
 def _result_dict(result: CheckResult) -> dict[str, Any]:
@@ -597,7 +513,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     else:
         from replicheck.report.text import render_trace
 
-        text = render_trace(trace, verdict)
+        text = render_trace(trace, verdict, color=_color() and not args.output)
     if args.output:
         _write(args.output, text)
     else:
@@ -698,33 +614,29 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from replicheck.simulate import SimulateOptions, simulate
+    from replicheck.api import simulate
 
     info, model = _instantiate(args)
-    program = model.compile()
-    names = {p.name for p in program.properties} | {"deadlock"}
-    for prop in list(args.only) + list(args.skip):
-        if prop not in names:
-            raise UsageError(
-                f"{info.name} has no property {prop!r}; its properties are: {', '.join(sorted(names))}"
-            )
-    options = SimulateOptions(
+    run = simulate(
+        model,
         runs=args.runs,
         depth=args.depth,
         seed=args.seed,
         swarm=args.swarm,
         schedule="uniform" if args.uniform else "reactive",
-        only=frozenset(args.only) if args.only else None,
-        skip=frozenset(args.skip),
+        only=args.only,
+        skip=args.skip,
         helpers=args.helpers,
-        deadlock=info.cls.check_deadlock if args.deadlock is None else args.deadlock,
+        deadlock=args.deadlock,
         shrink=args.shrink,
         max_seconds=args.max_seconds,
         progress=None if (args.quiet or args.json) else _simulate_progress,
     )
-    sim = simulate(program, options)
+    sim = run.simulation
+    assert sim is not None
     if args.json:
         data = _result_dict(sim.result)
+        data["exit_code"] = run.exit_code
         data["simulation"] = sim.as_dict()
         violation = sim.result.first_violation()
         if args.trace_out and violation is not None and violation.trace is not None:
@@ -736,7 +648,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     else:
         _emit_result(sim.result, args)
         _print(("\n**" + sim.summary() + "**") if args.format == "md" else ("\n" + sim.summary()))
-    return EXIT_VIOLATED if sim.violated else EXIT_OK
+    return run.exit_code
 
 
 def _simulate_progress(stats: RunStats) -> None:
@@ -755,7 +667,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
         return COMMANDS[args.command](args)
-    except UsageError as err:
+    except (UsageError, OptionError) as err:
         print(f"replicheck: error: {err}", file=sys.stderr)
     except RegistryError as err:
         print(f"replicheck: error: {err}", file=sys.stderr)

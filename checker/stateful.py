@@ -36,7 +36,7 @@ from replicheck.ir import Program, State
 from replicheck.ir.program import as_program
 from replicheck.report.results import VIOLATED, Step, Trace, Verdict
 from replicheck.report.text import render_trace
-from replicheck.simulate import choose_properties
+from replicheck.simulation import choose_properties
 
 _COMPILED: dict[int, tuple[Program, CompiledProgram]] = {}
 

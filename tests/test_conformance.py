@@ -31,13 +31,13 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from examples.volume_primary import Cluster
 from replicheck.backends.compiled import compile_program
 from replicheck.explore.traces import replay_path
 from replicheck.ir import Program, State
 from replicheck.ir.types import BoolType, ElemType, EnumType, show
-from replicheck.report.text import render_trace
-from examples.volume_primary import Cluster
 from replicheck.models.ebs.election import Election
+from replicheck.report.text import render_trace
 
 NODES, VOLUMES = 3, 1
 MODEL = Election(variant="authority", Node=NODES, Volume=VOLUMES)

@@ -76,6 +76,63 @@ class Trace:
     def decoded(self, i: int) -> dict[str, Any]:
         return self.program.decode_state(self.steps[i].state)
 
+    def __repr__(self) -> str:
+        """One line: the model, the actions taken (a lasso's cycle in brackets) and the last
+        state's variables, at most a few hundred characters (a Trace holds its whole Program,
+        so the dataclass repr would run to tens of kilobytes)."""
+        labels = [s.label for s in self.steps[1:]]
+        if self.loop_start is not None:
+            cut = max(self.loop_start, 0)
+            labels = labels[:cut] + ["[" + ", ".join(labels[cut:]) + "] forever"]
+        shown = ", ".join(labels) if labels else "no steps"
+        if len(shown) > 300:
+            shown = shown[:300] + " ..."
+        last = ", ".join(f"{k}={_brief(v)}" for k, v in self.decoded(len(self.steps) - 1).items())
+        if len(last) > 200:
+            last = last[:200] + " ..."
+        return f"<Trace {self.program.name}, {_steps(len(self))}: {shown}; last state: {last}>"
+
+    def outline(self, max_steps: int = 40) -> str:
+        """A few lines: the initial state, then one line per step with the variables it changed."""
+        first = ", ".join(f"{k}={_brief(v)}" for k, v in self.decoded(0).items())
+        lines = [f"<Trace {self.program.name}, {_steps(len(self))}", f"  init: {_clip(first, 200)}"]
+        for i in range(1, len(self.steps)):
+            if i > max_steps:
+                lines.append(f"  ... {len(self.steps) - i} more")
+                break
+            before, after = self.decoded(i - 1), self.decoded(i)
+            changed = ", ".join(f"{k}={_brief(after[k])}" for k in after if after[k] != before[k])
+            cycle = "  (the cycle starts)" if self.loop_start is not None and i == self.loop_start + 1 else ""
+            lines.append(f"  {i}. {self.steps[i].label}: {_clip(changed or '(nothing changed)', 160)}{cycle}")
+        if self.loop_start is not None:
+            lines.append(f"  then back to step {self.loop_start}, forever")
+        return "\n".join(lines) + ">"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """How Hypothesis (and IPython) print a trace: `outline()`, not every field."""
+        for i, line in enumerate(self.outline().split("\n")):
+            if i:
+                printer.break_()
+            printer.text(line)
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[:n] + " ..."
+
+
+def _steps(n: int) -> str:
+    return f"{n} step" + ("" if n == 1 else "s")
+
+
+def _brief(v: Any) -> str:
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{_brief(k)}: {_brief(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, (set, frozenset)):
+        return "{" + ", ".join(sorted(_brief(x) for x in v)) + "}"
+    if isinstance(v, tuple):
+        return "(" + ", ".join(_brief(x) for x in v) + ")"
+    return _show(v)
+
 
 @dataclass
 class Verdict:
@@ -88,6 +145,14 @@ class Verdict:
     @builtins.property  # the field `property` shadows the builtin in this class body
     def ok(self) -> bool:
         return self.status == HOLDS
+
+    def __repr__(self) -> str:
+        trace = "" if self.trace is None else f", {_steps(len(self.trace))}"
+        message = self.message if len(self.message) <= 120 else self.message[:120] + " ..."
+        return f"<Verdict {self.property} ({self.kind}): {self.status}{trace}: {message}>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(repr(self))
 
 
 @dataclass

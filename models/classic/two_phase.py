@@ -11,7 +11,20 @@ Invariant `tc_consistent` (TLA+ `TCConsistent`): no RM has committed while anoth
 TLC with 3 resource managers: 288 distinct states, depth 11 (the initial state is depth 1).
 """
 
-from replicheck.lang import Bool, Enum, Map, Model, SetOf, Sort, Var, action, exists, forall, invariant, require
+from replicheck.lang import (
+    Bool,
+    Enum,
+    Map,
+    Model,
+    SetOf,
+    Sort,
+    Var,
+    action,
+    exists,
+    forall,
+    invariant,
+    require,
+)
 
 RMState = Enum("RMState", "working", "prepared", "committed", "aborted")
 TMState = Enum("TMState", "init", "committed", "aborted")

@@ -49,7 +49,12 @@ from replicheck.lang import (
     require,
 )
 from replicheck.lang.faults import AuthorityLinks, Crashes, Partitions
-from replicheck.properties import distinct_when, eventually_everywhere, never_decreases, serving_copy_is_complete
+from replicheck.properties import (
+    distinct_when,
+    eventually_everywhere,
+    never_decreases,
+    serving_copy_is_complete,
+)
 
 Role = Enum("Role", "empty", "secondary", "primary", "blocked")
 

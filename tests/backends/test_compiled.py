@@ -9,7 +9,19 @@ from hypothesis import HealthCheck, given, settings
 from replicheck.backends import reference as R
 from replicheck.backends.compiled import NODE_RULES, RULES, compile_program
 from replicheck.ir import NODE_KINDS, OPS, Program, State
-from replicheck.lang import Bool, If, Map, Model, Range, Sort, Var, action, action_property, invariant, require
+from replicheck.lang import (
+    Bool,
+    If,
+    Map,
+    Model,
+    Range,
+    Sort,
+    Var,
+    action,
+    action_property,
+    invariant,
+    require,
+)
 from replicheck.models.classic.die_hard import DieHard
 from replicheck.models.classic.tcommit import TCommit
 from replicheck.models.classic.two_phase import TwoPhase

@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 
 from replicheck.backends import reference as R
 from replicheck.explore import CheckOptions, InternalCheckerError, check, replay_path
-from replicheck.report.results import HOLDS, INCOMPLETE, VACUOUS, VIOLATED, RunStats
 from replicheck.models.classic.die_hard import DieHard
 from replicheck.models.classic.tcommit import TCommit
 from replicheck.models.classic.two_phase import TwoPhase
+from replicheck.report.results import HOLDS, INCOMPLETE, VACUOUS, VIOLATED, RunStats
 from tests.ir_strategies import programs
 
 from .fixtures import Counter, NoneRead, Overflow, Steps

@@ -254,8 +254,8 @@ def test_the_liveness_graph_reports_progress_and_stops_cleanly_at_a_memory_limit
     from replicheck.explore import CheckOptions
     from replicheck.explore.full import check_model
     from replicheck.explore.live import check_liveness
-    from replicheck.report.results import INCOMPLETE, RunStats
     from replicheck.models.ebs.election import Election
+    from replicheck.report.results import INCOMPLETE, RunStats
 
     program = Election(variant="authority").compile()  # 24,303 states, one liveness property
     seen: list[RunStats] = []

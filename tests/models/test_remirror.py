@@ -14,8 +14,8 @@ import pytest
 from replicheck.backends.reference import evaluate, fire, initial_states
 from replicheck.explore.liveness import verify_lasso
 from replicheck.explore.symmetry import Symmetry
-from replicheck.report.results import Trace
 from replicheck.models.ebs.remirror import Remirror
+from replicheck.report.results import Trace
 
 from .helpers import actions, reference_state_count, replay_ends_in_violation, run, verdict
 

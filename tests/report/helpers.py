@@ -8,8 +8,8 @@ from typing import Callable
 from replicheck.backends.reference import fire, initial_states, successors
 from replicheck.ir import Program, State
 from replicheck.lang import Bool, Enum, Map, Model, Range, SetOf, Sort, Var, action, invariant, require
-from replicheck.report.results import VIOLATED, Step, Trace, Verdict
 from replicheck.models.classic.die_hard import DieHard
+from replicheck.report.results import VIOLATED, Step, Trace, Verdict
 
 # The known solution of the Die Hard puzzle: it ends with 4 gallons in the big jug.
 DIE_HARD_SOLUTION = ["fill_big", "big_to_small", "empty_small", "big_to_small", "fill_big", "big_to_small"]

@@ -8,12 +8,12 @@ from replicheck.explore import CheckOptions
 from replicheck.explore.full import check_model
 from replicheck.ir import Program
 from replicheck.lang import Enum, Map, Model, Range, Sort, Var, action, forall, implies, invariant
+from replicheck.models.ebs.election import Election
+from replicheck.models.rds.multi_az import MultiAZ
 from replicheck.report.explain import explain, explain_verdict, explanation_lines
 from replicheck.report.markdown import render_trace_md
 from replicheck.report.results import HOLDS, VIOLATED, Trace, Verdict
 from replicheck.report.text import render_trace
-from replicheck.models.ebs.election import Election
-from replicheck.models.rds.multi_az import MultiAZ
 
 from .helpers import die_hard_solution, path_trace
 

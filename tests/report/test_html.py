@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from replicheck.cli import main
-from replicheck.report.html import GLOBAL, build_lanes, lane_sort, render_html
-from replicheck.report.itf import itf_to_json, trace_to_itf
-from replicheck.report.results import VIOLATED, Verdict
 from replicheck.models.ebs.control_plane import ControlPlane
 from replicheck.models.ebs.election import Election
 from replicheck.models.rds.multi_az import MultiAZ
+from replicheck.report.html import GLOBAL, build_lanes, lane_sort, render_html
+from replicheck.report.itf import itf_to_json, trace_to_itf
+from replicheck.report.results import VIOLATED, Verdict
 from tests.browser.dom import parse, row_cells
 
 from .helpers import die_hard, path_trace

@@ -8,9 +8,9 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from replicheck.backends import reference as R
 from replicheck.explore.traces import replay_path
-from replicheck.stateful import ModelViolation, as_state_machine
 from replicheck.models.classic.die_hard import DieHard
 from replicheck.models.ebs.election import Election
+from replicheck.stateful import ModelViolation, as_state_machine
 
 FAST = settings(max_examples=60, stateful_step_count=30, deadline=None, database=None, derandomize=True,
                 suppress_health_check=list(HealthCheck))

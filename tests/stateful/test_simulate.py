@@ -1,4 +1,4 @@
-"""replicheck.simulate and `replicheck simulate`: determinism, shrinking, swarm, exit codes."""
+"""replicheck.simulation and `replicheck simulate`: determinism, shrinking, swarm, exit codes."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from replicheck.backends import reference as R
 from replicheck.backends.compiled import compile_program
 from replicheck.cli import main
 from replicheck.explore.traces import replay_path
-from replicheck.simulate import Found, Shrinker, SimulateOptions, Target, _Checks, simulate
 from replicheck.models.classic.die_hard import DieHard
 from replicheck.models.ebs.election import Election
+from replicheck.simulation import Found, Shrinker, SimulateOptions, Target, _Checks, simulate
 
 NO_FENCING = Election(variant="no_fencing").compile()
 

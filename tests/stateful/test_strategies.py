@@ -8,10 +8,10 @@ from hypothesis import strategies as st
 from replicheck.backends import reference as R
 from replicheck.explore import CheckOptions, check
 from replicheck.explore.traces import replay_path
-from replicheck.report.results import Trace
-from replicheck.stateful import reachable_states, traces
 from replicheck.models.classic.die_hard import DieHard
 from replicheck.models.ebs.election import Election
+from replicheck.report.results import Trace
+from replicheck.stateful import reachable_states, traces
 
 ELECTION = Election(variant="no_fencing").compile()
 DIE_HARD = DieHard().compile()

@@ -7,11 +7,11 @@ import pytest
 
 import replicheck.symbolic.common as common
 from replicheck.backends.reference import evaluate, fire
-from replicheck.report.results import HOLDS, INCOMPLETE, VIOLATED, CheckResult, Verdict
-from replicheck.symbolic import SolverDisagreement, bmc
 from replicheck.models.classic.die_hard import DieHard
 from replicheck.models.classic.tcommit import TCommit
 from replicheck.models.classic.two_phase import TwoPhase
+from replicheck.report.results import HOLDS, INCOMPLETE, VIOLATED, CheckResult, Verdict
+from replicheck.symbolic import SolverDisagreement, bmc
 from tests.symbolic.bfs import bfs
 from tests.symbolic.fixtures import DivByZero, Overflow
 

@@ -6,11 +6,11 @@ import pytest
 
 from replicheck.backends.reference import evaluate, fire
 from replicheck.ir import Program
-from replicheck.report.results import HOLDS, INCOMPLETE, VIOLATED
-from replicheck.symbolic import CTI_START, PROVED, REFUTED, UNKNOWN, check_inductive, k_induction
 from replicheck.models.classic.die_hard import DieHard
 from replicheck.models.classic.tcommit import TCommit
 from replicheck.models.classic.two_phase import TwoPhase
+from replicheck.report.results import HOLDS, INCOMPLETE, VIOLATED
+from replicheck.symbolic import CTI_START, PROVED, REFUTED, UNKNOWN, check_inductive, k_induction
 from tests.symbolic.fixtures import BadInit, TwoPhaseStrengthened, TwoStepInductive
 
 
