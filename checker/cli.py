@@ -21,6 +21,7 @@ from replicheck.api import OptionError
 from replicheck.lang.errors import ModelError
 from replicheck.lang.model import Model, model_shape
 from replicheck.registry import ModelInfo, RegistryError, discover, load, parse_settings
+from replicheck.report.json_result import envelope, error_document
 from replicheck.report.results import CheckResult, RunStats
 
 EXIT_OK, EXIT_VIOLATED, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
@@ -41,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     ls = sub.add_parser("list", help="models, their sorts, settings and variants")
-    ls.add_argument("--json", action="store_true", help="print JSON")
+    ls.add_argument("--json", action="store_true", help="print JSON (docs/json.md)")
 
     ck = sub.add_parser("check", help="explicit-state check of a model")
     _model_args(ck)
@@ -88,12 +89,15 @@ def _parser() -> argparse.ArgumentParser:
 
     rp = sub.add_parser("report", help="render a saved trace, after replaying it against its model")
     rp.add_argument("trace", help="an ITF JSON trace file written by --trace-out or sweep --out")
-    rp.add_argument("--format", choices=["text", "md", "json", "html"], default="text")
+    rp.add_argument("--format", choices=["text", "md", "itf", "json", "html"], default="text",
+                    help="text (default), md, itf (the ITF trace itself; json is the same), html (needs -o)")
+    rp.add_argument("--json", action="store_true", help="print the replayed verdict and trace as JSON (docs/json.md)")
     rp.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout (required for html)")
 
     sw = sub.add_parser("sweep", help="check every variant of models and print the verdict matrix")
     sw.add_argument("models", nargs="*", help="models to sweep (default: the incident models, or all)")
-    sw.add_argument("--format", choices=["text", "md", "json"], default="text")
+    sw.add_argument("--format", choices=["text", "md", "json"], default="text", help="text (default), md; json is --json")
+    sw.add_argument("--json", action="store_true", help="print the rows as JSON (docs/json.md)")
     sw.add_argument("--out", metavar="DIR", help="write each counterexample as ITF JSON and text into DIR")
     sw.add_argument("--max-states", type=_positive_int, metavar="N")
     sw.add_argument("--max-seconds", type=_positive_float, metavar="S", help="per variant")
@@ -126,6 +130,7 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--skip", action="append", default=[], metavar="PROP", help="leave this property out (repeatable)")
     ex.add_argument("--deadlock", dest="deadlock", action="store_true", default=None, help="the peer reports states without successors (default: as the model says)")
     ex.add_argument("--no-deadlock", dest="deadlock", action="store_false", help="the peer ignores states without successors")
+    ex.add_argument("--json", action="store_true", help="print the files written (or their text) as JSON (docs/json.md)")
     return p
 
 
@@ -219,7 +224,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             }
         )
     if args.json:
-        print(json.dumps(rows, indent=2))
+        _print_json(envelope("list", "ok", EXIT_OK, models=rows))
         return EXIT_OK
     for r in rows:
         print(f"{r['name']}  {r['summary']}")
@@ -268,10 +273,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         workers=args.workers,
     )
     result = check_model(program, options, liveness=args.liveness)
-    _emit_result(result, args)
+    code = result.exit_code
     if args.graph_out:
-        return _export_graph(program, args.graph_out, args.graph_limit) or result.exit_code
-    return result.exit_code
+        code = _export_graph(program, args.graph_out, args.graph_limit, quiet=args.json) or code
+    _emit_result(result, args, exit_code=code)
+    return code
 
 
 def _graph_format(path: str) -> str:
@@ -283,7 +289,7 @@ def _graph_format(path: str) -> str:
         raise UsageError(str(err)) from None
 
 
-def _export_graph(program: Any, path: str, limit: int) -> int:
+def _export_graph(program: Any, path: str, limit: int, quiet: bool = False) -> int:
     """Write the reachable state graph; EXIT_USAGE (with one line on stderr) if it is too
     large, else 0."""
     from replicheck.backends.compiled import compile_program
@@ -302,11 +308,12 @@ def _export_graph(program: Any, path: str, limit: int) -> int:
         write_graph(to_networkx(program, built.states, g.initial.tolist(), edges), path)
     except OSError as err:
         raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
-    print(f"state graph written to {path} ({g.n:,} states, {len(g.src):,} transitions)")
+    print(f"state graph written to {path} ({g.n:,} states, {len(g.src):,} transitions)",
+          file=sys.stderr if quiet else sys.stdout)
     return 0
 
 
-def _emit_result(result: CheckResult, args: argparse.Namespace) -> None:
+def _emit_result(result: CheckResult, args: argparse.Namespace, exit_code: int | None = None) -> None:
     from replicheck.report.itf import itf_to_json, trace_to_itf
 
     violation = result.first_violation()
@@ -316,9 +323,9 @@ def _emit_result(result: CheckResult, args: argparse.Namespace) -> None:
         )
         _write(args.trace_out, itf_to_json(data))
     if args.json:
-        from replicheck.report.json_result import result_to_dict
+        from replicheck.report.json_result import run_document
 
-        print(json.dumps(result_to_dict(result), indent=2))
+        _print_json(run_document(args.command, result, exit_code))
     elif args.format == "md":
         from replicheck.report.markdown import render_result_md
 
@@ -337,6 +344,10 @@ def _emit_result(result: CheckResult, args: argparse.Namespace) -> None:
 def _color() -> bool:
     """Colour on a terminal, unless NO_COLOR is set (https://no-color.org)."""
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _print_json(data: dict[str, Any]) -> None:
+    print(json.dumps(data, indent=2))
 
 
 def _print(text: str) -> None:
@@ -432,7 +443,9 @@ def cmd_prove(args: argparse.Namespace) -> int:
     failures = list(induction.failures) if induction is not None and induction.status != "refuted" else []
     cti = induction.cti if induction is not None and induction.status == "unknown" else None
     if args.json:
-        data = _result_dict(result)
+        from replicheck.report.json_result import run_document
+
+        data = run_document("prove", result, run.exit_code)
         data["prove"] = {
             "engine": proof.engine,
             "bound": proof.bound,
@@ -455,7 +468,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
 
             source = {"model": result.model, "settings": result.settings, "variant": result.variant}
             _write(args.trace_out, itf_to_json(trace_to_itf(violation.trace, violation, source)))
-        print(json.dumps(data, indent=2))
+        _print_json(data)
         return run.exit_code
     if args.format == "md":
         _print(f"*prove: {proof.header}*\n")
@@ -482,12 +495,6 @@ def cmd_prove(args: argparse.Namespace) -> int:
     return run.exit_code
 
 
-def _result_dict(result: CheckResult) -> dict[str, Any]:
-    from replicheck.report.json_result import result_to_dict
-
-    return result_to_dict(result)
-
-
 def cmd_report(args: argparse.Namespace) -> int:
     from replicheck.report.itf import itf_to_json
     from replicheck.report.replay import load_trace_file, replay, trace_source, trace_verdict
@@ -498,9 +505,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     program = info.cls(variant=variant, **settings).compile()
     trace = replay(program, data)
     verdict = trace_verdict(data, trace)
+    if args.json:
+        from replicheck.report.json_result import verdict_document
+
+        _print_json(envelope("report", "ok", EXIT_OK, **verdict_document(trace, verdict, data)))
+        return EXIT_OK
     if args.format == "html" and not args.output:
         raise UsageError("--format html writes a page: give the file with -o FILE")
-    if args.format == "json":
+    if args.format in ("itf", "json"):
         text = itf_to_json(data)
     elif args.format == "html":
         from replicheck.report.html import render_html
@@ -541,17 +553,25 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
+    as_json = args.json or args.format == "json"
     rows = run_sweep(models, args.max_states, args.max_seconds, on_row)
-    print(render_matrix(rows, args.format))
-    if args.out:
-        written = _write_sweep_traces(rows, args.out)
-        if args.format != "json":
-            print(f"\n{written} counterexample(s) written to {args.out}")
+    written = _write_sweep_traces(rows, args.out) if args.out else None
     if any(r.mismatches() for r in rows):
-        return EXIT_VIOLATED
-    if any(not r.result.stats.complete for r in rows):
-        return EXIT_INCOMPLETE
-    return EXIT_OK
+        code, status = EXIT_VIOLATED, "unexpected"
+    elif any(not r.result.stats.complete for r in rows):
+        code, status = EXIT_INCOMPLETE, "incomplete"
+    else:
+        code, status = EXIT_OK, "as expected"
+    if as_json:
+        from replicheck.report.json_result import sweep_row_to_dict
+
+        _print_json(envelope("sweep", status, code, rows=[sweep_row_to_dict(r) for r in rows],
+                             traces_written=written, out=args.out))
+        return code
+    print(render_matrix(rows, args.format))
+    if written is not None:
+        print(f"\n{written} counterexample(s) written to {args.out}")
+    return code
 
 
 def _write_sweep_traces(rows: Sequence[Any], out: str) -> int:
@@ -599,6 +619,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     except ExportError as err:
         raise UsageError(f"cannot export {info.name}: {err}") from None
     if out is None:
+        if args.json:
+            _print_json(envelope("export", "ok", EXIT_OK, model=info.name, variant=program.variant,
+                                 format=args.export_format,
+                                 files=[{"name": name, "path": None, "text": text} for name, text in files.items()]))
+            return EXIT_OK
         for name, text in files.items():
             if len(files) > 1:
                 print(f"==> {name} <==")
@@ -607,9 +632,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     if not as_dir and args.export_format == "promela":  # a .pml file name of the user's choosing
         files = {os.path.basename(out): next(iter(files.values()))}
     directory = out if as_dir else (os.path.dirname(out) or ".")
+    written = []
     for name, text in files.items():
         _write(os.path.join(directory, name), text)
-        print(f"wrote {os.path.join(directory, name)}")
+        written.append({"name": name, "path": os.path.join(directory, name)})
+        if not args.json:
+            print(f"wrote {os.path.join(directory, name)}")
+    if args.json:
+        _print_json(envelope("export", "ok", EXIT_OK, model=info.name, variant=program.variant,
+                             format=args.export_format, files=written))
     return EXIT_OK
 
 
@@ -635,16 +666,16 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     sim = run.simulation
     assert sim is not None
     if args.json:
-        data = _result_dict(sim.result)
-        data["exit_code"] = run.exit_code
-        data["simulation"] = sim.as_dict()
+        from replicheck.report.json_result import run_document
+
+        data = run_document("simulate", sim.result, run.exit_code, simulation=sim.as_dict())
         violation = sim.result.first_violation()
         if args.trace_out and violation is not None and violation.trace is not None:
             from replicheck.report.itf import itf_to_json, trace_to_itf
 
             source = {"model": sim.result.model, "settings": sim.result.settings, "variant": sim.result.variant}
             _write(args.trace_out, itf_to_json(trace_to_itf(violation.trace, violation, source)))
-        print(json.dumps(data, indent=2))
+        _print_json(data)
     else:
         _emit_result(sim.result, args)
         _print(("\n**" + sim.summary() + "**") if args.format == "md" else ("\n" + sim.summary()))
@@ -664,28 +695,37 @@ COMMANDS = {"list": cmd_list, "check": cmd_check, "prove": cmd_prove, "report": 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = _parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except (UsageError, OptionError) as err:
-        print(f"replicheck: error: {err}", file=sys.stderr)
+        return _fail(argv, "usage", f"error: {err}")
     except RegistryError as err:
-        print(f"replicheck: error: {err}", file=sys.stderr)
+        return _fail(argv, "usage", f"error: {err}")
     except ModelError as err:
         if err.is_usage_error():
-            print(f"replicheck: error: {err.one_line()}", file=sys.stderr)
-        else:
-            print(f"replicheck: model error: {err}", file=sys.stderr)
+            return _fail(argv, "usage", f"error: {err.one_line()}")
+        return _fail(argv, "model", f"model error: {err}")
     except _symmetry_refused() as err:
-        print(f"replicheck: error: {err}", file=sys.stderr)
+        return _fail(argv, "usage", f"error: {err}")
     except _trace_file_error() as err:
-        print(f"replicheck: error: bad trace file: {err}", file=sys.stderr)
+        return _fail(argv, "trace file", f"error: bad trace file: {err}")
     except KeyboardInterrupt:
         print("replicheck: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         return EXIT_OK
+
+
+def _fail(argv: Sequence[str], kind: str, text: str) -> int:
+    """Report an error: one line on stderr, and with --json the error document on stdout too."""
+    print(f"replicheck: {text}", file=sys.stderr)
+    if "--json" in argv:
+        command = next((a for a in argv if a in COMMANDS), None)
+        message = text.split(": ", 1)[1] if text.startswith(("error: ", "model error: ")) else text
+        _print_json(error_document(command, kind, message, EXIT_USAGE))
     return EXIT_USAGE
 
 

@@ -1,7 +1,10 @@
-"""Machine-readable results: a `CheckResult` as plain JSON-ready data (`--json`).
+"""Machine-readable results: the one JSON schema of every command's `--json` (docs/json.md).
 
-Owns: `result_to_dict`, the stable JSON shape of a run: model, settings, variant, status,
-exit code, statistics, warnings, and every verdict with its counterexample as ITF.
+Owns: `SCHEMA_VERSION`; `envelope`, the fields every JSON document starts with (`schema`,
+`command`, `status`, `exit_code`); `error_document` (a usage or model error as JSON);
+`result_to_dict`, the shape of a run (model, settings, variant, status, exit code, statistics,
+warnings, measures, and every verdict with its counterexample as ITF); `verdict_to_dict`, the
+one verdict shape that check, prove, simulate, sweep and report share.
 
 Must not import: z3, numpy, hypothesis, `replicheck.explore`, `replicheck.symbolic`, `replicheck.cli`.
 """
@@ -11,7 +14,20 @@ from __future__ import annotations
 from typing import Any
 
 from .itf import trace_to_itf
-from .results import CheckResult, Verdict
+from .results import CheckResult, Trace, Verdict
+
+# Bumped when a field changes meaning or goes away; new fields may appear within a version.
+SCHEMA_VERSION = 1
+
+
+def envelope(command: str, status: str, exit_code: int, **fields: Any) -> dict[str, Any]:
+    """The first four fields of every `--json` document, then the command's own."""
+    return {"schema": SCHEMA_VERSION, "command": command, "status": status, "exit_code": exit_code, **fields}
+
+
+def error_document(command: str | None, kind: str, message: str, exit_code: int = 2) -> dict[str, Any]:
+    """A run that could not start or finish (`kind`: "usage", "model", "trace file", "internal")."""
+    return envelope(command or "", "error", exit_code, error={"kind": kind, "message": message})
 
 
 def verdict_to_dict(v: Verdict, result: CheckResult) -> dict[str, Any]:
@@ -22,6 +38,15 @@ def verdict_to_dict(v: Verdict, result: CheckResult) -> dict[str, Any]:
             v.trace, v, {"model": result.model, "settings": result.settings, "variant": result.variant}
         )
     return out
+
+
+def run_document(command: str, result: CheckResult, exit_code: int | None = None, **extra: Any) -> dict[str, Any]:
+    """`check`, `prove` and `simulate`: the envelope and the run (`result_to_dict`)."""
+    body = result_to_dict(result)
+    code = body.pop("exit_code") if exit_code is None else exit_code
+    body.pop("exit_code", None)
+    status = body.pop("status")
+    return envelope(command, status, code, **body, **extra)
 
 
 def result_to_dict(result: CheckResult) -> dict[str, Any]:
@@ -46,3 +71,28 @@ def result_to_dict(result: CheckResult) -> dict[str, Any]:
             for m in result.measurements
         ],
     }
+
+
+def verdict_document(trace: Trace, verdict: Verdict | None, data: dict[str, Any]) -> dict[str, Any]:
+    """`report --json`: the model the trace was replayed against, the verdict it carries (as
+    re-checked by the replay; None for a plain trace), its length, and the ITF trace."""
+    program = trace.program
+    return {
+        "model": program.name,
+        "variant": program.variant,
+        "settings": _plain(dict(program.settings)),
+        "trace_length": len(trace),
+        "verdict": None if verdict is None else {"property": verdict.property, "kind": verdict.kind,
+                                                 "status": verdict.status, "message": verdict.message},
+        "trace": data,
+    }
+
+
+def _plain(settings: dict[str, Any]) -> dict[str, Any]:
+    return {k: v if isinstance(v, (bool, int, str, float)) or v is None else str(v) for k, v in settings.items()}
+
+
+def sweep_row_to_dict(row: Any) -> dict[str, Any]:
+    """One variant of a sweep: the run (as `check --json` has it), the declared expectations and
+    the verdicts that differ from them."""
+    return {**result_to_dict(row.result), "expected": dict(row.expected), "mismatches": row.mismatches()}

@@ -25,7 +25,7 @@ def test_list_names_every_classic_model_with_its_sorts(capsys: pytest.CaptureFix
 def test_list_json_is_machine_readable(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "list", "--json")
     assert code == 0
-    rows = {r["name"]: r for r in json.loads(out)}
+    rows = {r["name"]: r for r in json.loads(out)["models"]}
     assert rows["classic.two_phase"]["sorts"]["RM"]["default"] == 3
 
 
