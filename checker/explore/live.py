@@ -14,12 +14,12 @@ from __future__ import annotations
 from typing import Sequence
 
 from replicheck.backends.compiled import CompiledProgram, compile_program
-from replicheck.backends.reference import evaluate, initial_states
+from replicheck.backends.reference import initial_states
 from replicheck.ir import Program, Property
 from replicheck.report.results import HOLDS, INCOMPLETE, VIOLATED, Step, Trace, Verdict
 
 from .graph import BuiltGraph, Progress, build_graph, predicate_mask
-from .liveness import STUTTER, find_violation, verify_lasso
+from .liveness import STUTTER, find_violation, step_enabled, taken_in_cycle, verify_lasso
 from .traces import InternalCheckerError
 
 
@@ -66,7 +66,7 @@ def check_liveness(
             raise InternalCheckerError(
                 f"the liveness analysis produced a lasso for {prop.name} that does not check out: {problem}"
             )
-        verdicts.append(Verdict(prop.name, "liveness", VIOLATED, _violation_message(prop, lasso.actions, program), _trace(program, states, lasso.actions, lasso.loop_start)))
+        verdicts.append(Verdict(prop.name, "liveness", VIOLATED, _violation_message(prop, states, lasso.actions, lasso.loop_start), _trace(program, states, lasso.actions, lasso.loop_start)))
     return verdicts
 
 
@@ -75,7 +75,7 @@ def fairness_notes(program: Program, states: list[tuple[int, ...]], actions: lis
     does not take although they are enabled somewhere on it, where they are disabled (weak
     fairness asks no more). Steps are numbered as in the rendered trace."""
     cycle = list(range(loop_start, len(states)))
-    taken = {actions[i] for i in cycle if actions[i] != STUTTER}
+    taken = taken_in_cycle(states, actions, loop_start)
     taken_fair = [program.actions[a].label for a in sorted(taken) if program.actions[a].fairness]
     notes = []
     if taken_fair:
@@ -84,7 +84,7 @@ def fairness_notes(program: Program, states: list[tuple[int, ...]], actions: lis
     for k, act in enumerate(program.actions):
         if not act.fairness or k in taken:
             continue
-        en = [bool(evaluate(act.guard, states[i])) for i in cycle]
+        en = [step_enabled(program, k, states[i]) for i in cycle]
         if any(en):
             off = next(i for i, e in zip(cycle, en) if not e)
             disabled_notes.append(f"{act.label} (disabled at step {off})")
@@ -114,13 +114,16 @@ def _holds_message(prop: Property) -> str:
     return f"{prop.temporal.replace('_', ' ')} holds in every fair behaviour"
 
 
-def _violation_message(prop: Property, actions: list[int], program: Program) -> str:
+def _violation_message(prop: Property, states: list[tuple[int, ...]], actions: list[int], loop_start: int) -> str:
     form = {
         "eventually": "a fair behaviour never reaches the condition",
         "always_eventually": "a fair behaviour ends in a cycle where the condition never holds",
         "eventually_always": "a fair behaviour keeps leaving the condition forever",
         "leads_to": "after the trigger, a fair behaviour never reaches the response",
     }[prop.temporal]
-    if actions and actions[-1] == STUTTER:
-        form += " (it stops in a state where no fair action is enabled)"
+    if not taken_in_cycle(states, actions, loop_start):
+        if actions and actions[-1] == STUTTER:
+            form += " (it stops in a state where no fair action is enabled)"
+        else:
+            form += " (it ends repeating a step that changes nothing, and no fair action can change the state)"
     return form

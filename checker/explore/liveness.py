@@ -14,8 +14,11 @@ self-loop. A cycle through the states of a strongly connected component C is fai
 - for each strongly fair instance a: a is taken inside C, or a is disabled in every state of
   C; otherwise the states of C where a is enabled are removed and what is left is split into
   components again (the standard Streett pruning).
-"Enabled" is judged on the whole graph: an instance is enabled in a state when that state has
-an edge labelled with it (actions are deterministic).
+Fairness is TLA+'s `WF_vars(A)` / `SF_vars(A)`, which speak of `<<A>>_vars` steps: steps of A
+that change the state. A step of A that leaves the state as it is (a self-loop) is a
+stuttering step: it neither counts as taking A nor makes A enabled. So "enabled" is judged
+on the whole graph: an instance is enabled in a state when that state has an edge labelled
+with it to another state (actions are deterministic), and "taken" means such an edge.
 
 Must not import: z3, hypothesis, `replicheck.cli`, `replicheck.report` renderers. Uses numpy and
 scipy (strongly connected components of large graphs).
@@ -137,10 +140,11 @@ class _Analysis:
         self.g = graph
         self.fair_index, self.strong = _fair_tables(program)
         self.n_fair = len(self.strong)
-        # (state, fair k) pairs where k is enabled in state: one per edge of a fair action
-        # (actions are deterministic, so an instance has at most one edge per state), sorted
-        # by state for `enabled`
-        fk = self.fair_index[graph.act]
+        # (state, fair k) pairs where k is enabled in state: one per state-changing edge of a
+        # fair action (actions are deterministic, so an instance has at most one edge per
+        # state; a self-loop is a stuttering step, not <<A>>_vars), sorted by state
+        self.changes = graph.src != graph.dst
+        fk = np.where(self.changes, self.fair_index[graph.act], -1)
         m = fk >= 0
         en_state, en_k = graph.src[m], fk[m]
         if len(en_state) > 1 and not bool(np.all(en_state[1:] >= en_state[:-1])):
@@ -187,7 +191,7 @@ class _Analysis:
                 in_reg = reg[self.en_state]
                 keys, counts = np.unique(label_of[self.en_state[in_reg]] * nf + self.en_k[in_reg], return_counts=True)
                 # ... and where k is taken on an edge inside the component
-                internal = label_of[self.g.src[eids]] == label_of[self.g.dst[eids]]
+                internal = (label_of[self.g.src[eids]] == label_of[self.g.dst[eids]]) & self.changes[eids]
                 e = eids[internal]
                 fk = self.fair_index[self.g.act[e]]
                 taken_keys = np.unique(label_of[self.g.src[e[fk >= 0]]] * nf + fk[fk >= 0])
@@ -225,7 +229,8 @@ class _Analysis:
         From the current state, walk to the nearest state or edge that settles some pending
         obligation, crediting every state and edge passed on the way; then return to entry."""
         indptr, indices, eids = self.g.csr(members)
-        internal = np.flatnonzero(members[self.g.src] & members[self.g.dst])
+        # the edges inside the component that take a step (self-loops settle no fairness)
+        internal = np.flatnonzero(members[self.g.src] & members[self.g.dst] & self.changes)
         in_comp = members[self.en_state]
         comp_en_state, comp_en_k = self.en_state[in_comp], self.en_k[in_comp]
         pending = set(np.unique(comp_en_k).tolist())  # fair actions enabled somewhere here
@@ -241,8 +246,8 @@ class _Analysis:
                 need_must = False
 
         def credit_edge(e: int) -> None:
-            k = int(self.fair_index[self.g.act[e]])
-            pending.discard(k)
+            if self.changes[e]:
+                pending.discard(int(self.fair_index[self.g.act[e]]))
 
         credit_state(entry)
         while pending or need_must:
@@ -293,8 +298,11 @@ class _Analysis:
             states.extend(path[1:])
             actions.extend(int(self.g.act[e]) for e in path_edges)
         if not actions:  # nothing fair to do: stutter forever at entry
+            # an action whose step changes nothing here is a stuttering step too; name it, so
+            # the story reads "search_fails, forever" rather than a bare stutter
+            loops = np.flatnonzero((self.g.src == entry) & (self.g.dst == entry))
             states.append(entry)
-            actions.append(STUTTER)
+            actions.append(int(self.g.act[loops[0]]) if len(loops) else STUTTER)
         return states, actions
 
 
@@ -370,6 +378,22 @@ def _nearest(a: _Analysis, region: BoolArray, must: BoolArray | None, tree: _Tre
     return comp == comp[s], s
 
 
+def step_enabled(program: Program, action: int, state: State) -> bool:
+    """ENABLED <<A>>_vars: the action's guard holds and its step would change the state."""
+    act = program.actions[action]
+    return bool(evaluate(act.guard, state)) and fire(act, state) != state
+
+
+def taken_in_cycle(states: Sequence[State], actions: Sequence[int], loop_start: int) -> set[int]:
+    """The actions a lasso's cycle takes as <<A>>_vars steps (steps that change the state)."""
+    taken = set()
+    for i in range(loop_start, len(states)):
+        nxt = states[i + 1] if i + 1 < len(states) else states[loop_start]
+        if actions[i] != STUTTER and nxt != states[i]:
+            taken.add(actions[i])
+    return taken
+
+
 def verify_lasso(
     program: Program, states: Sequence[State], actions: Sequence[int], loop_start: int, prop: Property
 ) -> str | None:
@@ -377,7 +401,9 @@ def verify_lasso(
 
     Checks, with the reference evaluator only: states[0] is initial; every step is the named
     action (or a stutter); the closing step returns to states[loop_start]; every fair action
-    instance is treated fairly on the cycle; the property is false on this behaviour."""
+    instance is treated fairly on the cycle (TLA+'s `<<A>>_vars`: only a step that changes the
+    state takes A, and A is enabled where its guard holds and its step would change the
+    state); the property is false on this behaviour."""
     from replicheck.backends.reference import initial_states
 
     if len(actions) != len(states):
@@ -393,11 +419,11 @@ def verify_lasso(
         if fire(program.actions[a], s) != nxt:
             return f"step {i + 1}: {program.actions[a].label} does not lead to the next state"
     cycle = list(range(loop_start, len(states)))
-    taken = {actions[i] for i in cycle}
+    taken = taken_in_cycle(states, actions, loop_start)
     for k, act in enumerate(program.actions):
         if act.fairness not in ("weak", "strong") or k in taken:
             continue
-        en = [bool(evaluate(act.guard, states[i])) for i in cycle]
+        en = [step_enabled(program, k, states[i]) for i in cycle]
         if act.fairness == "weak" and all(en):
             return f"unfair: {act.label} is enabled throughout the cycle but never taken"
         if act.fairness == "strong" and any(en):

@@ -11,6 +11,7 @@ from replicheck.ir import Program, State
 from replicheck.lang import (
     Bool,
     Enum,
+    If,
     Map,
     Model,
     Range,
@@ -208,6 +209,83 @@ class Stuck(Model):
 def test_a_behaviour_may_stutter_forever_where_nothing_fair_is_enabled() -> None:
     holds, lasso = check_liveness(Stuck(), "reaches_one")
     assert not holds and lasso == " | stutter"
+
+
+class StutteringStrongStep(Model):
+    """`a` is strongly fair, but at x = 0 its step leaves x as it is; `b` (weakly fair) toggles
+    x between 0 and 1. TLA+'s SF_vars(a) speaks of <<a>>_vars steps, which change the state:
+    the self-loop at 0 is a stuttering step, neither taking `a` nor enabling it. On the cycle
+    0 -> 1 -> 0, <<a>> is enabled at 1 infinitely often and never taken, so that cycle is
+    unfair, and every fair behaviour reaches x = 2 (TLC agrees on the TLA+ export)."""
+
+    check_deadlock = False
+    x = Range(0, 2, init=0)
+
+    @action(fair="strong")
+    def a(self, s):
+        require(s.x < 2)
+        s.x = If(s.x == 1, 2, s.x)
+
+    @action(fair="weak")
+    def b(self, s):
+        require(s.x < 2)
+        s.x = 1 - s.x
+
+    @liveness
+    def reaches_two(self, s):
+        return eventually(s.x == 2)
+
+
+class StutteringStrongStepAlone(StutteringStrongStep):
+    """As above with `b` unfair: at x = 0 nothing fair is <<enabled>> (a's step changes
+    nothing), so the behaviour may stay at 0 forever and never reach 2."""
+
+    b = action(StutteringStrongStep.b)
+
+
+class WeakSelfLoopOnly(Model):
+    """`spin` is weakly fair and always enabled, but its step never changes the state; `go`
+    (unfair) would reach done. A step that changes nothing is not <<spin>>_vars, so weak
+    fairness asks nothing of `spin`, and staying put forever is fair."""
+
+    check_deadlock = False
+    done = Var(Bool, init=False)
+
+    @action(fair="weak")
+    def spin(self, s):
+        s.done = s.done
+
+    @action
+    def go(self, s):
+        s.done = True
+
+    @liveness
+    def finishes(self, s):
+        return eventually(s.done)
+
+
+def test_a_strongly_fair_action_is_not_taken_by_a_step_that_changes_nothing() -> None:
+    holds, lasso = check_liveness(StutteringStrongStep(), "reaches_two")
+    assert holds, lasso
+
+
+def test_a_step_that_changes_nothing_does_not_enable_a_strongly_fair_action() -> None:
+    holds, lasso = check_liveness(StutteringStrongStepAlone(), "reaches_two")
+    assert not holds and lasso == " | a"  # a's step at 0, which changes nothing, forever
+
+
+def test_weak_fairness_asks_nothing_of_an_action_whose_steps_change_nothing() -> None:
+    holds, lasso = check_liveness(WeakSelfLoopOnly(), "finishes")
+    assert not holds and lasso == " | spin"  # spin, which changes nothing, forever
+
+
+def test_the_lasso_verifier_does_not_count_a_self_loop_as_taking_a_fair_action() -> None:
+    program = StutteringStrongStep().compile()
+    prop = next(p for p in program.properties if p.name == "reaches_two")
+    a = next(i for i, act in enumerate(program.actions) if act.family == "a")
+    b = next(i for i, act in enumerate(program.actions) if act.family == "b")
+    # 0 -a-> 0 (a self-loop) -b-> 1 -b-> back to 0: the old reading called this fair
+    assert verify_lasso(program, [(0,), (0,), (1,)], [a, b, b], 0, prop) is not None
 
 
 def test_a_forged_lasso_is_rejected_by_the_verifier() -> None:
