@@ -596,19 +596,19 @@ def cmd_report(args: argparse.Namespace) -> int:
     data = load_trace_file(args.trace)
     name, settings, variant = trace_source(data)
     info, changed = load_for_trace(name, trace_model_file(data), args.model)
-    if changed:
-        print(f"replicheck: warning: {changed}; replaying the trace against it as it is now", file=sys.stderr)
     try:
         program = info.cls(variant=variant, **settings).compile()
         trace = replay(program, data)
     except TraceFileError as err:
         if changed:
-            raise TraceFileError(f"{changed}, and the trace no longer replays: {err}") from None
+            raise TraceFileError(f"{changed}, and the trace does not replay against it: {err}") from None
         raise
     except ModelError as err:
         if changed:
-            raise RegistryError(f"{changed}, and the model no longer loads: {err.one_line()}") from None
+            raise RegistryError(f"{changed}, and the model does not load: {err.one_line()}") from None
         raise
+    if changed:
+        print(f"replicheck: warning: {changed}; the trace still replays against it", file=sys.stderr)
     verdict = trace_verdict(data, trace)
     if args.format == "json":
         text = itf_to_json(data)

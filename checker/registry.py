@@ -324,7 +324,7 @@ def load_for_trace(name: str, recorded: Mapping[str, str] | None, override: str 
     file's sha256 is the recorded one) says the file changed since the trace was written."""
     if override is not None:
         if recorded is not None and override.endswith(".py"):
-            return _load_recorded(override, recorded)
+            return _load_recorded(override, recorded, moved=True)
         return load(override), None
     if recorded is None:
         try:
@@ -343,7 +343,7 @@ def load_for_trace(name: str, recorded: Mapping[str, str] | None, override: str 
     )
 
 
-def _load_recorded(path: str, recorded: Mapping[str, str]) -> tuple[ModelInfo, str | None]:
+def _load_recorded(path: str, recorded: Mapping[str, str], moved: bool = False) -> tuple[ModelInfo, str | None]:
     if not os.path.isfile(path):
         return _load_file(path, ""), None  # raises the one-line reason
     try:
@@ -352,14 +352,13 @@ def _load_recorded(path: str, recorded: Mapping[str, str]) -> tuple[ModelInfo, s
         raise RegistryError(f"cannot read the model file {path}: {err.strerror or err}") from None
     note = None
     if now != recorded["sha256"]:
-        note = (
-            f"the model file {path} has changed since the trace was written "
-            f"(sha256 {recorded['sha256'][:12]}... then, {now[:12]}... now)"
-        )
+        what = (f"is not the file the trace was written with ({recorded['path']})" if moved
+                else "has changed since the trace was written")
+        note = f"the model file {path} {what}: sha256 {recorded['sha256'][:12]}... then, {now[:12]}... now"
     try:
         info = _load_file(path, recorded["class"])
     except RegistryError as err:
-        raise RegistryError(f"{note}, and the model no longer loads: {err}" if note else str(err)) from None
+        raise RegistryError(f"{note}, and the model does not load: {err}" if note else str(err)) from None
     return info, note
 
 
