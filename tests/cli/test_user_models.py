@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from replicheck.registry import RegistryError, load
 from replicheck.report.html import GLOBAL
+
 from tests.browser.dom import parse, row_cells
 
 from .helpers import assert_one_line_error, run
@@ -89,9 +89,9 @@ def test_a_model_file_imports_the_module_beside_it(capsys: pytest.CaptureFixture
 
 def test_the_value_from_the_sibling_module_is_the_one_used(tmp_path: Path) -> None:
     info = load(str(write_model(tmp_path / "p", limit=3)))
-    [few] = [p for p in info.cls().compile().properties if p.name == "few_writes"]
     assert info.cls.few_writes.__globals__["LIMIT"] == 3
-    assert few.name == "few_writes"
+    assert [v.name for v in info.cls().compile().vars] == ["role", "writes"]
+    assert info.file is not None and info.file.cls == "KV" and info.file.given == str(tmp_path / "p" / "my_model.py")
 
 
 def test_no_bytecode_is_written_into_the_users_folder(tmp_path: Path) -> None:
