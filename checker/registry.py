@@ -323,8 +323,9 @@ def load_for_trace(name: str, recorded: Mapping[str, str] | None, override: str 
     to the current folder), else `name` among the shipped models. The note (None if the
     file's sha256 is the recorded one) says the file changed since the trace was written."""
     if override is not None:
-        if recorded is not None and override.endswith(".py"):
-            return _load_recorded(override, recorded, moved=True)
+        if recorded is not None and (override.endswith(".py") or ".py:" in override):
+            path, _, cls_name = override.rpartition(":") if ".py:" in override else (override, "", "")
+            return _load_recorded(path, {**recorded, "class": cls_name or recorded["class"]}, moved=True)
         return load(override), None
     if recorded is None:
         try:

@@ -267,6 +267,9 @@ def test_report_finds_a_moved_file_with_model(capsys: pytest.CaptureFixture[str]
     assert code == 0, err
     assert err == ""  # the same bytes: no warning
     assert after == before
+    code, after, err = run(capsys, "report", str(trace), "--model", str(tmp_path / "elsewhere" / "my_model.py:KV"))
+    assert code == 0 and err == ""
+    assert after == before
 
 
 def test_report_model_must_be_the_traced_model(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
