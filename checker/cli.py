@@ -93,6 +93,8 @@ def _parser() -> argparse.ArgumentParser:
                     help="text (default), md, itf (the ITF trace itself; json is the same), html (needs -o)")
     rp.add_argument("--json", action="store_true", help="print the replayed verdict and trace as JSON (docs/json.md)")
     rp.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout (required for html)")
+    rp.add_argument("--model", metavar="FILE", help="replay against this model file (path.py[:Class]; or a model "
+                    "name) instead of the one the trace records, e.g. when the file has moved")
 
     sw = sub.add_parser("sweep", help="check every variant of models and print the verdict matrix")
     sw.add_argument("models", nargs="*", help="models to sweep (default: the incident models, or all)")
@@ -318,14 +320,12 @@ def _emit_result(result: CheckResult, args: argparse.Namespace, exit_code: int |
 
     violation = result.first_violation()
     if args.trace_out and violation is not None and violation.trace is not None:
-        data = trace_to_itf(
-            violation.trace, violation, {"model": result.model, "settings": result.settings, "variant": result.variant}
-        )
+        data = trace_to_itf(violation.trace, violation, _source(result, args))
         _write(args.trace_out, itf_to_json(data))
     if args.json:
         from replicheck.report.json_result import run_document
 
-        _print_json(run_document(args.command, result, exit_code))
+        _print_json(run_document(args.command, result, exit_code, _source(result, args)))
     elif args.format == "md":
         from replicheck.report.markdown import render_result_md
 
@@ -348,6 +348,15 @@ def _color() -> bool:
 
 def _print_json(data: dict[str, Any]) -> None:
     print(json.dumps(data, indent=2))
+
+
+def _source(result: CheckResult, args: argparse.Namespace) -> dict[str, Any]:
+    """What a trace of this run records of its model (`replicheck.report.itf.source_of`)."""
+    from replicheck.registry import loaded_file
+    from replicheck.report.itf import source_of
+
+    file = loaded_file(args.model) if isinstance(getattr(args, "model", None), str) else None
+    return source_of(result, file.as_json() if file is not None else None)
 
 
 def _print(text: str) -> None:
@@ -445,7 +454,7 @@ def cmd_prove(args: argparse.Namespace) -> int:
     if args.json:
         from replicheck.report.json_result import run_document
 
-        data = run_document("prove", result, run.exit_code)
+        data = run_document("prove", result, run.exit_code, _source(result, args))
         data["prove"] = {
             "engine": proof.engine,
             "bound": proof.bound,
@@ -460,14 +469,12 @@ def cmd_prove(args: argparse.Namespace) -> int:
         if cti is not None:
             from replicheck.report.itf import trace_to_itf
 
-            data["prove"]["cti"] = trace_to_itf(cti, None, {"model": result.model, "settings": result.settings,
-                                                            "variant": result.variant})
+            data["prove"]["cti"] = trace_to_itf(cti, None, _source(result, args))
         violation = result.first_violation()
         if args.trace_out and violation is not None and violation.trace is not None:
             from replicheck.report.itf import itf_to_json, trace_to_itf
 
-            source = {"model": result.model, "settings": result.settings, "variant": result.variant}
-            _write(args.trace_out, itf_to_json(trace_to_itf(violation.trace, violation, source)))
+            _write(args.trace_out, itf_to_json(trace_to_itf(violation.trace, violation, _source(result, args))))
         _print_json(data)
         return run.exit_code
     if args.format == "md":
@@ -496,22 +503,41 @@ def cmd_prove(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from replicheck.registry import load_for_trace
     from replicheck.report.itf import itf_to_json
-    from replicheck.report.replay import load_trace_file, replay, trace_source, trace_verdict
+    from replicheck.report.replay import (
+        TraceFileError,
+        load_trace_file,
+        replay,
+        trace_model_file,
+        trace_source,
+        trace_verdict,
+    )
 
+    if args.format == "html" and not args.output and not args.json:
+        raise UsageError("--format html writes a page: give the file with -o FILE")
     data = load_trace_file(args.trace)
     name, settings, variant = trace_source(data)
-    info = load(name)
-    program = info.cls(variant=variant, **settings).compile()
-    trace = replay(program, data)
+    info, changed = load_for_trace(name, trace_model_file(data), args.model)
+    try:
+        program = info.cls(variant=variant, **settings).compile()
+        trace = replay(program, data)
+    except TraceFileError as err:
+        if changed:
+            raise TraceFileError(f"{changed}, and the trace does not replay against it: {err}") from None
+        raise
+    except ModelError as err:
+        if changed:
+            raise RegistryError(f"{changed}, and the model does not load: {err.one_line()}") from None
+        raise
+    if changed:
+        print(f"replicheck: warning: {changed}; the trace still replays against it", file=sys.stderr)
     verdict = trace_verdict(data, trace)
     if args.json:
         from replicheck.report.json_result import verdict_document
 
         _print_json(envelope("report", "ok", EXIT_OK, **verdict_document(trace, verdict, data)))
         return EXIT_OK
-    if args.format == "html" and not args.output:
-        raise UsageError("--format html writes a page: give the file with -o FILE")
     if args.format in ("itf", "json"):
         text = itf_to_json(data)
     elif args.format == "html":
@@ -555,7 +581,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     as_json = args.json or args.format == "json"
     rows = run_sweep(models, args.max_states, args.max_seconds, on_row)
-    written = _write_sweep_traces(rows, args.out) if args.out else None
+    written = _write_sweep_traces(rows, args.out, models) if args.out else None
     if any(r.mismatches() for r in rows):
         code, status = EXIT_VIOLATED, "unexpected"
     elif any(not r.result.stats.complete for r in rows):
@@ -574,17 +600,21 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return code
 
 
-def _write_sweep_traces(rows: Sequence[Any], out: str) -> int:
-    from replicheck.report.itf import itf_to_json, trace_to_itf
+def _write_sweep_traces(rows: Sequence[Any], out: str, models: Sequence[ModelInfo]) -> int:
+    from replicheck.report.itf import itf_to_json, source_of, trace_to_itf
     from replicheck.report.text import render_trace
+    from replicheck.sweep import variants_of
 
+    # run_sweep gives each model's variants in order, so the rows pair with the models
+    infos = [info for info in models for _ in variants_of(info.cls)]
     count = 0
-    for row in rows:
+    for row, info in zip(rows, infos, strict=True):
+        file = info.file.as_json() if info.file is not None else None
         for v in row.result.verdicts:
             if v.trace is None or v.status != "violated":
                 continue
             stem = f"{row.model}.{row.variant or 'default'}.{v.property}"
-            source = {"model": row.model, "settings": row.result.settings, "variant": row.variant}
+            source = source_of(row.result, file)
             _write(os.path.join(out, stem + ".itf.json"), itf_to_json(trace_to_itf(v.trace, v, source)))
             _write(os.path.join(out, stem + ".txt"), render_trace(v.trace, v))
             count += 1
@@ -668,13 +698,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if args.json:
         from replicheck.report.json_result import run_document
 
-        data = run_document("simulate", sim.result, run.exit_code, simulation=sim.as_dict())
+        data = run_document("simulate", sim.result, run.exit_code, _source(sim.result, args), simulation=sim.as_dict())
         violation = sim.result.first_violation()
         if args.trace_out and violation is not None and violation.trace is not None:
             from replicheck.report.itf import itf_to_json, trace_to_itf
 
-            source = {"model": sim.result.model, "settings": sim.result.settings, "variant": sim.result.variant}
-            _write(args.trace_out, itf_to_json(trace_to_itf(violation.trace, violation, source)))
+            _write(args.trace_out, itf_to_json(trace_to_itf(violation.trace, violation, _source(sim.result, args))))
         _print_json(data)
     else:
         _emit_result(sim.result, args)

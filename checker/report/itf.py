@@ -1,6 +1,7 @@
 """Traces as JSON in the Informal Trace Format (ITF) that Apalache and Quint read and write.
 
-Owns: `trace_to_itf` (a `Trace` as an ITF object), `itf_to_json` (stable text: sorted keys,
+Owns: `trace_to_itf` (a `Trace` as an ITF object), `source_of` (the one place that says which
+model, settings, variant and model file a trace records), `itf_to_json` (stable text: sorted keys,
 indented), `write_itf`, and the value encoding both ways (`var_to_itf`, `var_from_itf`,
 `value_to_itf`, `value_from_itf`), which `replicheck.report.replay` uses to read a file back.
 
@@ -8,11 +9,16 @@ The format (https://apalache-mc.org/docs/adr/015adr-trace.html):
 
     {"#meta": {"format": "ITF", "format-description": ..., "source": <model name>,
                "description": ..., "replicheck": {"version": 1, "model", "settings",
-               "variant", "property", "kind", "status", "message"}},
+               "variant", "property", "kind", "status", "message", "model_file"}},
      "vars": [<state variable names, in declaration order>],
      "states": [{"#meta": {"index": i, "action": <family, or "init">, "params": {...}},
                  <var>: <value>, ...}, ...],
      "loop": <index of the state where a lasso's cycle starts>}      (only for a lasso)
+
+"model_file" is there only for a model loaded from a user's file (not one shipped in
+`replicheck.models`): {"path": <absolute>, "given": <as on the command line>, "sha256": <hex
+digest of the file's bytes>, "class": <the Model class's name>}, so that `report` can load the
+file again and say whether it changed.
 
 Values, by the variable's declared type:
 
@@ -36,7 +42,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Mapping
+from typing import Any, Mapping, Protocol
 
 from replicheck.ir import Action, Program, State, StateVar
 from replicheck.ir.types import NONE_INDEX, BoolType, ElemType, EnumType, IntType, Type, show
@@ -226,11 +232,27 @@ def _jsonable(v: Any) -> Any:
 # --- traces ---------------------------------------------------------------------------------
 
 
+class _Source(Protocol):
+    model: str
+    settings: dict[str, Any]
+    variant: str | None
+
+
+def source_of(result: _Source, model_file: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The `source` argument of `trace_to_itf` for a trace found by a run with this result
+    (a `CheckResult`: its model, settings and variant), and the model file it was loaded from
+    (`ModelFile.as_json()` of `replicheck.registry`; None for a shipped model)."""
+    source: dict[str, Any] = {"model": result.model, "settings": result.settings, "variant": result.variant}
+    if model_file is not None:
+        source["model_file"] = dict(model_file)
+    return source
+
+
 def trace_to_itf(
     trace: Trace, verdict: Verdict | None = None, source: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
-    """The trace as an ITF object. `source` gives "model", "settings" and "variant"; each
-    defaults to the trace's program's."""
+    """The trace as an ITF object. `source` (see `source_of`) gives "model", "settings" and
+    "variant", each defaulting to the trace's program's, and "model_file" (recorded if given)."""
     program = trace.program
     src = dict(source or {})
     model = str(src.get("model", program.name))
@@ -247,6 +269,8 @@ def trace_to_itf(
         "settings": settings,
         "variant": variant,
     }
+    if src.get("model_file") is not None:
+        pc["model_file"] = {str(k): str(v) for k, v in dict(src["model_file"]).items()}
     if verdict is not None:
         pc.update(property=verdict.property, kind=verdict.kind, status=verdict.status, message=verdict.message)
     states = []

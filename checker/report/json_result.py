@@ -11,9 +11,9 @@ Must not import: z3, numpy, hypothesis, `replicheck.explore`, `replicheck.symbol
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
-from .itf import trace_to_itf
+from .itf import source_of, trace_to_itf
 from .results import CheckResult, Trace, Verdict
 
 # Bumped when a field changes meaning or goes away; new fields may appear within a version.
@@ -30,26 +30,29 @@ def error_document(command: str | None, kind: str, message: str, exit_code: int 
     return envelope(command or "", "error", exit_code, error={"kind": kind, "message": message})
 
 
-def verdict_to_dict(v: Verdict, result: CheckResult) -> dict[str, Any]:
+def verdict_to_dict(v: Verdict, result: CheckResult, source: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """One verdict; its trace as ITF recording `source` (default: the result's model, settings
+    and variant; `replicheck.report.itf.source_of` adds a model file's record)."""
     out: dict[str, Any] = {"property": v.property, "kind": v.kind, "status": v.status, "message": v.message}
     if v.trace is not None:
         out["trace_length"] = len(v.trace)
-        out["trace"] = trace_to_itf(
-            v.trace, v, {"model": result.model, "settings": result.settings, "variant": result.variant}
-        )
+        out["trace"] = trace_to_itf(v.trace, v, source if source is not None else source_of(result))
     return out
 
 
-def run_document(command: str, result: CheckResult, exit_code: int | None = None, **extra: Any) -> dict[str, Any]:
+def run_document(
+    command: str, result: CheckResult, exit_code: int | None = None, source: Mapping[str, Any] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     """`check`, `prove` and `simulate`: the envelope and the run (`result_to_dict`)."""
-    body = result_to_dict(result)
+    body = result_to_dict(result, source)
     code = body.pop("exit_code") if exit_code is None else exit_code
     body.pop("exit_code", None)
     status = body.pop("status")
     return envelope(command, status, code, **body, **extra)
 
 
-def result_to_dict(result: CheckResult) -> dict[str, Any]:
+def result_to_dict(result: CheckResult, source: Mapping[str, Any] | None = None) -> dict[str, Any]:
     return {
         "model": result.model,
         "variant": result.variant,
@@ -58,7 +61,7 @@ def result_to_dict(result: CheckResult) -> dict[str, Any]:
         "exit_code": result.exit_code,
         "stats": result.stats.as_dict(),
         "warnings": list(result.warnings),
-        "verdicts": [verdict_to_dict(v, result) for v in result.verdicts],
+        "verdicts": [verdict_to_dict(v, result, source) for v in result.verdicts],
         "measures": [
             {
                 "name": m.name,

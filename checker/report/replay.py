@@ -3,7 +3,8 @@
 Owns: `TraceFileError` (a one-line, human reason a trace file cannot be used),
 `load_trace_file` (parse JSON, check the ITF shape and the replicheck version; never
 unpickles, never evaluates anything from the file), `trace_source` (which model, settings and
-variant the trace was made with), and `replay` (decode every state, then check that the first
+variant the trace was made with), `trace_model_file` (the user's model file it records, checked
+for shape only: loading it is for `replicheck.registry`), and `replay` (decode every state, then check that the first
 is an initial state of the model and each later one follows from its predecessor by some
 action, through the reference evaluator; the result is a `Trace` any renderer can show).
 
@@ -110,6 +111,32 @@ def trace_source(data: dict[str, Any]) -> tuple[str, dict[str, Any], str | None]
     if variant is not None and not isinstance(variant, str):
         raise TraceFileError('the trace\'s variant ("#meta"."replicheck"."variant") is not a string')
     return model, dict(settings), variant
+
+
+_MODEL_FILE_KEYS = ("path", "given", "sha256", "class")
+
+
+def trace_model_file(data: dict[str, Any]) -> dict[str, str] | None:
+    """The model file the trace records ("#meta"."replicheck"."model_file": path, given, sha256,
+    class; see `replicheck.report.itf`), or None for a trace of a shipped model."""
+    check_shape(data)
+    recorded = data["#meta"]["replicheck"].get("model_file")
+    if recorded is None:
+        return None
+    where = '"#meta"."replicheck"."model_file"'
+    if not isinstance(recorded, dict):
+        raise TraceFileError(f"the trace's {where} is {_kind(recorded)}, not an object")
+    for key in _MODEL_FILE_KEYS:
+        value = recorded.get(key)
+        if not isinstance(value, str) or not value:
+            what = "missing" if value is None else f"{_kind(value)}, not a non-empty string"
+            raise TraceFileError(f'the trace\'s {where}."{key}" is {what}')
+    digest = recorded["sha256"]
+    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise TraceFileError(f'the trace\'s {where}."sha256" is not a sha256 digest (64 hex digits): {digest!r}')
+    if not os.path.isabs(recorded["path"]):
+        raise TraceFileError(f'the trace\'s {where}."path" is not an absolute path: {recorded["path"]!r}')
+    return {key: recorded[key] for key in _MODEL_FILE_KEYS}
 
 
 def trace_verdict(data: dict[str, Any], trace: Trace | None = None) -> Verdict | None:
