@@ -217,6 +217,8 @@ class Range(TypeDecl):
 
     def __init__(
         self,
+        # a computed bound gets the model instance: Any, so that `lambda m: m.queue - 1` may
+        # read the settings of the model's own class
         lo: int | str | Callable[[Any], int],
         hi: int | str | Callable[[Any], int],
         init: int | None = None,
