@@ -217,8 +217,10 @@ class Range(TypeDecl):
 
     def __init__(
         self,
-        lo: int | str | Callable[["Model"], int],
-        hi: int | str | Callable[["Model"], int],
+        # a computed bound gets the model instance: Any, so that `lambda m: m.queue - 1` may
+        # read the settings of the model's own class
+        lo: int | str | Callable[[Any], int],
+        hi: int | str | Callable[[Any], int],
         init: int | None = None,
         doc: str = "",
     ) -> None:
@@ -227,7 +229,7 @@ class Range(TypeDecl):
         self.init = init
         self.doc = doc
 
-    def bound(self, model: "Model", b: int | str | Callable[["Model"], int]) -> int:
+    def bound(self, model: "Model", b: int | str | Callable[[Any], int]) -> int:
         if callable(b):
             value = b(model)
             if not isinstance(value, int) or isinstance(value, bool):
@@ -400,3 +402,34 @@ def _enum_value(t: EnumType, i: int) -> EnumValue:
         enum = Enum(t.name, *t.values)
         _ENUMS_BY_TYPE[t] = enum
     return enum.members[i]
+
+
+if TYPE_CHECKING:
+    # What mypy sees, with `replicheck.mypy_plugin`, for the names a model declares. The plugin
+    # turns `Node = Sort("Node")` into a class `Node` whose instances are `Elem`s (the values
+    # an action's `n: Node` receives) and whose metaclass is `SortClass`, so that the name
+    # still works as the declaration (`Node.or_none`, `Partitions(Node)`) and, read through
+    # the model (`self.Node`), as the sized sort (`for m in self.Node`, `self.Node.none`).
+    # Likewise `Role = Enum("Role", "a", "b")` becomes a class of `EnumValue`s with class
+    # attributes `Role.a`, `Role.b` (and no others), and, at module level, `Ballot = Range(0,
+    # 3)` a subclass of int. Nothing here exists at run time.
+    from typing import TypeVar
+
+    _T = TypeVar("_T")
+
+    class SortClass(type, Sort):
+        none: Elem
+
+        def __iter__(cls: type[_T]) -> Iterator[_T]: ...
+        def __len__(cls) -> int: ...
+        def __getitem__(cls: type[_T], i: int) -> _T: ...
+
+    class EnumClass(type, TypeDecl):
+        name: str
+        members: tuple[EnumValue, ...]
+
+        def __iter__(cls: type[_T]) -> Iterator[_T]: ...
+        def __len__(cls) -> int: ...
+
+    class RangeClass(type, Range):
+        pass

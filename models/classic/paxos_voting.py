@@ -26,6 +26,10 @@ from replicheck.lang import (
     require,
 )
 
+# A parameter type: named, not written as `b: Range(...)`, so that mypy (with
+# replicheck.mypy_plugin) can read it as a type.
+Ballot = Range(0, "max_ballot")
+
 
 class Voting(Model):
     name = "classic.paxos_voting"
@@ -75,17 +79,17 @@ class Voting(Model):
     # -- actions -------------------------------------------------------------------------
 
     @action
-    def increase_max_bal(self, s, a: Acceptor, b: Range(0, "max_ballot")):
+    def increase_max_bal(self, s, a: Acceptor, b: Ballot):
         require(b > s.max_bal[a])
         s.max_bal[a] = b
 
     @action
-    def vote_for(self, s, a: Acceptor, b: Range(0, "max_ballot"), v: Value):
+    def vote_for(self, s, a: Acceptor, b: Ballot, v: Value):
         require(s.max_bal[a] <= b)
         require(self.did_not_vote_at(s, a, b))
         for c in self.Acceptor:
             if c != a:
-                require(forall(self.Value, lambda w, c=c: implies(s.votes[c, b, w], w == v)))
+                require(forall(self.Value, lambda w: implies(s.votes[c, b, w], w == v)))  # noqa: B023 (called at once)
         require(exists(self.quorums(), lambda q: self.shows_safe_at(s, q, b, v)))
         s.votes[a, b, v] = True
         s.max_bal[a] = b

@@ -75,6 +75,7 @@ from replicheck.lang.faults import FaultBudget
 from replicheck.properties import responds_within
 
 Zone = Sort("Zone", default=3, symmetric=True, prefix="z")
+Watched = Range(0, 1)  # a parameter type: 1 marks the call liveness follows (named, so that mypy reads it)
 
 
 class ControlPlane(FaultBudget, Model):
@@ -190,7 +191,7 @@ class ControlPlane(FaultBudget, Model):
     # -- the environment -----------------------------------------------------------------
 
     @action
-    def arrive(self, s, z: Zone, watched: Range(0, 1)):
+    def arrive(self, s, z: Zone, watched: Watched):
         """A customer calls create volume in zone z (rejected while z is disabled). With
         `watched` = 1 the call becomes the one liveness follows (any call may be chosen)."""
         require((s.qlen[z] < self.queue) & ~s.disabled[z])

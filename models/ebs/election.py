@@ -62,7 +62,7 @@ Node = Sort("Node", default=3, symmetric=True, prefix="n")
 Volume = Sort("Volume", default=1, symmetric=True, prefix="v")
 
 
-class Election(Partitions(Node), AuthorityLinks(Node), Crashes(Node), Model):
+class Election(Partitions(Node), AuthorityLinks(Node), Crashes(Node), Model):  # type: ignore[misc]
     name = "ebs.election"
 
     Node = Node

@@ -105,7 +105,10 @@ def _placement_count(m):
     return pairs ** len(m.Volume) - 1
 
 
-class Remirror(Isolation(Node), Crashes(Node, restart=False), FaultsStop, Model):
+Placement = Range(0, _placement_count)  # init's parameter type (named, so that mypy reads it as one)
+
+
+class Remirror(Isolation(Node), Crashes(Node, restart=False), FaultsStop, Model):  # type: ignore[misc]
     name = "ebs.remirror"
 
     Node = Node
@@ -156,7 +159,7 @@ class Remirror(Isolation(Node), Crashes(Node, restart=False), FaultsStop, Model)
     held = Map(Node, Range(0, lambda m: len(m.Volume)), init=0, doc="old copies kept until the new owner is confirmed")
     added = Range(0, "capacity_budget", init=0, doc="slots operators have added")
 
-    def init(self, s, placement: Range(0, _placement_count)):
+    def init(self, s, placement: Placement):
         """Every volume on an ordered pair (primary, mirror) of distinct nodes; all placements."""
         nodes = list(self.Node)
         pairs = [(a, b) for a in nodes for b in nodes if a != b]

@@ -53,7 +53,7 @@ Mode = Enum("Mode", "sync", "alone")
 Replica = Sort("Replica", default=2, symmetric=True, prefix="db")
 
 
-class MultiAZ(Partitions(Replica), StuckIO(Replica), FaultsStop, Model):
+class MultiAZ(Partitions(Replica), StuckIO(Replica), FaultsStop, Model):  # type: ignore[misc]
     name = "rds.multi_az"
 
     Replica = Replica
