@@ -183,6 +183,13 @@ class _Checks:
         self.inv = compiled.first_false(invariants) if invariants else None
         self.act = compiled.first_false(action_props) if action_props else None
         self.may_leave = list(compiled.may_leave_domain)
+        constraint_ks = [k for k, p in enumerate(program.properties) if p.kind == "constraint"]
+        self._outside = compiled.first_false(constraint_ks) if constraint_ks else None
+
+    def outside(self, state: State) -> bool:
+        """The state fails the @constraint: it is checked, and a walk ends there (as TLC's
+        CONSTRAINT: such a state is never explored)."""
+        return self._outside is not None and self._outside(state) >= 0
 
     def out_of_domain(self, state: State) -> bool:
         return next(self.program.out_of_domain(state), None) is not None
@@ -259,7 +266,7 @@ def simulate(program: Program, options: SimulateOptions | None = None,
             seen.add(hash(state))
             depth = 0
             was_enabled: set[int] = set()
-            while found is None and depth < options.depth:
+            while found is None and depth < options.depth and not checks.outside(state):
                 succ = successors(state)
                 if allowed is not None:
                     succ = [x for x in succ if allowed[x[0]]]
@@ -418,6 +425,8 @@ class Shrinker:
             if self._state_violates(state):
                 return 0
             for i, ai in enumerate(actions):
+                if checks.outside(state):  # a walk never leaves a state outside the @constraint
+                    return None
                 nxt = compiled.fire(ai, state)
                 if nxt is None:
                     return None

@@ -415,6 +415,12 @@ class Unrolling:
             [z3.And(x >= slot.domain.lo, x <= slot.domain.hi) for x, slot in zip(s, self.program.slots)]
         )
 
+    def constraint(self, j: int) -> z3.BoolRef:
+        """State j is inside every @constraint, so it is explored (TLC's CONSTRAINT: a state
+        outside is checked but has no successors). True when the model has none."""
+        low = self.lowering(j)
+        return conj([z3.And(low.defined(c.expr), low.cond(c.expr)) for c in self.program.of_kind("constraint")])
+
     def trans(self, i: int, j: int) -> z3.BoolRef:
         """State j is a successor of state i under some enabled action instance that does not
         raise a run-time error. The next value of each slot is an If-chain over the actions

@@ -183,6 +183,8 @@ class BatchSearch:
         self.links.add_level(np.zeros(len(self.inits)), np.arange(len(self.inits)))
         run.stats.initial_states = len(self.inits)
         depth = 1 if len(self.inits) else 0
+        deepest = 0  # the deepest level with a state inside the @constraint (TLC's depth)
+        level_count = len(self.inits)
         level = 0
         max_depth = self.options.max_depth
         stop_reason = ""
@@ -198,7 +200,8 @@ class BatchSearch:
             while level_parts:
                 at_bound = max_depth is not None and depth >= max_depth
                 bounded |= at_bound
-                run.stats.depth = depth  # for the progress line
+                run.stats.depth = deepest if self.constraint_ks else depth  # for the progress line
+                pruned_before = self.pruned
                 if self.worker is not None:
                     out = LevelOut(self.worker.levels[(level + 1) % 2])
                     out.file.clear()  # type: ignore[union-attr]
@@ -207,6 +210,9 @@ class BatchSearch:
                     out = LevelOut(None)
                     stop_reason = self.level_in_memory(level_parts, level, at_bound, out)
                 level_parts = []
+                if self.pruned - pruned_before < level_count:
+                    deepest = depth
+                level_count = out.count
                 if out.count:
                     self.links.add_level(np.concatenate(out.parents), np.concatenate(out.actions))
                 if run.done or stop_reason or not out.count:
@@ -221,7 +227,7 @@ class BatchSearch:
         finally:
             if self.worker is not None:
                 self.worker.close()
-        run.stats.depth = depth
+        run.stats.depth = deepest if self.constraint_ks else depth
         return self.finish(self.store.count, stop_reason)
 
     def level_in_memory(self, level_parts: list[Array], level: int, at_bound: bool, out: LevelOut) -> str:
@@ -250,7 +256,7 @@ class BatchSearch:
             run.stats.transitions = self.transitions
             if stopped:
                 return reason
-            reason = run.tick(self.store.count) or self.memory_check(0)
+            reason = run.tick(self.store.count - self.pruned) or self.memory_check(0)
             if reason and (level_parts or out.count):
                 return reason
         return ""
@@ -316,7 +322,7 @@ class BatchSearch:
                         return reason
                 worker.levels[li].release(lo, hi)  # evaluated and taken: not read again
                 run.stats.transitions = self.transitions
-                reason = run.tick(self.store.count) or self.memory_check(0)
+                reason = run.tick(self.store.count - self.pruned) or self.memory_check(0)
                 if reason and (i + 1 < len(bounds) or out.count):
                     worker.drain()
                     return reason
@@ -344,7 +350,7 @@ class BatchSearch:
         st.peak_memory = peak_resident_bytes() + (self.worker.peak_bytes() if self.worker is not None else 0)
         st.workers = 2 if self.worker is not None else 1
         st.fingerprint_collision_probability = collision_probability(stored) if self.fp_mode else 0.0
-        result = run.result(stored, stop_reason)
+        result = run.result(stored - self.pruned, stop_reason)  # outside the @constraint: not counted
         if result.stats.complete and not run.done:
             result.warnings += never_enabled_warnings(self.program, self.ever_enabled)
         return result

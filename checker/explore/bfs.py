@@ -7,6 +7,11 @@ checked on each state when it is taken from the queue, which is discovery order,
 first violation found is one at the smallest depth. Levels are tracked by index ranges of
 the store's state list (TLC's depth convention: the initial states are depth 1).
 
+A `@constraint` means what TLC's CONSTRAINT means: a state where it is false (an initial
+state or a successor) is checked against the invariants, but it is not explored, not counted
+as distinct and not counted in the depth. (It is kept in the store so that it is checked
+once and its trace can be rebuilt; `RunStats.constrained_states` counts such states.)
+
 Must not import: z3, numpy, hypothesis, `replicheck.cli`.
 """
 
@@ -88,7 +93,8 @@ def _bfs(program: Program, options: CheckOptions) -> CheckResult:
     bounded = False  # some states were checked at the depth bound but not expanded
     constraint_ks = [k for k, p in enumerate(program.properties) if p.kind == "constraint"]
     outside = None
-    pruned = 0
+    pruned = 0  # states outside the @constraint: checked, but neither counted nor explored
+    deepest = 0  # the deepest level with a state inside the constraint (the depth TLC reports)
     if constraint_ks:
         first_false, unpack_state = compiled.first_false(constraint_ks), compiled.unpack
 
@@ -122,6 +128,7 @@ def _bfs(program: Program, options: CheckOptions) -> CheckResult:
                             break
                     continue
                 n = fn(states[j], j)
+                deepest = depth
                 transitions += n
                 if events or (n == 0 and deadlock):
                     path = path_of(j)
@@ -143,8 +150,8 @@ def _bfs(program: Program, options: CheckOptions) -> CheckResult:
                 expand = kernel(True)
                 check_only = None
             run.stats.transitions = transitions
-            run.stats.depth = depth
-            stop_reason = run.tick(len(states))
+            run.stats.depth = deepest
+            stop_reason = run.tick(len(states) - pruned)
             if stop_reason and i < len(states):
                 break
             stop_reason = ""
@@ -156,13 +163,13 @@ def _bfs(program: Program, options: CheckOptions) -> CheckResult:
     except KeyboardInterrupt:
         stop_reason = "interrupted"
     run.stats.transitions = transitions
-    run.stats.depth = depth
+    run.stats.depth = deepest if constraint_ks else depth
     if constraint_ks:
         run.stats.constrained_states = pruned
     if sym is not None and options.unreduced:
         unpack, orbit = compiled.unpack, sym.orbit_size
         run.stats.unreduced_states = sum(orbit(unpack(k)) for k in states)
-    result = run.result(len(states), stop_reason)
+    result = run.result(len(states) - pruned, stop_reason)
     if result.stats.complete and not run.done:
         result.warnings += never_enabled_warnings(program, ever_enabled)
     return result

@@ -6,6 +6,16 @@ edge per (state, enabled action instance), with state, time and memory limits an
 callback) and `predicate_mask` (the truth
 of a state predicate on every state, evaluated by compiled code).
 
+The graph holds the states the safety search explores: a state outside a `@constraint` (as
+TLC's CONSTRAINT: checked by the safety search, never explored) is not a node, and an edge to
+it is left out, so liveness and measures see exactly the constrained state space. A state
+whose every successor lies outside has no edge. Fairness still sees those steps, as TLC
+does (it evaluates ENABLED on the action itself): each is recorded as a blocked edge
+(`StateGraph.blocked_src`/`blocked_act`), which enables its action in its source state but
+cannot be taken. So a behaviour may not stutter at the boundary while a fair action is
+enabled there, and a liveness property can hold vacuously (TLC agrees: with `x' = x + 1`
+weakly fair and CONSTRAINT `x <= 2`, TLC reports `<>(x = 3)` as holding).
+
 Must not import: z3, hypothesis, `replicheck.cli`. Uses numpy for the edge arrays.
 """
 
@@ -60,7 +70,11 @@ def build_graph(
     started = time.perf_counter()
     index: dict[State, int] = {}
     states: list[State] = []
+    constraint_ks = [k for k, p in enumerate(compiled.program.properties) if p.kind == "constraint"]
+    first_outside = compiled.first_false(constraint_ks) if constraint_ks else None
     for s in compiled.initial_states():
+        if first_outside is not None and first_outside(s) >= 0:
+            continue
         if s not in index:
             index[s] = len(states)
             states.append(s)
@@ -72,6 +86,7 @@ def build_graph(
     add_state, add_parent = states.append, parent.append
     add_dst, add_act = dst.append, act.append
     counts = array("q")  # edges per state: the source of each edge, run-length encoded
+    blocked_src, blocked_act = array("q"), array("q")  # steps to states outside the @constraint
     add_count = counts.append
     complete = True
     stop_reason = ""
@@ -80,6 +95,12 @@ def build_graph(
     i = 0
     while i < len(states):
         succs = succ(states[i])
+        if first_outside is not None:
+            inside = [(a, t) for a, t in succs if first_outside(t) < 0]
+            for a, _ in (at for at in succs if first_outside(at[1]) >= 0):
+                blocked_src.append(i)
+                blocked_act.append(a)
+            succs = inside
         for a, t in succs:
             j = get(t)
             if j is None:
@@ -110,6 +131,8 @@ def build_graph(
         src_arr,
         np.frombuffer(dst, dtype=np.int64).copy(),
         np.frombuffer(act, dtype=np.int64).copy(),
+        np.frombuffer(blocked_src, dtype=np.int64).copy(),
+        np.frombuffer(blocked_act, dtype=np.int64).copy(),
     )
     return BuiltGraph(graph, states, complete, time.perf_counter() - started, parent, stop_reason)
 

@@ -26,7 +26,7 @@ scipy (strongly connected components of large graphs).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -45,13 +45,17 @@ BoolArray = NDArray[np.bool_]
 
 @dataclass
 class StateGraph:
-    """The reachable state graph: states 0..n-1, and one edge per (state, enabled action)."""
+    """The reachable state graph: states 0..n-1, and one edge per (state, enabled action).
+    `blocked_src`/`blocked_act`: steps that lead outside the @constraint; they enable their
+    action in their source state (fairness sees them, as TLC's does) but are not edges."""
 
     n: int
     initial: IntArray
     src: IntArray
     dst: IntArray
     act: IntArray
+    blocked_src: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    blocked_act: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def csr(self, keep: BoolArray | None = None) -> tuple[IntArray, IntArray, IntArray]:
         """(indptr, indices, edge ids) of the graph, optionally only edges inside `keep`."""
@@ -146,7 +150,10 @@ class _Analysis:
         self.changes = graph.src != graph.dst
         fk = np.where(self.changes, self.fair_index[graph.act], -1)
         m = fk >= 0
-        en_state, en_k = graph.src[m], fk[m]
+        bk = self.fair_index[graph.blocked_act] if len(graph.blocked_act) else np.zeros(0, dtype=np.int64)
+        bm = bk >= 0
+        en_state = np.concatenate([graph.src[m], graph.blocked_src[bm]])
+        en_k = np.concatenate([fk[m], bk[bm]])
         if len(en_state) > 1 and not bool(np.all(en_state[1:] >= en_state[:-1])):
             order = np.argsort(en_state, kind="stable")
             en_state, en_k = en_state[order], en_k[order]
@@ -410,6 +417,10 @@ def verify_lasso(
         return "a lasso needs one action per state (the last one closes the loop)"
     if states[0] not in {s for _, s in initial_states(program)}:
         return "the lasso does not start in an initial state"
+    for i, s in enumerate(states):
+        broken = [c.name for c in program.of_kind("constraint") if not evaluate(c.expr, s)]
+        if broken:
+            return f"state {i} of the lasso is outside the @constraint {broken[0]}, which no behaviour enters"
     for i, (s, a) in enumerate(zip(states, actions)):
         nxt = states[i + 1] if i + 1 < len(states) else states[loop_start]
         if a == STUTTER:

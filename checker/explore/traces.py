@@ -2,7 +2,7 @@
 
 Owns: `replay_path` (a path of encoded states -> `Trace`, each step justified by the
 reference evaluator: the first action instance, in `program.actions` order, whose reference
-`fire` gives exactly the next state), `confirm` (the reference evaluator agrees that the
+`fire` gives exactly the next state, and every state but the last inside the `@constraint`s), `confirm` (the reference evaluator agrees that the
 trace's last state or step really has the reported defect), `reference_error` (where the
 reference evaluator raises a model run-time error on a state, in the order the engines
 evaluate things), `domain_message`, and `InternalCheckerError`, raised when the engine and
@@ -61,6 +61,14 @@ def replay_path(program: Program, states: Sequence[State]) -> Trace:
                 "  reference successors:\n" + ("\n".join(got) if got else "    (none)")
             )
         steps.append(_step(action, post))
+    constraints = program.of_kind("constraint")
+    for k in range(len(states) - 1):  # TLC's CONSTRAINT: a trace only leaves from states inside it
+        broken = next((c for c in constraints if not R.evaluate(c.expr, tuple(states[k]))), None)
+        if broken is not None:
+            raise InternalCheckerError(
+                f"state {k} of the engine's trace is outside the @constraint {broken.name}, so no engine "
+                f"explores it, but the trace goes on from it\n  state:     {describe_state(program, tuple(states[k]))}"
+            )
     return Trace(program, tuple(steps))
 
 

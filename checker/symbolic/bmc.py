@@ -204,7 +204,9 @@ class _Run:
         try:
             for k in range(depth + 2):
                 if k > 0:
-                    self.solver.add(fresh[k - 1], u.domain(k - 1), z3.Not(u.action_errors(k - 1)))
+                    # only a state inside the @constraint is explored (TLC's CONSTRAINT)
+                    self.solver.add(fresh[k - 1], u.domain(k - 1), u.constraint(k - 1),
+                                    z3.Not(u.action_errors(k - 1)))
                     self.solver.add(u.trans(k - 1, k))
                     if k <= depth:
                         self.check_steps(k)
@@ -266,7 +268,8 @@ class _Run:
             where = ", ".join(f"{s.name} = {last[s.index]} (domain {s.domain.describe()})" for s in bad)
             self.stop_fatal(Verdict("domain", "domain", VIOLATED, f"after {_steps(k)}: {where}", t))
         target_errors = [z3.Not(u.invariant(p.expr, k)[1]) for p in self.pending(self.targets)]
-        m = self.ask(f"run-time errors at depth {k}", fresh, disj([u.action_errors(k), *target_errors]))
+        firing = z3.And(u.constraint(k), u.action_errors(k))  # a state outside is never fired from
+        m = self.ask(f"run-time errors at depth {k}", fresh, disj([firing, *target_errors]))
         if m is not None:
             t = self.trace(m, k)
             errors = model_errors_at(self.program, t.steps[-1].state, self.pending(self.targets))

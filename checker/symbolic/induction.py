@@ -159,8 +159,8 @@ def _good(u: Unrolling, props: Sequence[Property], j: int, with_actions: bool = 
     for p in props:
         val, ok = u.invariant(p.expr, j)
         parts += [ok, val]
-    if with_actions:
-        parts.append(z3.Not(u.action_errors(j)))
+    if with_actions:  # a state outside the @constraint is never fired from
+        parts.append(z3.Not(z3.And(u.constraint(j), u.action_errors(j))))
     return conj(parts)
 
 
@@ -225,7 +225,7 @@ def k_induction(
         # base case for the states j-1 steps from an initial state
         b = j - 1
         if b > 0:
-            base.add(_good(base_u, props, b - 1), base_u.trans(b - 1, b))
+            base.add(_good(base_u, props, b - 1), base_u.constraint(b - 1), base_u.trans(b - 1, b))
             base.add(conj([base_u.differ(i, b) for i in range(b)]))
         r = budget.check(base, z3.Not(_good(base_u, props, b)))
         if r == z3.unknown:
@@ -243,7 +243,7 @@ def k_induction(
             return result(REFUTED, j, f"{name} violated after {_steps(b)}{detail}",
                           violated=name, counterexample=trace)
         # inductive step: j Good states, then a bad one
-        step.add(_good(step_u, props, j), step_u.trans(j, j - 1))
+        step.add(_good(step_u, props, j), step_u.constraint(j), step_u.trans(j, j - 1))
         if simple_path:
             step.add(conj([step_u.differ(i, j) for i in range(j)]))
         r = budget.check(step)
@@ -295,7 +295,7 @@ def check_inductive(
                           violated=name, counterexample=trace, failures=[failure])
     # consecution, one query per action instance
     solver = z3.Solver()
-    solver.add(_good(u, props, 0, with_actions=False))
+    solver.add(_good(u, props, 0, with_actions=False), u.constraint(0))  # only states inside are explored
     post_ok = _good(u, props, 1, with_actions=False)
     low = u.lowering(0)
     failures: list[InductionFailure] = []
