@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     order.add_argument("--dfs", dest="strategy", action="store_const", const="dfs", help="depth-first, with --max-depth as the bound")
     ck.set_defaults(strategy="bfs")
     ck.add_argument("--max-states", type=_positive_int, metavar="N", help="stop after N distinct states (incomplete)")
-    ck.add_argument("--max-depth", type=_positive_int, metavar="N", help="explore at most N steps from the initial states")
+    ck.add_argument("--max-depth", type=_positive_int, metavar="N", help="explore paths of at most N steps from the initial states (as prove --bmc N)")
     ck.add_argument("--max-seconds", type=_positive_float, metavar="S", help="stop after S seconds (incomplete)")
     dl = ck.add_mutually_exclusive_group()
     dl.add_argument("--no-deadlock", dest="deadlock", action="store_false", default=None, help="do not report states with no enabled action")

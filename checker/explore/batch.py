@@ -186,7 +186,7 @@ class BatchSearch:
         deepest = 0  # the deepest level with a state inside the @constraint (TLC's depth)
         level_count = len(self.inits)
         level = 0
-        max_depth = self.options.max_depth
+        max_depth = self.options.max_level  # levels: the initial states are level 1
         stop_reason = ""
         bounded = False
         # one worker: a level is a list of arrays (the chunks' new states), consumed from the

@@ -83,7 +83,7 @@ def _bfs(program: Program, options: CheckOptions) -> CheckResult:
         store.add_root(sym.canonical(s) if sym is not None else s)
     run.stats.initial_states = len(store)
     states = store.states
-    max_depth = options.max_depth
+    max_depth = options.max_level  # levels: the initial states are level 1
     expand = kernel(True)
     check_only: Expander | None = None
     depth = 1 if states else 0

@@ -2,8 +2,8 @@
 
 Owns: `dfs(program, options) -> CheckResult`. Successors come from the compiled backend
 (`successors_with_actions`), in action order, and are explored first-to-last. With
-`max_depth` (TLC's convention: initial states are depth 1), states at the bound are checked
-but not expanded, and a state reached again by a shorter path than the one it was stored
+`max_depth` (steps; compared as `options.max_level`, TLC's convention, where initial states
+are depth 1), states at the bound are checked but not expanded, and a state reached again by a shorter path than the one it was stored
 with is re-parented and expanded again, so that everything within the bound is explored.
 Counterexamples are not necessarily shortest (use BFS for that).
 
@@ -53,7 +53,7 @@ def _dfs(program: Program, options: CheckOptions) -> CheckResult:
     risky = compiled.may_leave_domain
     action_props = run.live(run.action_props)
     ap_check = compiled.first_false(action_props)
-    max_depth = options.max_depth
+    max_depth = options.max_level  # levels: the initial states are level 1
     stop_reason = ""
     transitions = 0
     bounded = False

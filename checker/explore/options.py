@@ -18,8 +18,10 @@ class CheckOptions:
 
     strategy: "bfs" (shortest counterexamples) or "dfs" (with `max_depth` as its bound).
     max_states / max_depth / max_seconds: stop cleanly (an incomplete result) when reached;
-    max_depth counts like TLC (the initial states are depth 1), states at the bound are
-    checked but not expanded; max_states is checked every few thousand states, so a run may
+    max_depth counts steps from an initial state, as `prove --bmc N` does: paths of up to N
+    steps are explored, the states N steps away are checked but not expanded (the engines
+    compare `max_level`, the same bound in TLC's depth convention, where the initial states
+    are depth 1); max_states is checked every few thousand states, so a run may
     store a few more. deadlock: a state with no enabled action is a violation.
     only / skip: property names to check (None: all) and to leave out; the name "deadlock"
     selects deadlock checking too. stop_at_first: stop at the first violation; False keeps
@@ -56,3 +58,8 @@ class CheckOptions:
     max_memory: int | None = None
     workers: int = 1
     chunk_rows: int | None = None
+
+    @property
+    def max_level(self) -> int | None:
+        """`max_depth` in TLC's depth convention (levels; the initial states are level 1)."""
+        return None if self.max_depth is None else self.max_depth + 1

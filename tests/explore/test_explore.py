@@ -210,10 +210,25 @@ def test_each_limit_stops_cleanly_with_an_incomplete_result(options, reason):
     assert all(v.status == INCOMPLETE for v in r.verdicts)
 
 
-def test_max_depth_counts_the_initial_state_as_depth_1():
-    r = check(TwoPhase().compile(), CheckOptions(max_depth=2))
-    # the initial state and its successors: tm_abort, 3 x rm_prepare, 3 x rm_choose_to_abort
+def test_max_depth_counts_steps_as_bmc_does():
+    r = check(TwoPhase().compile(), CheckOptions(max_depth=1))
+    # one step: the initial state and its successors (tm_abort, 3 x rm_prepare,
+    # 3 x rm_choose_to_abort); TLC's depth counts them as 2 levels
     assert (r.stats.distinct_states, r.stats.depth) == (8, 2)
+
+
+def test_a_violation_n_steps_away_is_found_with_max_depth_n() -> None:
+    program = DieHard().compile()  # the shortest violation is 6 steps long
+    assert check(program, CheckOptions(max_depth=5)).first_violation() is None
+    found = check(program, CheckOptions(max_depth=6)).first_violation()
+    assert found is not None and found.trace is not None and len(found.trace) == 6
+    from replicheck.symbolic import bmc  # the same bound means the same thing to BMC
+
+    assert bmc(program, 5).first_violation() is None
+    assert bmc(program, 6).first_violation() is not None
+    for engine in ({"strategy": "dfs"}, {"engine": "batch"}):
+        assert check(program, CheckOptions(max_depth=5, **engine)).first_violation() is None  # type: ignore[arg-type]
+        assert check(program, CheckOptions(max_depth=6, **engine)).first_violation() is not None  # type: ignore[arg-type]
 
 
 def test_ctrl_c_returns_the_partial_result():
@@ -247,10 +262,10 @@ def test_dfs_finds_the_die_hard_violation_too():
 
 def test_dfs_respects_the_depth_bound():
     program = DieHard().compile()
-    # the shortest violation has 6 steps, i.e. 7 states: a bound of 6 cannot reach it
-    short = check(program, CheckOptions(strategy="dfs", max_depth=6))
+    # the shortest violation has 6 steps: a bound of 5 steps cannot reach it
+    short = check(program, CheckOptions(strategy="dfs", max_depth=5))
     assert short.status == INCOMPLETE and short.stats.depth <= 6
-    within = check(program, CheckOptions(strategy="dfs", max_depth=7))
+    within = check(program, CheckOptions(strategy="dfs", max_depth=6))
     v = within.first_violation()
     assert v is not None and len(v.trace) <= 6
 
