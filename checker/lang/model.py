@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any, Callable, Mapping, TypeVar
 
+from replicheck.ir import SourceInfo
 from replicheck.ir import nodes as N
 from replicheck.ir.program import Action, Param, Program, Property, Slot, SortInfo, StateVar
 from replicheck.ir.types import BOOL, INT, Domain
@@ -159,9 +160,29 @@ def model_shape(cls: type) -> ModelShape:
                 state[name] = v
             elif callable(value) and hasattr(value, "__replicheck__"):
                 members[name] = (value.__replicheck__, value)
+            elif value is None and name in members:
+                del members[name]  # `promote = None`: the subclass removes an inherited member
+            elif name in members:
+                _overridden_member(klass, name, members[name][0].kind, value)
             elif name in annotations and isinstance(value, SETTING_TYPES):
                 settings[name] = value
     return ModelShape(sorts, settings, state, members)
+
+
+def _overridden_member(klass: type, name: str, kind: str, value: Any) -> None:
+    """A subclass redefines an inherited action or property without its decorator: it would
+    silently stay what it was (or silently vanish); say what to write instead."""
+    decorator = {"action": "@action", "action_property": "@action_property"}.get(kind, f"@{kind}")
+    location = None
+    fn = getattr(value, "__code__", None)
+    if fn is not None:
+        line = linecache.getline(fn.co_filename, fn.co_firstlineno).strip()
+        location = SourceInfo(_short_path(fn.co_filename), fn.co_firstlineno, line)
+    raise ModelError(
+        f"{klass.__name__}.{name} replaces the inherited {decorator} {name} with something that is not one",
+        f"Decorate it with {decorator} to redefine it, or write `{name} = None` in the class body to remove it.",
+        location,
+    )
 
 
 class Model:
