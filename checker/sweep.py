@@ -15,6 +15,7 @@ from typing import Callable
 
 from replicheck.explore import CheckOptions
 from replicheck.explore.full import check_model
+from replicheck.lang.errors import ModelError
 from replicheck.lang.model import Model
 from replicheck.registry import ModelInfo
 from replicheck.report.results import CheckResult, Verdict
@@ -41,6 +42,37 @@ class SweepRow:
         return out
 
 
+def check_expectations(info: ModelInfo) -> None:
+    """A model's `expected` names only its own variants ("" for the default), its own
+    properties and real verdicts; anything else is a mistake that would silently check nothing."""
+    cls = info.cls
+    variants = {v.replace("-", "_") for v in cls.variants}
+    verdicts = ("holds", "violated", "vacuous", "incomplete")
+    program = None
+    for variant, props in cls.expected.items():
+        key = variant.replace("-", "_")
+        if key and key not in variants or (not key and variants):
+            known = ", ".join(repr(v) for v in cls.variants) if variants else "'' (the model has no variants)"
+            raise ModelError(
+                f"{info.name}: `expected` names the variant {variant!r}, which the model does not have",
+                f"Its variants are: {known}.",
+            )
+        if program is None:
+            program = cls(variant=variant or None).compile()
+        names = {p.name for p in program.properties} | {"deadlock", "domain"}
+        for prop, verdict in props.items():
+            if prop not in names:
+                raise ModelError(
+                    f"{info.name}: `expected[{variant!r}]` names the property {prop!r}, which the model does not have",
+                    f"Its properties are: {', '.join(sorted(names))}.",
+                )
+            if verdict not in verdicts:
+                raise ModelError(
+                    f"{info.name}: `expected[{variant!r}][{prop!r}]` is {verdict!r}",
+                    f"Write one of {', '.join(verdicts)}.",
+                )
+
+
 def variants_of(cls: type[Model]) -> list[str | None]:
     return list(cls.variants) or [None]
 
@@ -51,6 +83,8 @@ def run_sweep(
     max_seconds: float | None = None,
     on_row: Callable[[SweepRow], None] | None = None,
 ) -> list[SweepRow]:
+    for info in models:
+        check_expectations(info)
     rows: list[SweepRow] = []
     for info in models:
         for variant in variants_of(info.cls):
