@@ -51,8 +51,6 @@ from replicheck.report.results import (
 )
 
 
-
-
 @dataclass
 class SimulateOptions:
     """How to simulate.
