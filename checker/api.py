@@ -237,8 +237,8 @@ def check_options(
         raise OptionError("the batch engine is breadth-first; drop --dfs or use --engine scalar")
     if engine == "batch" and symmetry:
         raise OptionError("the batch engine does not reduce by symmetry; drop --symmetry or use --engine scalar")
-    if engine == "scalar" and (store not in (None, "exact") or max_memory is not None or workers != 1):
-        raise OptionError("--store, --max-memory and --workers are options of the batch engine; add --engine batch")
+    if engine == "scalar" and (store not in (None, "exact") or workers != 1):
+        raise OptionError("--store and --workers are options of the batch engine; add --engine batch")
     if workers < 1 or workers > MAX_WORKERS:
         raise OptionError(f"--workers: the batch engine uses at most {MAX_WORKERS} processes (this one and one worker)")
     if unreduced and not symmetry:

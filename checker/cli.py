@@ -66,7 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument("--unreduced", action="store_true", help="with --symmetry, also count the states the orbits stand for")
     ck.add_argument("--engine", choices=["scalar", "batch"], default="scalar", help="scalar (default: compiled, one state at a time) or batch (NumPy, whole BFS levels)")
     ck.add_argument("--store", choices=["exact", "fingerprint"], default="exact", help="batch engine: exact packed states (default) or 64-bit fingerprints")
-    ck.add_argument("--max-memory", type=_memory_size, metavar="SIZE", help="batch engine: stop (incomplete) before resident memory exceeds SIZE, e.g. 8G or 500M (the graph built for liveness and measures too)")
+    ck.add_argument("--max-memory", type=_memory_size, metavar="SIZE", help="stop (incomplete) when resident memory exceeds SIZE, e.g. 8G or 500M (every engine, and the graph built for liveness and measures)")
     ck.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="batch engine: processes evaluating chunks (1 or 2)")
     ck.add_argument("--trace-out", metavar="FILE", help="write the counterexample as ITF JSON to FILE")
     ck.add_argument("--graph-out", metavar="FILE", help="write the reachable state graph to FILE.graphml or FILE.dot (small models)")

@@ -128,6 +128,7 @@ class BatchSearch:
         self.program = program
         self.options = options
         self.run = Run(program, options, "batch")
+        self.run.checks_memory = False  # memory_check: both processes, and the store's next growth
         self.bp = BatchProgram(program)
         self.layout = self.bp.layout
         self.nact = len(program.actions)

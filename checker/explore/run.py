@@ -26,6 +26,7 @@ from replicheck.report.results import (
     Verdict,
 )
 
+from .memory import resident_bytes
 from .options import CheckOptions
 from .traces import InternalCheckerError, confirm, domain_message, reference_error, replay_path
 
@@ -71,6 +72,10 @@ class Run:
         self.stats = RunStats(engine=engine)
         self.start = time.perf_counter()
         self.last_progress = self.start
+        # --max-memory: the scalar engines stop when this process's resident memory passes
+        # it; the batch engine measures its worker too and predicts its store's growth, so it
+        # checks for itself and turns this off
+        self.checks_memory = options.max_memory is not None
 
     # -- properties -----------------------------------------------------------------------
     def prop(self, k: int) -> Property:
@@ -192,6 +197,8 @@ class Run:
             return "max_seconds"
         if self.options.max_states is not None and stored >= self.options.max_states:
             return "max_states"
+        if self.checks_memory and self.options.max_memory is not None and resident_bytes() > self.options.max_memory:
+            return "max_memory"
         return ""
 
     # -- result ---------------------------------------------------------------------------

@@ -201,6 +201,8 @@ def test_unknown_property_names_are_refused():
         (CheckOptions(max_seconds=0.0), "max_seconds"),
         (CheckOptions(strategy="dfs", max_depth=3), "max_depth"),
         (CheckOptions(strategy="dfs", max_states=100), "max_states"),
+        (CheckOptions(max_memory=1 << 20), "max_memory"),  # far below what Python itself holds
+        (CheckOptions(strategy="dfs", max_memory=1 << 20), "max_memory"),
     ],
 )
 def test_each_limit_stops_cleanly_with_an_incomplete_result(options, reason):
