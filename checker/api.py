@@ -23,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
+from replicheck.engines import explicit_engine, refusals
+from replicheck.errors import UsageProblem
 from replicheck.lang.model import Model
 from replicheck.report.results import (
     HOLDS,
@@ -43,10 +45,9 @@ if TYPE_CHECKING:
 ModelRef = Model | type[Model] | str
 Progress = Callable[[RunStats], None]
 
-ENGINES = ("scalar", "batch")
+ENGINE_CHOICES = ("scalar", "batch")  # --engine; which explicit engine runs: engines.explicit_engine
 STRATEGIES = ("bfs", "dfs")
 STORES = ("exact", "fingerprint")
-MAX_WORKERS = 2
 PROVE_ENGINES = ("bmc", "k-induction", "inductive")
 # The property kinds each prove engine checks.
 PROVE_KINDS = {"bmc": ("invariant", "action", "reachable"), "k-induction": ("invariant",), "inductive": ("invariant",)}
@@ -58,7 +59,7 @@ DEFAULT_BMC_DEPTH = 10
 COMPLETENESS_CAP = 30.0
 
 
-class OptionError(ValueError):
+class OptionError(UsageProblem, ValueError):
     """Options that do not go together, or name something the model does not have (the CLI
     reports it as a usage error, exit 2)."""
 
@@ -227,26 +228,25 @@ def check_options(
 
     only, skip = list(only), list(skip)
     _check_names(program, only + skip)
-    if engine not in ENGINES:
-        raise OptionError(f"engine is one of {', '.join(ENGINES)}, not {engine!r}")
+    if engine not in ENGINE_CHOICES:
+        raise OptionError(f"engine is one of {', '.join(ENGINE_CHOICES)}, not {engine!r}")
     if strategy not in STRATEGIES:
         raise OptionError(f"strategy is one of {', '.join(STRATEGIES)}, not {strategy!r}")
     if store is not None and store not in STORES:
         raise OptionError(f"store is one of {', '.join(STORES)}, not {store!r}")
     if engine == "batch" and strategy != "bfs":
         raise OptionError("the batch engine is breadth-first; drop --dfs or use --engine scalar")
-    if engine == "batch" and symmetry:
-        raise OptionError("the batch engine does not reduce by symmetry; drop --symmetry or use --engine scalar")
-    if engine == "scalar" and (store not in (None, "exact") or workers != 1):
-        raise OptionError("--store and --workers are options of the batch engine; add --engine batch")
-    if workers < 1 or workers > MAX_WORKERS:
-        raise OptionError(f"--workers: the batch engine uses at most {MAX_WORKERS} processes (this one and one worker)")
+    if workers < 1:
+        raise OptionError(f"--workers must be at least 1, not {workers}")
     if unreduced and not symmetry:
         raise OptionError("--unreduced counts what --symmetry reduces; give --symmetry too")
-    if symmetry and strategy != "bfs":
-        raise OptionError("--symmetry works with breadth-first search only; drop --dfs")
-    if strategy == "dfs" and program.of_kind("constraint"):
-        raise OptionError(f"{program.name} has a @constraint, which works with breadth-first search only; drop --dfs")
+    # what the chosen engine supports is declared once, in replicheck.engines
+    requested = {"max_states": max_states, "max_depth": max_depth, "max_seconds": max_seconds,
+                 "max_memory": max_memory, "symmetry": symmetry, "workers": workers, "store": store,
+                 "constraint": bool(program.of_kind("constraint"))}
+    refused = refusals(explicit_engine(engine, strategy), requested)
+    if refused:
+        raise OptionError(refused[0])
     for name, value in (("max_states", max_states), ("max_depth", max_depth)):
         if value is not None and value < 1:
             raise OptionError(f"{name} must be at least 1, not {value}")

@@ -1,8 +1,10 @@
 """The `replicheck` command line: list, check, prove, simulate, report, sweep, export.
 
 Owns: argument parsing, turning every usage or model mistake into one clear message and exit
-code 2 (never a traceback), progress on stderr, and the exit codes: 0 every property holds,
-1 a property is violated, 2 usage or model error, 3 incomplete (a limit was hit).
+code 2 (never a traceback), progress on stderr, and the exit codes (declared in
+`replicheck.errors`): 0 every property holds, 1 a property is violated, 2 usage or model error,
+3 incomplete (a limit was hit), 4 internal error (replicheck disagrees with itself: a bug to
+report).
 
 Must not import: z3 or hypothesis directly (engines that need them are imported lazily).
 """
@@ -17,18 +19,25 @@ import sys
 from typing import Any, NoReturn, Sequence
 
 from replicheck import __version__
-from replicheck.api import OptionError
+from replicheck.errors import (
+    EXIT_INCOMPLETE,
+    EXIT_OK,
+    EXIT_USAGE,
+    EXIT_VIOLATED,
+    REPORT_BUGS,
+    InternalError,
+    ReplicheckError,
+    UsageProblem,
+)
 from replicheck.lang.errors import ModelError
 from replicheck.lang.model import Model, model_shape
 from replicheck.registry import ModelInfo, RegistryError, discover, load, parse_settings
 from replicheck.report.json_result import envelope, error_document
 from replicheck.report.results import CheckResult, RunStats
 
-EXIT_OK, EXIT_VIOLATED, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
 
-
-class UsageError(Exception):
-    pass
+class UsageError(UsageProblem):
+    """A command line that cannot be carried out as written (exit 2)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -437,15 +446,10 @@ def _prove_summary(engine: str, result: CheckResult, induction: Any) -> str:
 
 def cmd_prove(args: argparse.Namespace) -> int:
     from replicheck.api import prove
-    from replicheck.symbolic import SolverDisagreement
 
     info, model = _instantiate(args)
-    try:
-        run = prove(model, bmc=args.bmc, k_induction=args.k_induction, inductive=args.inductive, only=args.only,
-                    timeout=args.timeout)
-    except SolverDisagreement as err:
-        print(f"replicheck: internal error: {err}", file=sys.stderr)
-        return EXIT_USAGE
+    run = prove(model, bmc=args.bmc, k_induction=args.k_induction, inductive=args.inductive, only=args.only,
+                timeout=args.timeout)
     assert run.proof is not None
     result, proof, induction = run.details, run.proof, run.proof.induction
     summary = _prove_summary(proof.engine, result, induction)
@@ -728,18 +732,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
         return COMMANDS[args.command](args)
-    except (UsageError, OptionError) as err:
-        return _fail(argv, "usage", f"error: {err}")
-    except RegistryError as err:
-        return _fail(argv, "usage", f"error: {err}")
-    except ModelError as err:
+    except ModelError as err:  # a model mistake that is really a usage one (a bad setting) reads as one line
         if err.is_usage_error():
             return _fail(argv, "usage", f"error: {err.one_line()}")
-        return _fail(argv, "model", f"model error: {err}")
-    except _symmetry_refused() as err:
-        return _fail(argv, "usage", f"error: {err}")
-    except _trace_file_error() as err:
-        return _fail(argv, "trace file", f"error: bad trace file: {err}")
+        return _fail(argv, err.kind, f"model error: {err}")
+    except ReplicheckError as err:  # the kind and the exit code come from the error (replicheck.errors)
+        return _fail(argv, err.kind, _error_text(err), err.exit_code)
     except KeyboardInterrupt:
         print("replicheck: interrupted", file=sys.stderr)
         return 130
@@ -748,28 +746,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
-def _fail(argv: Sequence[str], kind: str, text: str) -> int:
-    """Report an error: one line on stderr, and with --json the error document on stdout too."""
+def _error_text(err: ReplicheckError) -> str:
+    if isinstance(err, InternalError):
+        return f"internal error: {err}\n({REPORT_BUGS})"
+    if err.kind == "trace file":
+        return f"error: bad trace file: {err}"
+    return f"error: {err}"
+
+
+def _fail(argv: Sequence[str], kind: str, text: str, exit_code: int = EXIT_USAGE) -> int:
+    """Report an error: on stderr, and with --json the error document on stdout too."""
     print(f"replicheck: {text}", file=sys.stderr)
     if "--json" in argv:
         command = next((a for a in argv if a in COMMANDS), None)
-        message = text.split(": ", 1)[1] if text.startswith(("error: ", "model error: ")) else text
-        _print_json(error_document(command, kind, message, EXIT_USAGE))
-    return EXIT_USAGE
-
-
-def _symmetry_refused() -> type[Exception]:
-    from replicheck.explore.symmetry import SymmetryRefused
-
-    return SymmetryRefused
-
-
-def _trace_file_error() -> type[Exception]:
-    try:
-        from replicheck.report.replay import TraceFileError
-    except ImportError:  # pragma: no cover
-        return UsageError
-    return TraceFileError
+        message = text.split(": ", 1)[1] if text.startswith(("error: ", "model error: ", "internal error: ")) else text
+        _print_json(error_document(command, kind, message, exit_code))
+    return exit_code
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -26,13 +26,14 @@ from dataclasses import dataclass
 from types import CodeType, ModuleType
 from typing import Any, Mapping, Sequence
 
+from replicheck.errors import UsageProblem
 from replicheck.lang.errors import ModelError
 from replicheck.lang.model import Model, model_shape
 
 MODELS_PACKAGE = "replicheck.models"
 
 
-class RegistryError(Exception):
+class RegistryError(UsageProblem):
     """A model name, path or setting that cannot be resolved (a usage error: exit 2)."""
 
 

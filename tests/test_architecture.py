@@ -143,7 +143,8 @@ def lang_imports_only_ir(mod: Module) -> list[str]:
     return sorted(
         i
         for i in imports(mod)
-        if top(i) == "replicheck" and not (within(i, "replicheck.ir") or within(i, "replicheck.lang"))
+        if top(i) == "replicheck"
+        and not (within(i, "replicheck.ir") or within(i, "replicheck.lang") or within(i, "replicheck.errors"))
     )
 
 
@@ -260,3 +261,8 @@ def test_architecture_md_states_the_package_mapping() -> None:
     doc = architecture_doc()
     for folder, package in PACKAGE_DIRS.items():
         assert f"`{folder}/` is `{package}`" in doc
+
+
+def test_errors_is_a_leaf_every_package_may_import() -> None:
+    (mod,) = [m for m in MODULES if m.name == "replicheck.errors"]
+    assert not [i for i in imports(mod) if top(i) == "replicheck"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 from typing import Callable, Sequence
 
+from replicheck.errors import UsageProblem
 from replicheck.ir import Action, Const, Expr, Index, Op, Post, Program, State, Var
 from replicheck.ir.types import NONE_INDEX, ElemType, show
 
@@ -217,7 +218,7 @@ class Symmetry:
         return problems
 
 
-class SymmetryRefused(ValueError):
+class SymmetryRefused(UsageProblem, ValueError):
     """Symmetry reduction was asked for a model where it would not be sound."""
 
 

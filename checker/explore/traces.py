@@ -18,12 +18,13 @@ from __future__ import annotations
 from typing import Sequence
 
 from replicheck.backends import reference as R
+from replicheck.errors import InternalError
 from replicheck.ir import Action, Program, Property, State
 from replicheck.ir.types import show
 from replicheck.report.results import Step, Trace
 
 
-class InternalCheckerError(AssertionError):
+class InternalCheckerError(InternalError, AssertionError):
     """The engine and the reference evaluator disagree: a bug in replicheck, not the model."""
 
 

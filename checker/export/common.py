@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
+from replicheck.errors import UsageProblem
 from replicheck.ir import Program, Property
 
 
-class ExportError(Exception):
+class ExportError(UsageProblem):
     """The program cannot be exported faithfully; the message says why and what to do."""
 
 

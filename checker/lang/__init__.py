@@ -2,7 +2,7 @@
 
 Owns: the public names a model imports (`from replicheck.lang import *`).
 
-Must not import: anything of checker but `replicheck.ir`.
+Must not import: anything of checker but `replicheck.ir` and `replicheck.errors`.
 """
 
 from .declarations import Bool, Elem, Enum, EnumValue, Map, Range, SetOf, Sort, Var

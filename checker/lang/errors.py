@@ -5,7 +5,7 @@ what to write instead), `user_location` (the innermost stack frame outside repli
 `explain_bool_use`, which reads the offending source line to say whether `and`, `or`, `not`,
 `if`, `while` or a chained comparison turned a symbolic state value into a Python bool.
 
-Must not import: anything of checker but `replicheck.ir`.
+Must not import: anything of checker but `replicheck.ir` and `replicheck.errors`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import re
 import sys
 from dataclasses import dataclass
 
+from replicheck.errors import ModelProblem
 from replicheck.ir import SourceInfo
 
 _CHECKER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -53,7 +54,7 @@ class TraceSite:
     member: str = ""  # e.g. "action promote(n=n1)", "invariant single_primary", "init"
 
 
-class ModelError(Exception):
+class ModelError(ModelProblem):
     """A mistake in a model. `str()` is the full teaching message."""
 
     def __init__(

@@ -20,6 +20,7 @@ from typing import Iterable, Sequence
 import networkx as nx
 
 from replicheck.backends.reference import ModelRuntimeError, evaluate
+from replicheck.errors import UsageProblem
 from replicheck.ir import Program, State
 
 from .changes import show_var
@@ -28,7 +29,7 @@ DEFAULT_LIMIT = 10_000
 FORMATS = {".graphml": "graphml", ".dot": "dot", ".gv": "dot"}
 
 
-class GraphTooLarge(Exception):
+class GraphTooLarge(UsageProblem):
     """The reachable state graph has more states than the limit allows exporting."""
 
 

@@ -19,6 +19,7 @@ import os
 from typing import Any, Iterator
 
 from replicheck.backends.reference import ModelRuntimeError, fire, initial_states
+from replicheck.errors import TraceFileProblem
 from replicheck.ir import Action, Program, State
 
 from .changes import state_changes
@@ -26,7 +27,7 @@ from .itf import REPLICHECK_TRACE_VERSION, value_from_itf, var_from_itf
 from .results import Step, Trace, Verdict
 
 
-class TraceFileError(Exception):
+class TraceFileError(TraceFileProblem):
     """A trace file that cannot be read or replayed; `str()` is one line saying why."""
 
 

@@ -20,6 +20,7 @@ import z3
 
 from replicheck.backends.reference import ModelRuntimeError, evaluate, fire
 from replicheck.backends.z3_backend import DecodedPath, Unrolling
+from replicheck.errors import InternalError
 from replicheck.ir import Action, Program, Property, State
 from replicheck.ir.program import as_program  # noqa: F401  (re-exported for the engines)
 from replicheck.report.results import Step, Trace
@@ -29,7 +30,7 @@ from replicheck.report.results import Step, Trace
 CTI_START = "assumed"
 
 
-class SolverDisagreement(AssertionError):
+class SolverDisagreement(InternalError, AssertionError):
     """Internal error: a Z3 model does not replay through the reference evaluator."""
 
 

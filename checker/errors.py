@@ -1,0 +1,72 @@
+"""One exception hierarchy, and the exit code of each kind of error, chosen here once.
+
+Owns: `ReplicheckError`, the base of every error replicheck reports to a user, and its three
+families, each with its exit code and the word `--json` reports as `error.kind`:
+
+- `UsageProblem` (exit 2, kind "usage"): the request cannot be carried out as asked: an
+  unknown model, property, variant or setting, options that do not go together, a model an
+  engine refuses (symmetry, export). What to do: the message says what to write instead.
+  Subclasses: `replicheck.api.OptionError`, `replicheck.registry.RegistryError`,
+  `replicheck.explore.symmetry.SymmetryRefused`, `replicheck.export.ExportError`,
+  `replicheck.report.graph_export.GraphTooLarge`.
+- `TraceFileProblem` (exit 2, kind "trace file"): `report` on a file that cannot be read or
+  does not replay against its model: `replicheck.report.replay.TraceFileError`.
+- `ModelProblem` (exit 2, kind "model"): a mistake in the model's code, reported with the
+  file, line, action and what to write instead: `replicheck.lang.ModelError`.
+- `InternalError` (exit 4, kind "internal"): replicheck disagrees with itself: an engine's
+  result does not replay through the reference evaluator, or Z3 and the reference evaluator
+  disagree. The verdict cannot be trusted; it is a bug in replicheck, never in the model.
+  What to do: report it with the command and the model. Subclasses:
+  `replicheck.explore.traces.InternalCheckerError`, `replicheck.symbolic.SolverDisagreement`.
+
+Exit codes 0, 1 and 3 are a run's outcome (holds, violated, incomplete), not errors.
+
+Must not import: anything (every package may import this module).
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_VIOLATED = 1
+EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3
+EXIT_INTERNAL = 4
+
+REPORT_BUGS = "this is a bug in replicheck, not in your model: please report it with the command and the model"
+
+
+class ReplicheckError(Exception):
+    """Every error replicheck reports to a user. `exit_code` and `kind` say how the CLI
+    reports it."""
+
+    exit_code = EXIT_USAGE
+    kind = "usage"
+
+
+class UsageProblem(ReplicheckError):
+    """The request cannot be carried out as asked (exit 2)."""
+
+
+class TraceFileProblem(ReplicheckError):
+    """A trace file that cannot be read or replayed (exit 2)."""
+
+    kind = "trace file"
+
+
+class ModelProblem(ReplicheckError):
+    """A mistake in the model's code (exit 2)."""
+
+    kind = "model"
+
+
+class InternalError(ReplicheckError):
+    """replicheck disagrees with itself: a bug in replicheck (exit 4)."""
+
+    exit_code = EXIT_INTERNAL
+    kind = "internal"
+
+
+__all__ = [
+    "EXIT_INCOMPLETE", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "EXIT_VIOLATED", "REPORT_BUGS",
+    "InternalError", "ModelProblem", "ReplicheckError", "TraceFileProblem", "UsageProblem",
+]
