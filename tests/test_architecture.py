@@ -266,3 +266,136 @@ def test_architecture_md_states_the_package_mapping() -> None:
 def test_errors_is_a_leaf_every_package_may_import() -> None:
     (mod,) = [m for m in MODULES if m.name == "replicheck.errors"]
     assert not [i for i in imports(mod) if top(i) == "replicheck"]
+
+
+# -- each module's docstring claim, "Must not import: ...", checked against its real imports --
+
+LIBRARIES = {"z3", "numpy", "hypothesis", "scipy", "networkx", "mypy"}
+SHORT_NAMES = {"models": "replicheck.models", "properties": "replicheck.properties", "checker": "replicheck"}
+
+
+def _claim(doc: str) -> str:
+    """The sentence after "Must not import:" (up to its full stop)."""
+    import re
+
+    m = re.search(r"Must not import:(.*?)(?:\.(?:\s|$)|$)", doc, re.S)
+    return " ".join(m.group(1).split()) if m else ""
+
+
+def _names(text: str) -> set[str]:
+    import re
+
+    found = {SHORT_NAMES.get(n, n) for n in re.findall(r"`([\w.]+)`", text)}
+    found |= {w for w in re.findall(r"[\w.]+", text) if w.startswith("replicheck.")}
+    return found | {w for w in re.findall(r"\b\w+\b", text) if w in LIBRARIES}
+
+
+def own_package(mod: Module) -> str:
+    """The package a module may import freely: its own (a top-level module: only itself)."""
+    pkg = mod.name if mod.path.endswith("__init__.py") else mod.name.rsplit(".", 1)[0]
+    return mod.name if pkg == "replicheck" else pkg
+
+
+def module_level_imports(mod: Module) -> set[str]:
+    body = ast.Module(body=[n for n in mod.tree.body if isinstance(n, (ast.Import, ast.ImportFrom))], type_ignores=[])
+    return imports(Module(mod.path, mod.name, body))
+
+
+def claim_breaches(mod: Module) -> list[str]:
+    """Imports the module's docstring says it does not make."""
+    import re
+
+    claim = _claim(ast.get_docstring(mod.tree) or "")
+    own = own_package(mod)
+    everything = imports(mod)
+    bad: list[str] = []
+    for clause in claim.split(";"):
+        module_level = "at module level" in clause
+        got = module_level_imports(mod) if module_level else everything
+        ours = {i for i in got if top(i) == "replicheck" and not within(i, own) and not within(i, "replicheck.errors")}
+        plain = re.sub(r"\([^)]*\)", "", clause)
+        if re.search(r"\b(but|outside|other part)\b", plain):
+            allowed = _names(plain.split("but", 1)[1] if "but" in plain else plain)
+            if "outside" in plain or "other part" in plain:
+                allowed = {own}
+            bad += sorted(i for i in ours if not any(within(i, a) or within(a, i) for a in allowed))
+            libs = _names(plain) & LIBRARIES
+            bad += sorted(i for i in got if top(i) in libs)
+        elif re.search(r"\banything\b", plain):
+            bad += sorted(ours)
+        else:
+            for name in _names(plain):
+                bad += sorted(i for i in got if within(i, name))
+    return sorted(set(bad))
+
+
+@pytest.mark.parametrize("mod", MODULES, ids=IDS)
+def test_each_module_imports_nothing_its_docstring_rules_out(mod: Module) -> None:
+    bad = claim_breaches(mod)
+    assert not bad, f"{mod.path}: its docstring says it must not import {', '.join(bad)}, but it does"
+
+
+@pytest.mark.parametrize(
+    ("path", "source"),
+    [
+        ('"""X.\n\nMust not import: z3, numpy.\n"""\nimport numpy', "numpy"),
+        ('"""X.\n\nMust not import: anything of checker but `replicheck.ir`.\n"""\nfrom replicheck.explore import bfs',
+         "replicheck.explore"),
+        ('"""X.\n\nMust not import: `replicheck.cli`.\n"""\ndef f():\n    from replicheck import cli', "replicheck.cli"),
+        ('"""X.\n\nMust not import: hypothesis (at module level).\n"""\nimport hypothesis', "hypothesis"),
+    ],
+)
+def test_the_claim_check_can_fail(path: str, source: str) -> None:
+    assert source in " ".join(claim_breaches(parse("checker/report/text.py", path)))
+
+
+def test_the_claim_check_allows_what_is_allowed() -> None:
+    lazy = '"""X.\n\nMust not import: hypothesis (at module level).\n"""\ndef f():\n    import hypothesis'
+    assert claim_breaches(parse("checker/api.py", lazy)) == []
+
+
+# -- ARCHITECTURE.md's "may import" column, checked against every module's real imports -----
+
+
+def may_import_table() -> list[tuple[list[str], set[str] | None]]:
+    """(paths of the row, the packages its modules may import; None: anything above)."""
+    import re
+
+    rows = []
+    for line in architecture_doc().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 3 or not cells[0].startswith("`checker/"):
+            continue
+        paths = re.findall(r"`(checker/[\w/.]+)`", cells[0])
+        allowed_text = cells[2]
+        if "everything" in allowed_text:
+            rows.append((paths, None))
+            continue
+        names = {n for n in re.findall(r"`([\w.]+)`", allowed_text) if n not in LIBRARIES}
+        rows.append((paths, {n if n.startswith("replicheck") else f"replicheck.{n}" for n in names}))
+    return rows
+
+
+def table_breaches(mod: Module) -> list[str]:
+    own = own_package(mod)
+    bad = []
+    for paths, allowed in may_import_table():
+        if not any(mod.path == p or (p.endswith("/") and mod.path.startswith(p)) for p in paths) or allowed is None:
+            continue
+        for i in imports(mod):
+            if top(i) != "replicheck" or within(i, own) or within(i, "replicheck.errors") or i == "replicheck":
+                continue
+            if not any(within(i, a) or within(a, i) for a in allowed):
+                bad.append(i)
+    return sorted(set(bad))
+
+
+def test_the_may_import_table_covers_the_packages() -> None:
+    covered = {p for paths, _ in may_import_table() for p in paths}
+    assert {"checker/ir/", "checker/lang/", "checker/explore/", "checker/report/", "checker/symbolic/"} <= covered
+
+
+@pytest.mark.parametrize("mod", MODULES, ids=IDS)
+def test_each_module_imports_only_what_architecture_md_allows(mod: Module) -> None:
+    bad = table_breaches(mod)
+    assert not bad, f"{mod.path} imports {', '.join(bad)}, which ARCHITECTURE.md's 'may import' column does not allow"
