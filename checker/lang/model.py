@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any, Callable, Mapping, TypeVar
 
-from replicheck.ir import SourceInfo
+from replicheck.errors import InternalError
+from replicheck.ir import IRCheckError, SourceInfo, check_program
 from replicheck.ir import nodes as N
 from replicheck.ir.program import Action, Param, Program, Property, Slot, SortInfo, StateVar
 from replicheck.ir.types import BOOL, INT, Domain
@@ -118,6 +119,10 @@ def constraint(fn: F) -> F:
     """Mark `def name(self, s)` returning a condition: states where it is false are checked
     against the invariants but not explored further (like TLC's CONSTRAINT)."""
     return _mark(fn, MemberInfo("constraint"))  # type: ignore[no-any-return]
+
+
+class TracerBug(InternalError):
+    """The tracer produced a program the IR's sort checker rejects: a bug in replicheck."""
 
 
 SETTING_TYPES = (bool, int, str)
@@ -454,6 +459,10 @@ class _Compiler:
             variant=self.model.variant,
             families=tuple(families),
         )
+        try:  # the sort checker runs on every traced program, not only in tests
+            check_program(program)
+        except IRCheckError as err:
+            raise TracerBug(f"tracing {self.name} produced an ill-sorted program: {err}") from None
         return program
 
     def compile_inits(self, layout: Layout, defaults: dict[str, Any]) -> list[Action]:
