@@ -128,4 +128,18 @@ def refusals(engine: str, requested: Mapping[str, object]) -> list[str]:
     return out
 
 
-__all__ = ["Capabilities", "ENGINES", "LIMITS", "OPTION_FLAGS", "SAFETY", "explicit_engine", "refusals"]
+def capability_table() -> str:
+    """The declarations as a Markdown table (docs/engines.md shows it; a test keeps it equal)."""
+    rows = ["| engine | exhaustive | shortest counterexamples | decides | @constraint | symmetry | limits "
+            "| processes | stores |", "|---|---|---|---|---|---|---|---|---|"]
+    for c in ENGINES.values():
+        rows.append(
+            f"| {c.title} (`{c.name}`) | {'yes' if c.exhaustive else 'no'} | {'yes' if c.shortest else 'no'} "
+            f"| {', '.join(sorted(c.kinds))} | {'yes' if c.constraint else 'no'} | {'yes' if c.symmetry else 'no'} "
+            f"| {', '.join(OPTION_FLAGS[lim] for lim in LIMITS if lim in c.limits)} | {c.max_workers} "
+            f"| {', '.join(c.stores)} |"
+        )
+    return "\n".join(rows)
+
+
+__all__ = ["Capabilities", "ENGINES", "capability_table", "LIMITS", "OPTION_FLAGS", "SAFETY", "explicit_engine", "refusals"]

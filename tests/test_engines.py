@@ -86,3 +86,12 @@ def test_bmc_and_simulate_agree_with_bfs(cls: type[Model], variant: str | None, 
     walk = r.simulate(cls, variant=variant, settings=settings, runs=200, depth=30, seed=0)
     for v in walk.violations():
         assert v.property in reference.verdicts and reference.verdicts[v.property] == "violated", v.property
+
+
+def test_docs_show_the_declared_capabilities() -> None:
+    from pathlib import Path
+
+    from replicheck.engines import capability_table
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "engines.md").read_text(encoding="utf-8")
+    assert capability_table() in doc, "docs/engines.md: paste replicheck.engines.capability_table() again"
