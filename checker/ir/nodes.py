@@ -15,6 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
+from .primitives import PRIMITIVES
+from .primitives import names as primitive_names
 from .types import BOOL, INT, BoolType, ElemType, EnumType, IntType, Type, compatible
 
 
@@ -81,13 +83,12 @@ class Index(Expr):
     source: SourceInfo = field(default=NO_SOURCE)
 
 
-# The closed set of operators. Every backend has a rule for each (a test checks this).
-# Semantics are Python's on ints: floordiv and mod round toward negative infinity,
-# and/or are n-ary, ite is (cond, then, else).
-BOOL_OPS = ("and", "or", "not", "implies")
-ARITH_OPS = ("add", "sub", "mul", "neg", "floordiv", "mod", "min", "max")
-COMPARE_OPS = ("eq", "ne", "lt", "le", "gt", "ge")
-OPS: tuple[str, ...] = BOOL_OPS + ARITH_OPS + COMPARE_OPS + ("ite",)
+# The closed set of operators, declared (arity, sorts, laziness, partiality, printing, range
+# rule) in `replicheck.ir.primitives`; every backend has a rule for each (a test checks this).
+BOOL_OPS = primitive_names("bool")
+ARITH_OPS = primitive_names("arith")
+COMPARE_OPS = primitive_names("compare")
+OPS: tuple[str, ...] = tuple(PRIMITIVES)
 NODE_KINDS: tuple[type[Expr], ...] = (Const, Var, Post, Op, Index)
 
 TRUE = Const(BOOL, 1)
