@@ -44,6 +44,7 @@ class PeerRun:
     cpu_seconds: float = 0.0  # user + system time of the child (and its threads: TLC's GC and JIT too)
     states_generated: int | None = None
     violations: list[tuple[str, str]] = field(default_factory=list)  # TLC: (kind, property name)
+    trace_lengths: list[int] = field(default_factory=list)  # TLC: states in each violation's trace
 
     @property
     def ok(self) -> bool:
@@ -210,28 +211,39 @@ def run_tlc(
     keep_going: bool = False,
 ) -> PeerRun:
     """TLC on the exported module: the .tla and .cfg written into workdir exactly as
-    `replicheck export` writes them, run with `-tool` and parsed by message code.
+    `replicheck export` writes them, then `run_tlc_files`."""
+    os.makedirs(workdir, exist_ok=True)
+    for name, text in export.files().items():
+        with open(os.path.join(workdir, name), "w", encoding="utf-8") as f:
+            f.write(text)
+    return run_tlc_files(workdir, export.module, workers=workers, timeout=timeout, heap=heap, keep_going=keep_going)
+
+
+def run_tlc_files(
+    directory: str, module: str, *, workers: int = 1, timeout: float | None = None, heap: str | None = None,
+    keep_going: bool = False,
+) -> PeerRun:
+    """TLC on `module`.tla with `module`.cfg in `directory`, as they are (no flag but
+    `-tool`, `-workers` and `-metadir`: deadlock checking and everything else come from the
+    files), its `-tool` output read by message code.
 
     keep_going: TLC's `-continue`, which reports every violation and explores the whole
     state space (like replicheck's `stop_at_first=False`)."""
     jar = tla2tools_jar()
     if jar is None or shutil.which("java") is None:
         raise RuntimeError(missing_tlc() or "TLC is missing")
-    os.makedirs(workdir, exist_ok=True)
-    for name, text in export.files().items():
-        with open(os.path.join(workdir, name), "w", encoding="utf-8") as f:
-            f.write(text)
     cmd = ["java", "-XX:+UseParallelGC"] + ([f"-Xmx{heap}"] if heap else [])
-    cmd += ["-cp", jar, "tlc2.TLC", "-tool", "-workers", str(workers), "-metadir", os.path.join(workdir, "states")]
+    cmd += ["-cp", jar, "tlc2.TLC", "-tool", "-workers", str(workers), "-metadir", os.path.join(directory, "states")]
     if keep_going:
         cmd.append("-continue")
-    cmd += ["-config", f"{export.module}.cfg", f"{export.module}.tla"]
-    _, text, seconds, rss, cpu = _run_measured(cmd, workdir, timeout)
+    cmd += ["-config", f"{module}.cfg", f"{module}.tla"]
+    _, text, seconds, rss, cpu = _run_measured(cmd, directory, timeout)
     distinct, generated, depth, violations, errors, finished = tlc_result(text)
     if not finished:
         errors.append("TLC did not finish (timeout?)")
     return PeerRun("tlc", distinct, seconds, rss, depth, errors, text, cpu_seconds=cpu,
-                   states_generated=generated, violations=[(v.kind, v.name) for v in violations])
+                   states_generated=generated, violations=[(v.kind, v.name) for v in violations],
+                   trace_lengths=[v.trace_length for v in violations])
 
 
 # -- Spin -----------------------------------------------------------------------------------

@@ -150,19 +150,30 @@ def export_tla(
 
 @dataclass(frozen=True)
 class Doc:
-    """A TLA+ expression: its text, the precedence of its outermost operator (so that the
-    printer adds only the parentheses TLA+ needs), that operator for junction lists, and the
-    cost of the generalisation that produced it (CASE arms and equality tests it needed)."""
+    """A TLA+ expression: its text on one line, the precedence of its outermost operator (so
+    that the printer adds only the parentheses TLA+ needs), that operator for junction lists,
+    the cost of the generalisation that produced it (CASE arms and equality tests it needed),
+    and, for `layout`, how it may be broken over lines: its form (and, or, case, arm, if,
+    quant, fun, except, clause, let, paren), the text before its parts, and its parts."""
 
     text: str
     prec: int = ATOM
     op: str = ""
     cost: int = 0
-    parts: tuple[str, ...] = ()  # a conjunction's conjuncts, for bullet lists
+    form: str = ""
+    head: str = ""
+    kids: tuple[Doc, ...] = ()
+
+
+WIDTH = 100  # where `layout` breaks a line
 
 
 def _par(d: Doc, need: bool) -> str:
     return f"({d.text})" if need else d.text
+
+
+def _paren(d: Doc, need: bool = True) -> Doc:
+    return Doc(f"({d.text})", ATOM, "", d.cost, "paren", "", (d,)) if need else d
 
 
 def _closed(d: Doc) -> str:
@@ -170,25 +181,102 @@ def _closed(d: Doc) -> str:
     return _par(d, d.prec == OPEN)
 
 
-def _rhs(d: Doc) -> str:
+def _rhs(d: Doc) -> Doc:
     """d as the right-hand side of `x' = ...`: a comparison or junction needs parentheses; an
     IF or CASE may run to the end of the line."""
-    return _par(d, OPEN < d.prec <= 5)
+    return _paren(d, OPEN < d.prec <= 5)
 
 
 def _cost(docs: Iterable[Doc]) -> int:
     return sum(d.cost for d in docs)
 
 
+def _junction(op: str, docs: Sequence[Doc], cost: int | None = None) -> Doc:
+    kids: list[Doc] = []
+    for x in docs:
+        kids += x.kids if x.op == op else [x]
+    sym = " /\\ " if op == "and" else " \\/ "
+    text = sym.join(_par(k, k.prec <= 3) for k in kids)
+    return Doc(text, 3, op, _cost(docs) if cost is None else cost, op, "", tuple(kids))
+
+
+def _if(c: Doc, t: Doc, e: Doc, cost: int) -> Doc:
+    return Doc(f"IF {_closed(c)} THEN {_closed(t)} ELSE {e.text}", OPEN, "ite", cost, "if", "", (c, t, e))
+
+
+def _quant(head: str, body: Doc) -> Doc:
+    """`\\A m \\in S : body` and the like: head is everything up to and including the colon."""
+    return Doc(f"{head} {body.text}", OPEN, "", body.cost, "quant", head, (body,))
+
+
+def _case(arms: Sequence[tuple[str, Doc]], cost: int) -> Doc:
+    """CASE over (guard, value) arms; a value other than the last one's is parenthesised when
+    it would swallow the next arm."""
+    kids = tuple(Doc(f"{g} -> {_closed(v) if k < len(arms) - 1 else v.text}", OPEN, "", v.cost, "arm", g, (v,))
+                 for k, (g, v) in enumerate(arms))
+    return Doc("CASE " + " [] ".join(k.text for k in kids), OPEN, "", cost, "case", "", kids)
+
+
+def layout(d: Doc, col: int) -> list[str]:
+    """d's text starting at column col: one line when it fits in WIDTH, else broken at its
+    outermost structure, recursively; lines after the first carry their own indentation.
+    Junctions become bullet lists (which need no parentheses around their items), CASE arms
+    and IF's THEN and ELSE start lines of their own."""
+    if col + len(d.text) <= WIDTH or not d.form:
+        return [d.text]
+    pad = " " * col
+    f = d.form
+    out: list[str] = []
+    if f in ("and", "or"):
+        bullet = "/\\ " if f == "and" else "\\/ "
+        for k, kid in enumerate(d.kids):
+            lines = layout(kid, col + 3)
+            out.append((pad if k else "") + bullet + lines[0])
+            out += lines[1:]
+        return out
+    if f == "paren":
+        lines = layout(d.kids[0], col + 1)
+        lines[0] = "(" + lines[0]
+        lines[-1] += ")"
+        return lines
+    if f == "case":
+        for k, arm in enumerate(d.kids):
+            head = ("CASE " if k == 0 else "  [] ") + arm.head + " -> "
+            value = arm.kids[0]
+            lines = layout(_paren(value, value.prec == OPEN and k < len(d.kids) - 1), col + len(head))
+            out.append((pad if k else "") + head + lines[0])
+            out += lines[1:]
+        return out
+    if f == "if":
+        c, t, e = d.kids
+        for k, (word, part) in enumerate((("IF ", _paren(c, c.prec == OPEN)), ("THEN ", _paren(t, t.prec == OPEN)),
+                                          ("ELSE ", e))):
+            lines = layout(part, col + len(word))
+            out.append((pad if k else "") + word + lines[0])
+            out += lines[1:]
+        return out
+    if f in ("quant", "fun", "let"):
+        lines = layout(d.kids[0], col + 4)
+        out = [d.head, " " * (col + 4) + lines[0]] + lines[1:]
+        if f == "fun":
+            out[-1] += "]"
+        return out
+    if f == "except":
+        inner = col + len(d.head)
+        for k, clause in enumerate(d.kids):
+            lines = layout(clause.kids[0], inner + len(clause.head) + 1)
+            out.append((d.head if k == 0 else " " * inner) + clause.head + " " + lines[0])
+            out += lines[1:]
+            out[-1] += "," if k < len(d.kids) - 1 else "]"
+        return out
+    return [d.text]
+
+
 def render_op(op: str, a: Sequence[Doc]) -> Doc:
     """The TLA+ text of IR operator `op` applied to the operand texts `a`."""
     c = _cost(a)
     if op in ("and", "or"):
-        sym = " /\\ " if op == "and" else " \\/ "
-        parts: list[str] = []
-        for x in a:
-            parts += x.parts if x.op == op else [_par(x, x.prec <= 3)]
-        return Doc(sym.join(parts), 3, op, c, tuple(parts))
+        return _junction(op, a, c)
     if op == "not":
         return Doc("~" + _par(a[0], a[0].prec < ATOM), 4, "not", c)
     if op == "implies" and a[1].text == "FALSE":  # `p => FALSE` is how a folded require reads: ~p
@@ -198,7 +286,7 @@ def render_op(op: str, a: Sequence[Doc]) -> Doc:
     if op == "neg":
         return Doc("-" + _par(a[0], a[0].prec < ATOM), NEG, op, c)
     if op == "ite":
-        return Doc(f"IF {_closed(a[0])} THEN {_closed(a[1])} ELSE {a[2].text}", OPEN, op, c)
+        return _if(a[0], a[1], a[2], c)
     if op in _COMPARE:
         return Doc(f"{_par(a[0], a[0].prec <= 5)} {_COMPARE[op]} {_par(a[1], a[1].prec <= 5)}", 5, op, c)
     if op in _BINARY:
@@ -223,15 +311,15 @@ class _Rows:
     and be tested by CASE; the others are fixed by an enclosing CASE arm. `strict`: a
     generalisation that needs IF or CASE fails instead."""
 
-    __slots__ = ("names", "types", "rows", "free", "strict", "splits", "_key", "_hash")
+    __slots__ = ("names", "types", "rows", "free", "strict", "splits", "eager", "plain", "_key", "_hash")
 
     def __init__(
         self, names: tuple[str, ...], types: tuple[Type, ...], rows: tuple[tuple[int, ...], ...],
-        free: frozenset[int], strict: bool = False, splits: int = 0,
+        free: frozenset[int], strict: bool = False, splits: int = 0, eager: bool = False, plain: bool = False,
     ) -> None:
         self.names, self.types, self.rows, self.free = names, types, rows, free
-        self.strict, self.splits = strict, splits
-        self._key = (names, types, rows, free, strict, splits)
+        self.strict, self.splits, self.eager, self.plain = strict, splits, eager, plain
+        self._key = (names, types, rows, free, strict, splits, eager, plain)
         self._hash = hash(self._key)
 
     def __hash__(self) -> int:
@@ -245,17 +333,23 @@ class _Rows:
 
     def subset(self, idxs: Sequence[int], fix: Iterable[int] = (), splits: int | None = None) -> _Rows:
         return _Rows(self.names, self.types, tuple(self.rows[k] for k in idxs), self.free - frozenset(fix),
-                     self.strict, self.splits if splits is None else splits)
+                     self.strict, self.splits if splits is None else splits, self.eager, self.plain)
 
     def extend(self, names: Sequence[str], types: Sequence[Type], rows: Sequence[tuple[int, ...]],
                strict: bool | None = None) -> _Rows:
         n = len(self.names)
         return _Rows(self.names + tuple(names), self.types + tuple(types), tuple(rows),
                      self.free | frozenset(range(n, n + len(names))), self.strict if strict is None else strict,
-                     self.splits)
+                     self.splits, self.eager, False)
 
-    def as_strict(self) -> _Rows:
-        return self if self.strict else _Rows(self.names, self.types, self.rows, self.free, True, self.splits)
+    def as_strict(self, plain: bool = False) -> _Rows:
+        """The same rows, strict; plain: no `\\A m \\in S \\ {x}` for a two-element sort either."""
+        return _Rows(self.names, self.types, self.rows, self.free, True, self.splits, self.eager, plain)
+
+    def one(self, k: int) -> _Rows:
+        """Row k alone, writing every constant a name holds as that name: the text two rows
+        share exactly when one expression over the names covers both."""
+        return _Rows(self.names, self.types, (self.rows[k],), self.free, False, MAX_SPLITS, True)
 
 
 _EMPTY = _Rows((), (), ((),), frozenset())
@@ -455,6 +549,71 @@ class _Tla:
         return self.gen([e], _EMPTY)
 
     def _gen(self, es: Sequence[Expr], r: _Rows) -> Doc:
+        others = self.other_candidates(r) if isinstance(es[0].type, BoolType) and not r.plain else []
+        if others:
+            # the highest Boolean node that needs it names the other element: first without
+            # it anywhere below, then naming it here, then below, then with IF and CASE
+            for attempt in (r.as_strict(plain=True), None, r.as_strict()):
+                if attempt is None:
+                    for sort, x in others:
+                        d = self.the_other(es, r, sort, x)
+                        if d is not None:
+                            return d
+                    continue
+                try:
+                    return self.gen(es, attempt) if attempt != r else self._gen_node(es, r)
+                except _NoMatch:
+                    pass
+            if r.strict:
+                raise _NoMatch
+        return self._gen_node(es, r)
+
+    def other_candidates(self, r: _Rows) -> list[tuple[ElemType, int]]:
+        """(sort, name) for the free names of r of a two-element sort whose other element no
+        name holds yet: `\\A m \\in Replica \\ {p} : ...` may name it."""
+        out = []
+        for c in sorted(r.free):
+            t = r.types[c]
+            if not isinstance(t, ElemType) or t.sort not in self.sort_type or self.sort_type[t.sort].size != 2:
+                continue
+            col = r.column(c)
+            if any(v not in (0, 1) for v in col):
+                continue
+            other = tuple(1 - v for v in col)
+            if any(r.column(d) == other for d in range(len(r.names))):
+                continue
+            out.append((self.sort_type[t.sort], c))
+        return out
+
+    def the_other(self, es: Sequence[Expr], r: _Rows, sort: ElemType, x: int) -> Doc | None:
+        """`\\A m \\in S \\ {x} : body` when es is one body over the element of S that x is not.
+        Leading conjuncts that do not need it stay outside (the order is kept: TLC evaluates
+        `/\\` left to right, and a conjunct may guard the next one's errors)."""
+        bound = self.binder(sort, r.names)
+        sub = r.extend([bound], [sort], [row + (1 - row[x],) for row in r.rows], strict=True)
+        ands = [e for e in es if isinstance(e, Op) and e.op == "and"]
+        outside: list[Doc] = []
+        inside: list[Sequence[Expr]] = [[e] for e in es]
+        if len(ands) == len(es) and all(len(e.args) == len(ands[0].args) for e in ands):
+            for j in range(len(ands[0].args)):
+                try:
+                    outside.append(self.gen([e.args[j] for e in ands], r.as_strict(plain=True)))
+                except _NoMatch:
+                    inside = [e.args[j:] for e in ands]
+                    break
+            else:
+                return None  # every conjunct generalises without it
+        try:
+            body = self.junction("and", inside, sub) if len(inside[0]) > 1 else self.gen([a[0] for a in inside], sub)
+        except _NoMatch:
+            return None
+        if not _mentions(body.text, bound):
+            return None
+        dom = f"{self.sort_set[self._sort_of(sort)]} \\ {{{r.names[x]}}}"
+        quant = _quant(f"\\A {bound} \\in {dom} :", body)
+        return _junction("and", outside + [quant]) if outside else quant
+
+    def _gen_node(self, es: Sequence[Expr], r: _Rows) -> Doc:
         e0 = es[0]
         kind = type(e0)
         if any(type(e) is not kind for e in es):
@@ -488,7 +647,7 @@ class _Tla:
         for i in sorted(r.free):
             if not compatible(r.types[i], t) or r.column(i) != vals:
                 continue
-            if uniform and not isinstance(t, ElemType):
+            if uniform and not isinstance(t, ElemType) and not r.eager:
                 continue
             return Doc(r.names[i])
         if uniform:
@@ -558,14 +717,17 @@ class _Tla:
             body = f"FALSE -> {_closed(arms[0][1])}"
         else:
             body = " [] ".join(f"{i} = {k} -> {_closed(d)}" for k, d in arms)
-        return Doc(f"LET {i} == {idx.text} IN CASE {body}", OPEN, "", idx.cost + _cost(d for _, d in arms))
+        case = _case([(f"{i} = {k}", d) for k, d in arms] if arms[0][0] else [("FALSE", arms[0][1])],
+                     _cost(d for _, d in arms))
+        return Doc(f"LET {i} == {idx.text} IN {case.text}", OPEN, "", idx.cost + case.cost, "let",
+                   f"LET {i} == {idx.text} IN", (case,))
 
     # -- conjunctions and disjunctions: quantifiers recovered -------------------------------------
 
     def junction(self, op: str, lists: Sequence[Sequence[Expr]], r: _Rows, es: Sequence[Expr] | None = None) -> Doc:
         n = len(lists[0])
         if any(len(a) != n for a in lists):
-            return self.split(r, lambda k: self.junction(op, [lists[k]], _EMPTY).text,
+            return self.split(r, lambda k, one: self.junction(op, [lists[k]], one).text,
                               lambda sub, idxs: self.junction(op, [lists[k] for k in idxs], sub))
         docs: list[Doc] = []
         i = 0
@@ -623,13 +785,13 @@ class _Tla:
                 body = self.junction(op, bodies, sub)
         except _NoMatch:
             return None
-        if not re.search(rf"(?<![A-Za-z0-9_]){re.escape(bound)}(?![A-Za-z0-9_])", body.text):
+        if not _mentions(body.text, bound):
             return None  # the same argument repeated: not a quantifier
         dom = self.sort_set[self._sort_of(sort)]
         if ex is not None:
             dom += f" \\ {{{r.names[ex]}}}"
         q = "\\A" if op == "and" else "\\E"
-        return Doc(f"{q} {bound} \\in {dom} : {body.text}", OPEN, "", body.cost)
+        return _quant(f"{q} {bound} \\in {dom} :", body)
 
     def binder(self, t: Type, taken: Sequence[str]) -> str:
         """A name for a bound variable of type t, free in the scope of `taken`."""
@@ -647,14 +809,15 @@ class _Tla:
     # -- where the rows differ: an equality test or a CASE ---------------------------------------
 
     def split_exprs(self, es: Sequence[Expr], r: _Rows) -> Doc:
-        return self.split(r, lambda k: self.concrete(es[k]).text,
+        return self.split(r, lambda k, one: self.gen([es[k]], one).text,
                           lambda sub, idxs: self.gen([es[k] for k in idxs], sub))
 
-    def split(self, r: _Rows, key: Callable[[int], str], part: Callable[[_Rows, list[int]], Doc]) -> Doc:
+    def split(self, r: _Rows, key: Callable[[int, _Rows], str], part: Callable[[_Rows, list[int]], Doc]) -> Doc:
         """The rows of r differ in a way no name stands for: write `IF x = y THEN ... ELSE ...`
         for two names x, y of r when that separates them (at most MAX_SPLITS deep), or a CASE
         over the values of the fewest names that decide the difference, whichever costs less.
-        key(k): row k's text on its own; part(sub, idxs): the generalisation over those rows."""
+        key(k, one): row k's text on its own, over the rows `one` (see value_case); part(sub,
+        idxs): the generalisation over those rows."""
         if r.strict:
             raise _NoMatch
         best: Doc | None = None
@@ -668,15 +831,32 @@ class _Tla:
                 other = [k for k in range(len(r.rows)) if k not in set(same)]
                 yes = part(r.subset(same, splits=r.splits + 1), same)
                 no = part(r.subset(other, splits=r.splits + 1), other)
-                d = Doc(f"IF {r.names[a]} = {r.names[b]} THEN {_closed(yes)} ELSE {no.text}", OPEN, "",
-                        1 + yes.cost + no.cost)
+                d = _if(Doc(f"{r.names[a]} = {r.names[b]}", 5), yes, no, 1 + yes.cost + no.cost)
                 if best is None or d.cost < best.cost:
                     best = d
         case = self.value_case(r, key, part)
         return case if best is None or case.cost < best.cost else best
 
-    def value_case(self, r: _Rows, key: Callable[[int], str], part: Callable[[_Rows, list[int]], Doc]) -> Doc:
-        keys = [key(k) for k in range(len(r.rows))]
+    def value_case(self, r: _Rows, key: Callable[[int, _Rows], str], part: Callable[[_Rows, list[int]], Doc]) -> Doc:
+        """CASE over the fewest free names whose values decide which rows go together: one arm
+        per class of rows, its guard the values of those names in its rows, the largest class
+        as OTHER. Two rows go together when their texts are equal, either literally or with
+        every constant a name holds written as that name (`max_bal[a] >= b`)."""
+        n = len(r.rows)
+        cls = list(range(n))
+
+        def find(k: int) -> int:
+            while cls[k] != k:
+                cls[k] = cls[cls[k]]
+                k = cls[k]
+            return k
+
+        for one in (lambda k: _EMPTY, r.one):
+            first: dict[str, int] = {}
+            for k in range(n):
+                j = first.setdefault(key(k, one(k)), k)
+                cls[find(k)] = find(j)
+        keys = [str(find(k)) for k in range(n)]
         free = sorted(r.free)
         chosen: tuple[int, ...] | None = None
         for size in range(1, len(free) + 1):
@@ -689,23 +869,26 @@ class _Tla:
                 break
         if chosen is None:
             raise ExportError("internal: two instances of an action family have the same parameters")
-        groups: dict[tuple[int, ...], list[int]] = {}
-        for k, row in enumerate(r.rows):
-            groups.setdefault(tuple(row[c] for c in chosen), []).append(k)
+        classes: dict[str, list[int]] = {}
+        for k in range(len(r.rows)):
+            classes.setdefault(keys[k], []).append(k)
+        if len(classes) == 1:  # cannot happen (one text covers them all), but never loop
+            classes = {}
+            for k, row in enumerate(r.rows):
+                classes.setdefault(repr(tuple(row[c] for c in chosen)), []).append(k)
         arms: dict[str, tuple[list[tuple[int, ...]], Doc]] = {}
-        for cv, idxs in groups.items():
-            d = part(r.subset(idxs, fix=chosen), idxs)
-            arms.setdefault(d.text, ([], d))[0].append(cv)
+        for idxs in classes.values():
+            fixed = [c for c in chosen if len({r.rows[k][c] for k in idxs}) == 1]
+            d = part(r.subset(idxs, fix=fixed), idxs)
+            cvs = list(dict.fromkeys(tuple(r.rows[k][c] for c in chosen) for k in idxs))
+            arms.setdefault(d.text, ([], d))[0].extend(cvs)
         items = list(arms.values())
         last = max(range(len(items)), key=lambda k: (len(items[k][0]), k))
         order = [items[k] for k in range(len(items)) if k != last]
         names = [r.names[c] for c in chosen]
         types = [r.types[c] for c in chosen]
-        texts = []
-        for cvs, d in order:
-            texts.append(f"{self.case_guard(names, types, cvs)} -> {_closed(d)}")
-        texts.append(f"OTHER -> {items[last][1].text}")
-        return Doc("CASE " + " [] ".join(texts), OPEN, "", len(items) + _cost(d for _, d in items))
+        arms = [(self.case_guard(names, types, cvs), d) for cvs, d in order] + [("OTHER", items[last][1])]
+        return _case(arms, len(items) + _cost(d for _, d in items))
 
     def case_guard(self, names: list[str], types: list[Type], cvs: list[tuple[int, ...]]) -> str:
         def tup(cv: tuple[int, ...]) -> str:
@@ -739,23 +922,26 @@ class _Tla:
         return _split_and(self.gen(guards, r))
 
     def var_rhs(self, v: StateVar, ups: Sequence[dict[int, Expr]], r: _Rows) -> Doc:
-        """The next value of v: ups[k] maps v's slots to their new values in row k."""
+        """The next value of v: ups[k] maps v's slots to their new values in row k. A map is
+        `[f EXCEPT ![k] = e, ...]` or a function built key by key, whichever needs fewer IF
+        and CASE (and then the shorter)."""
         if v.kind == "scalar":
             s = v.first_slot
             return self.gen([u.get(s, self.var_node[s]) for u in ups], r)
         options: list[Doc] = []
         exc = self.except_rhs(v, ups, r)
         if exc is not None:
-            if exc.cost == 0:
-                return exc
             options.append(exc)
-        options.append(self.function_rhs(v, lambda k, s: ups[k].get(s, self.var_node[s]), r))
-        if len(r.rows) > 1 and not r.strict and options[-1].cost:
-            def key(k: int) -> str:
-                return self.var_rhs(v, [ups[k]], r.subset([k])).text
+        if exc is None or exc.cost or exc.text.count("![") > 1:
+            options.append(self.function_rhs(v, lambda k, s: ups[k].get(s, self.var_node[s]), r))
+        best = min(options, key=lambda d: (d.cost, len(d.text)))
+        if len(r.rows) > 1 and not r.strict and best.cost:
+            def key(k: int, one: _Rows) -> str:
+                return self.var_rhs(v, [ups[k]], one).text
 
-            options.append(self.value_case(r, key, lambda sub, idxs: self.var_rhs(v, [ups[k] for k in idxs], sub)))
-        return min(options, key=lambda d: d.cost)
+            case = self.value_case(r, key, lambda sub, idxs: self.var_rhs(v, [ups[k] for k in idxs], sub))
+            best = min([best, case], key=lambda d: (d.cost, len(d.text)))
+        return best
 
     def except_rhs(self, v: StateVar, ups: Sequence[dict[int, Expr]], r: _Rows) -> Doc | None:
         """`[f EXCEPT ![k1] = e1, ...]` with keys that are the same expression in every row."""
@@ -781,12 +967,13 @@ class _Tla:
                     break
             else:
                 return None
-        parts, cost = [], 0
+        kids = []
         for texts, slots in clauses:
-            d = self.gen([u[s] for u, s in zip(ups, slots)], r)
-            cost += d.cost
-            parts.append(f"![{', '.join(texts)}] = {_rhs(d)}")
-        return Doc(f"[{self.var_name[v.name]} EXCEPT {', '.join(parts)}]", cost=cost)
+            d = _rhs(self.gen([u[s] for u, s in zip(ups, slots)], r))
+            head = f"![{', '.join(texts)}] ="
+            kids.append(Doc(f"{head} {d.text}", ATOM, "", d.cost, "clause", head, (d,)))
+        head = f"[{self.var_name[v.name]} EXCEPT "
+        return Doc(head + ", ".join(k.text for k in kids) + "]", ATOM, "", _cost(kids), "except", head, tuple(kids))
 
     def function_rhs(self, v: StateVar, value: Callable[[int, int], Expr], r: _Rows) -> Doc:
         """`[k1 \\in D1, k2 \\in D2 |-> body]`: v's new value built key by key."""
@@ -800,8 +987,8 @@ class _Tla:
                 es.append(value(k, s))
         sub = r.extend(binders, [d.type for d in v.keys], rows)
         body = self.gen(es, sub)
-        dom = ", ".join(f"{b} \\in {self.value_set(d)}" for b, d in zip(binders, v.keys))
-        return Doc(f"[{dom} |-> {body.text}]", cost=body.cost)
+        head = "[" + ", ".join(f"{b} \\in {self.value_set(d)}" for b, d in zip(binders, v.keys)) + " |->"
+        return Doc(f"{head} {body.text}]", ATOM, "", body.cost, "fun", head, (body,))
 
     def init_rhs(self, v: StateVar, ups: Sequence[dict[int, Expr]], r: _Rows) -> Doc:
         if v.kind == "scalar":
@@ -813,7 +1000,7 @@ class _Tla:
         for s in v.slot_range():
             d = self.gen([u[s] for u in ups], r)
             cost += d.cost
-            pairs.append(f"{self.key_literal(s)} :> {_par(d, d.prec <= 7)}")
+            pairs.append(f"{self.key_literal(s)} :> {_par(d, d.prec <= 7)}")  # flat: rare, never broken
         listed = Doc("(" + " @@ ".join(pairs) + ")", cost=cost)
         return built if built.cost <= listed.cost else listed
 
@@ -822,7 +1009,7 @@ class _Tla:
         r = fam.rows
         lines = [f"\\* {fam.label}" + (f"  ({fam.insts[0].source})" if fam.insts[0].source.line else "")]
         lines.append(f"{fam.call()} ==")
-        body = [d.text for d in self.conjuncts([a.guard for a in fam.insts], r)]
+        body = [("", d) for d in self.conjuncts([a.guard for a in fam.insts], r)]
         ups = [dict(a.updates) for a in fam.insts]
         unchanged = []
         for v in self.p.vars:
@@ -830,10 +1017,10 @@ class _Tla:
             if not any(mine):
                 unchanged.append(self.var_name[v.name])
                 continue
-            body.append(f"{self.var_name[v.name]}' = {_rhs(self.var_rhs(v, mine, r))}")
+            body.append((f"{self.var_name[v.name]}' = ", _rhs(self.var_rhs(v, mine, r))))
         if unchanged:
-            body.append(f"UNCHANGED <<{', '.join(unchanged)}>>")
-        return lines + [f"    /\\ {b}" for b in body] + [""]
+            body.append(("", Doc(f"UNCHANGED <<{', '.join(unchanged)}>>")))
+        return lines + _bullets(body) + [""]
 
     def init_def(self) -> tuple[list[str], str]:
         """The definitions for the initial states and the text of `Init`'s body."""
@@ -846,7 +1033,7 @@ class _Tla:
         for fam in fams:
             self.start(fam)
             r = fam.rows
-            body = [d.text for d in self.conjuncts([a.guard for a in fam.insts], r)]
+            body = [("", d) for d in self.conjuncts([a.guard for a in fam.insts], r)]
             ups = []
             for a in fam.insts:
                 u = dict(a.updates)
@@ -854,8 +1041,8 @@ class _Tla:
                     u.setdefault(s.index, Const(s.domain.type, 0))
                 ups.append(u)
             for v in self.p.vars:
-                body.append(f"{self.var_name[v.name]} = {_rhs(self.init_rhs(v, ups, r))}")
-            lines = [f"    /\\ {b}" for b in body]
+                body.append((f"{self.var_name[v.name]} = ", _rhs(self.init_rhs(v, ups, r))))
+            lines = _bullets(body)
             if len(fams) == 1 and not fam.params:
                 return [], "\n" + "\n".join(lines)
             out += [f"{fam.call()} ==", *lines, ""]
@@ -1019,12 +1206,11 @@ class _Tla:
         return f"{name} \\in [{self.key_domain(v)} -> {self.value_set(v.value)}]"
 
     def prop_def(self, prop: Property, name: str, d: Doc) -> list[str]:
-        doc = prop.doc.strip().splitlines()[0] if prop.doc.strip() else ""
-        out = [f"\\* {prop.name}: {doc}"] if doc else []
-        lines = _split_and(d)
-        if len(lines) > 1:
-            return out + [f"{name} =="] + [f"    /\\ {x.text}" for x in lines] + [""]
-        return out + [f"{name} ==", f"    {d.text}", ""]
+        out = _comment(f"{prop.name}: {_first_paragraph(prop.doc)}" if prop.doc.strip() else "")
+        parts = _split_and(d)
+        if len(parts) > 1:
+            return out + [f"{name} =="] + _bullets([("", x) for x in parts]) + [""]
+        return out + [f"{name} =="] + ["    " + x for x in _indent(layout(d, 4))] + [""]
 
     def constants(self) -> list[str]:
         consts = []
@@ -1154,11 +1340,48 @@ class TlaExpressions:
         return env
 
 
+def _mentions(text: str, name: str) -> bool:
+    return re.search(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])", text) is not None
+
+
+def _indent(lines: list[str]) -> list[str]:
+    """layout's lines for a first line that the caller indents: the rest keep their own."""
+    return lines[:1] + [x[4:] if x.startswith("    ") else x for x in lines[1:]]
+
+
+def _first_paragraph(doc: str) -> str:
+    return " ".join(doc.strip().split("\n\n")[0].split())
+
+
+def _comment(text: str, width: int = WIDTH) -> list[str]:
+    """text as `\\*` comment lines of at most `width` characters."""
+    out: list[str] = []
+    line = ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > width - 3:
+            out.append("\\* " + line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    if line:
+        out.append("\\* " + line)
+    return out
+
+
 def _split_and(d: Doc) -> list[Doc]:
     """A conjunction's top-level conjuncts (for bullet lists), else [d]."""
-    if d.op != "and":
-        return [d]
-    return [Doc(t) for t in d.parts]
+    return list(d.kids) if d.op == "and" else [d]
+
+
+def _bullets(items: Sequence[tuple[str, Doc]], indent: int = 4) -> list[str]:
+    """`/\\ prefix item` lines at `indent`, each item laid out after its prefix."""
+    out: list[str] = []
+    for prefix, d in items:
+        col = indent + 3 + len(prefix)
+        lines = layout(d, col)
+        out.append(" " * indent + "/\\ " + prefix + lines[0])
+        out += lines[1:]
+    return out
 
 
 def _enum_types(program: Program) -> list[EnumType]:
