@@ -887,8 +887,8 @@ class _Tla:
         order = [items[k] for k in range(len(items)) if k != last]
         names = [r.names[c] for c in chosen]
         types = [r.types[c] for c in chosen]
-        arms = [(self.case_guard(names, types, cvs), d) for cvs, d in order] + [("OTHER", items[last][1])]
-        return _case(arms, len(items) + _cost(d for _, d in items))
+        guarded = [(self.case_guard(names, types, cvs), d) for cvs, d in order] + [("OTHER", items[last][1])]
+        return _case(guarded, len(items) + _cost(d for _, d in items))
 
     def case_guard(self, names: list[str], types: list[Type], cvs: list[tuple[int, ...]]) -> str:
         def tup(cv: tuple[int, ...]) -> str:
