@@ -80,7 +80,7 @@ from replicheck.ir import (
     Type,
     Var,
 )
-from replicheck.ir.nodes import walk
+from replicheck.ir.nodes import FALSE, TRUE, walk
 from replicheck.ir.types import compatible
 
 from .common import ExportError, Namer, checked_properties, unknown_skips
@@ -289,6 +289,8 @@ def render_op(op: str, a: Sequence[Doc]) -> Doc:
         return _if(a[0], a[1], a[2], c)
     if op in _COMPARE:
         return Doc(f"{_par(a[0], a[0].prec <= 5)} {_COMPARE[op]} {_par(a[1], a[1].prec <= 5)}", 5, op, c)
+    if op == "add" and re.fullmatch(r"-\d+", a[1].text):  # x + (-1): x - 1
+        return Doc(f"{_par(a[0], a[0].prec < 10)} - {a[1].text[1:]}", 10, "sub", c)
     if op in _BINARY:
         sym, p = _BINARY[op]
         return Doc(f"{_par(a[0], a[0].prec < p)} {sym} {_par(a[1], a[1].prec <= p)}", p, op, c)
@@ -727,8 +729,11 @@ class _Tla:
     def junction(self, op: str, lists: Sequence[Sequence[Expr]], r: _Rows, es: Sequence[Expr] | None = None) -> Doc:
         n = len(lists[0])
         if any(len(a) != n for a in lists):
-            return self.split(r, lambda k, one: self.junction(op, [lists[k]], one).text,
-                              lambda sub, idxs: self.junction(op, [lists[k] for k in idxs], sub))
+            aligned = None if r.strict else self.align(op, lists, r)
+            if aligned is None:
+                return self.split(r, lambda k, one: self.junction(op, [lists[k]], one).text,
+                                  lambda sub, idxs: self.junction(op, [lists[k] for k in idxs], sub))
+            lists, n = aligned, len(aligned[0])
         docs: list[Doc] = []
         i = 0
         while i < n:
@@ -742,6 +747,35 @@ class _Tla:
         if len(docs) == 1:
             return docs[0]
         return render_op(op, docs)
+
+    def align(self, op: str, lists: Sequence[Sequence[Expr]], r: _Rows) -> list[list[Expr]] | None:
+        """The rows' arguments lined up against the longest row's, the unit (TRUE for `/\\`,
+        FALSE for `\\/`) where a row has no counterpart: each row keeps its arguments in their
+        order, so it means and evaluates what it did. None unless every row's arguments are,
+        one by one, generalisable with a subsequence of the longest row's."""
+        unit = TRUE if op == "and" else FALSE
+        ref = max(range(len(lists)), key=lambda k: len(lists[k]))
+        def alike(k: int, e: Expr, j: int) -> bool:  # one expression over the names covers both
+            try:
+                self.gen([lists[ref][j], e], r.subset([ref, k]).as_strict())
+                return True
+            except _NoMatch:
+                return False
+
+        out: list[list[Expr]] = []
+        for k, args in enumerate(lists):
+            row: list[Expr] = []
+            pos = 0
+            for j in range(len(lists[ref])):
+                if pos < len(args) and (k == ref or alike(k, args[pos], j)):
+                    row.append(args[pos])
+                    pos += 1
+                else:
+                    row.append(unit)
+            if pos != len(args):
+                return None
+            out.append(row)
+        return out
 
     def quantified_run(self, op: str, lists: Sequence[Sequence[Expr]], i: int, r: _Rows) -> tuple[Doc, int] | None:
         """`\\A m \\in S : body` (or `\\E`) for the arguments i, i+1, ... of every row, when they are
@@ -887,8 +921,21 @@ class _Tla:
         order = [items[k] for k in range(len(items)) if k != last]
         names = [r.names[c] for c in chosen]
         types = [r.types[c] for c in chosen]
+        cost = len(items) + _cost(d for _, d in items)
+        if len(items) == 2 and {items[0][1].text, items[1][1].text} & {"TRUE", "FALSE"}:
+            # a conjunct only some rows have: `g => x` (the rows where g holds have x; the others
+            # have TRUE); a disjunct: `g /\\ x`
+            unit = next(k for k in (0, 1) if items[k][1].text in ("TRUE", "FALSE"))
+            cvs, x = items[1 - unit]
+            g = Doc(self.case_guard(names, types, cvs), 3 if len(cvs) == 1 and len(names) > 1 else 5)
+            if items[unit][1].text == "TRUE":
+                return Doc(f"{_par(g, g.prec <= 1)} => {_par(x, x.prec <= 1)}", 1, "implies", cost)
+            return _junction("and", [g, x], cost)
         guarded = [(self.case_guard(names, types, cvs), d) for cvs, d in order] + [("OTHER", items[last][1])]
-        return _case(guarded, len(items) + _cost(d for _, d in items))
+        if len(guarded) == 2:
+            return _if(Doc(guarded[0][0], 3 if len(order[0][0]) == 1 and len(names) > 1 else 5), guarded[0][1],
+                       guarded[1][1], cost)
+        return _case(guarded, cost)
 
     def case_guard(self, names: list[str], types: list[Type], cvs: list[tuple[int, ...]]) -> str:
         def tup(cv: tuple[int, ...]) -> str:
