@@ -30,9 +30,13 @@ Decisions (docs/export.md says more):
   `\\A n \\in Node : WF_vars(crash(n))`.
 - **Quantifiers recovered.** A conjunction (disjunction) whose arguments are one expression
   over the elements of a sort, in element order, all of them or all but one named by a
-  parameter, is written `\\A m \\in Node : ...` (`\\E`, `\\in Node \\ {n}`). A map written
-  through several keys is `[f EXCEPT ![k] = ...]` when its keys match the parameters, or a
-  function built key by key (`[n \\in Node |-> IF n = p THEN ... ELSE f[n]]`).
+  parameter, is written `\\A m \\in Node : ...` (`\\E`, `\\in Node \\ {n}`); the other element
+  of a two-element sort is `\\A r \\in Replica \\ {p} : ...`. Conjuncts only some instances
+  have are lined up with the others' and guarded (`watched = 1 => watch = none_Zone`). A map
+  written through several keys is `[f EXCEPT ![k] = ...]` when its keys match the parameters,
+  or a function built key by key (`[n \\in Node |-> IF n = p THEN ... ELSE f[n]]`) when that
+  is shorter. Conjuncts keep their order throughout: TLC evaluates `/\\` left to right, as
+  replicheck does, and a conjunct may guard the next one's errors.
 - **Settings are inlined.** Tracing evaluates settings in Python, so the IR holds their
   values, not their names (the 2 of `faults < 2` may be `fault_budget` or a literal). The
   module declares each setting as a CONSTANT for documentation, the .cfg gives it its value,
@@ -110,8 +114,7 @@ _HELPERS = {
     "Min2": "Min2(a, b) == IF a <= b THEN a ELSE b",
     "Max2": "Max2(a, b) == IF a >= b THEN a ELSE b",
 }
-_TEMPORAL = {"eventually": "<>({p})", "always_eventually": "[]<>({p})", "eventually_always": "<>[]({p})",
-             "leads_to": "({p}) ~> ({q})"}
+_TEMPORAL = {"eventually": "<>(", "always_eventually": "[]<>(", "eventually_always": "<>[](", "leads_to": "~>"}
 
 
 @dataclass(frozen=True)
@@ -172,8 +175,21 @@ def _par(d: Doc, need: bool) -> str:
     return f"({d.text})" if need else d.text
 
 
-def _paren(d: Doc, need: bool = True) -> Doc:
-    return Doc(f"({d.text})", ATOM, "", d.cost, "paren", "", (d,)) if need else d
+def _paren(d: Doc, need: bool = True, head: str = "(", prec: int = ATOM, op: str = "") -> Doc:
+    """(d), or another prefix such as `~(` or `[]<>(`, as one unit `layout` may break inside."""
+    return Doc(f"{head}{d.text})", prec, op, d.cost, "paren", head, (d,)) if need else d
+
+
+def _not(d: Doc, cost: int) -> Doc:
+    if d.prec == ATOM:
+        return Doc("~" + d.text, 4, "not", cost)
+    return _paren(d, True, "~(", 4, "not")
+
+
+def _infix(a: Doc, sym: str, b: Doc, prec: int, op: str, cost: int) -> Doc:
+    """a sym b, the operands already parenthesised as they need; `layout` puts b on the next
+    line, indented, when it does not fit."""
+    return Doc(f"{a.text} {sym} {b.text}", prec, op, cost, "infix", f" {sym}", (a, b))
 
 
 def _closed(d: Doc) -> str:
@@ -235,10 +251,16 @@ def layout(d: Doc, col: int) -> list[str]:
             out += lines[1:]
         return out
     if f == "paren":
-        lines = layout(d.kids[0], col + 1)
-        lines[0] = "(" + lines[0]
+        lines = layout(d.kids[0], col + len(d.head))
+        lines[0] = d.head + lines[0]
         lines[-1] += ")"
         return lines
+    if f == "infix":
+        a, b = d.kids
+        lines = layout(a, col)
+        lines[-1] += d.head
+        rest = layout(b, col + 4)
+        return lines + [" " * (col + 4) + rest[0]] + rest[1:]
     if f == "case":
         for k, arm in enumerate(d.kids):
             head = ("CASE " if k == 0 else "  [] ") + arm.head + " -> "
@@ -280,11 +302,11 @@ def render_op(op: str, a: Sequence[Doc]) -> Doc:
     if op in ("and", "or"):
         return _junction(op, a, c)
     if op == "not":
-        return Doc("~" + _par(a[0], a[0].prec < ATOM), 4, "not", c)
+        return _not(a[0], c)
     if op == "implies" and a[1].text == "FALSE":  # `p => FALSE` is how a folded require reads: ~p
-        return Doc("~" + _par(a[0], a[0].prec < ATOM), 4, "not", c)
+        return _not(a[0], c)
     if op == "implies":
-        return Doc(f"{_par(a[0], a[0].prec <= 1)} => {_par(a[1], a[1].prec <= 1)}", 1, op, c)
+        return _infix(_paren(a[0], a[0].prec <= 1), "=>", _paren(a[1], a[1].prec <= 1), 1, op, c)
     if op == "neg":
         return Doc("-" + _par(a[0], a[0].prec < ATOM), NEG, op, c)
     if op == "ite":
@@ -633,7 +655,7 @@ class _Tla:
             if any(e.op != e0.op for e in ops):
                 return self.split_exprs(es, r)
             if e0.op in ("and", "or"):
-                return self.junction(e0.op, [list(e.args) for e in ops], r, es)
+                return self.junction(e0.op, [list(e.args) for e in ops], r)
             if any(len(e.args) != len(e0.args) for e in ops):
                 return self.split_exprs(es, r)
             return render_op(e0.op, [self.gen([e.args[j] for e in ops], r) for j in range(len(e0.args))])
@@ -728,7 +750,9 @@ class _Tla:
 
     # -- conjunctions and disjunctions: quantifiers recovered -------------------------------------
 
-    def junction(self, op: str, lists: Sequence[Sequence[Expr]], r: _Rows, es: Sequence[Expr] | None = None) -> Doc:
+    def junction(self, op: str, lists: Sequence[Sequence[Expr]], r: _Rows) -> Doc:
+        """`/\\` (op "and") or `\\/` of each row's arguments lists[k], with quantifiers
+        recovered over runs of arguments."""
         n = len(lists[0])
         if any(len(a) != n for a in lists):
             aligned = None if r.strict else self.align(op, lists, r)
@@ -931,7 +955,7 @@ class _Tla:
             cvs, x = items[1 - unit]
             g = Doc(self.case_guard(names, types, cvs), 3 if len(cvs) == 1 and len(names) > 1 else 5)
             if items[unit][1].text == "TRUE":
-                return Doc(f"{_par(g, g.prec <= 1)} => {_par(x, x.prec <= 1)}", 1, "implies", cost)
+                return _infix(_paren(g, g.prec <= 1), "=>", _paren(x, x.prec <= 1), 1, "implies", cost)
             return _junction("and", [g, x], cost)
         guarded = [(self.case_guard(names, types, cvs), d) for cvs, d in order] + [("OTHER", items[last][1])]
         if len(guarded) == 2:
@@ -1155,8 +1179,8 @@ class _Tla:
             body += self.family_def(fam)
         never = [f for f in p.families if f not in {a.family for a in p.actions}]
         if never:
-            body.append("\\* Never enabled with these settings (their guards are FALSE for every binding): "
-                        + ", ".join(never))
+            body += _comment("Never enabled with these settings (their guards are FALSE for every binding): "
+                             + ", ".join(never))
             body.append("")
         disjuncts = [self.quantified("\\E", fam, fam.call()) for fam in self.families] or ["FALSE"]
         constraints = checked_properties(p, "constraint", self.skip)
@@ -1228,8 +1252,15 @@ class _Tla:
             form = _TEMPORAL.get(prop.temporal)
             if form is None:
                 raise ExportError(f"no TLA+ form for the temporal operator {prop.temporal!r} of {prop.name}")
-            q = self.concrete_prop(prop.expr2).text if prop.expr2 is not None else ""
-            body += self.prop_def(prop, nm, Doc(form.format(p=self.concrete_prop(prop.expr).text, q=q)))
+            pd = self.concrete_prop(prop.expr)
+            if form == "~>":
+                if prop.expr2 is None:
+                    raise ExportError(f"{prop.name}: leads_to needs a second condition")
+                qd = self.concrete_prop(prop.expr2)
+                d = _infix(_paren(pd), "~>", _paren(qd), 1, "leads_to", 0)
+            else:
+                d = _paren(pd, True, form)
+            body += self.prop_def(prop, nm, d)
             liveness.append(nm)
         for kind, note in (("reachable", "a reachability target: check with INVARIANT ~{n} to find a witness"),
                            ("measure", "a measure: replicheck reports its range over the reachable states")):
