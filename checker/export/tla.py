@@ -258,6 +258,8 @@ def layout(d: Doc, col: int) -> list[str]:
     if f == "infix":
         a, b = d.kids
         lines = layout(a, col)
+        if len(lines) > 1 and a.form in ("and", "or"):  # a bullet list would take in what follows
+            lines = layout(_paren(a), col)
         lines[-1] += d.head
         rest = layout(b, col + 4)
         return lines + [" " * (col + 4) + rest[0]] + rest[1:]
@@ -1387,6 +1389,22 @@ class TlaExpressions:
     def text(self, e: Expr) -> str:
         self._w.start()
         return self._w.concrete(e).text
+
+    def lines(self, e: Expr) -> list[str]:
+        """e's text as `layout` breaks it over lines (from column 0)."""
+        self._w.start()
+        return layout(self._w.concrete(e), 0)
+
+    def guards(self) -> list[tuple[list[Action], list[str], str]]:
+        """Each action family's guard as its operator has it: the instances, the parameter
+        names, and the conjuncts as a bullet list laid out from column 0 (TRUE if none)."""
+        out = []
+        for fam in self._w.families:
+            self._w.start(fam)
+            docs = self._w.conjuncts([a.guard for a in fam.insts], fam.rows)
+            text = "\n".join(x[4:] for x in _bullets([("", d) for d in docs])) if docs else "TRUE"
+            out.append((list(fam.insts), list(fam.params), text))
+        return out
 
     def names(self, pre: tuple[int, ...], post: tuple[int, ...] | None = None) -> dict[str, object]:
         env: dict[str, object] = {}

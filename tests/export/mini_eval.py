@@ -7,7 +7,9 @@ against the reference evaluator without TLC or Spin.
 `/\\`, `\\/`, `=>`, IF, CASE (with OTHER) and LET; a CASE with no true arm raises `Bad`, as in
 TLC; `FloorDiv` and friends as the module defines them; `f[a, b]` applies f to a tuple;
 `\\A x \\in S : P` and `\\E` over a sort (a name bound to a list), `S \\ {e}` and
-`S \\cup {e}`; IF, CASE, LET and quantifiers extend as far right as they can, as in TLA+).
+`S \\cup {e}`; IF, CASE, LET and quantifiers extend as far right as they can, as in TLA+;
+text over several lines may use bullet lists, `/\\` and `\\/` aligned in a column, whose
+items end where a later line starts at or left of their bullet, as TLA+ reads them).
 """
 
 from __future__ import annotations
@@ -82,6 +84,23 @@ def _tokens(pattern: re.Pattern[str], text: str) -> list[str]:
         out.append(m.group(1))
         pos = m.end()
     return out
+
+
+def _positioned(pattern: re.Pattern[str], text: str) -> tuple[list[str], list[tuple[int, int]]]:
+    """The tokens of text and the (line, column) where each starts."""
+    out, where, pos = [], [], 0
+    text = text.rstrip()
+    starts = [0] + [k + 1 for k, c in enumerate(text) if c == "\n"]
+    while pos < len(text):
+        m = pattern.match(text, pos)
+        if m is None:
+            raise SyntaxError(f"cannot tokenize {text[pos:pos + 20]!r}")
+        at = m.start(1)
+        line = max(k for k, st in enumerate(starts) if st <= at)
+        out.append(m.group(1))
+        where.append((line, at - starts[line]))
+        pos = m.end()
+    return out, where
 
 
 def _b(x: Any) -> int:
@@ -180,8 +199,39 @@ _TLA_CALLS: dict[str, Callable[[int, int], int]] = {
 
 
 class _Tla(_Parser):
+    def __init__(self, tokens: list[str], where: list[tuple[int, int]],
+                 binary: dict[str, tuple[int, Callable[[Thunk, Thunk], Any]]]) -> None:
+        super().__init__(tokens, binary)
+        self.where = where
+        self.fences: list[tuple[int, int]] = []  # (line, column) of the bullets being read
+
+    def peek(self) -> str | None:
+        if self.i >= len(self.toks):
+            return None
+        if self.fences:
+            line, col = self.where[self.i]
+            fence_line, fence_col = self.fences[-1]
+            if line > fence_line and col <= fence_col:
+                return None  # the bullet list item ends here
+        return self.toks[self.i]
+
+    def bullets(self) -> Callable[[dict[str, Any]], Any]:
+        sym = self.toks[self.i]
+        col = self.where[self.i][1]
+        items = []
+        while self.peek() == sym and self.where[self.i][1] == col:
+            self.fences.append(self.where[self.i])
+            self.take()
+            items.append(self.expr())
+            self.fences.pop()
+        if sym == "/\\":
+            return lambda env: _b(all(item(env) for item in items))
+        return lambda env: _b(any(item(env) for item in items))
+
     def unary(self) -> Callable[[dict[str, Any]], Any]:
         tok = self.peek()
+        if tok in ("/\\", "\\/"):
+            return self.bullets()
         if tok in ("IF", "CASE", "LET", "\\A", "\\E"):
             return self.open_form()
         tok = self.take()
@@ -328,7 +378,7 @@ class _Tla(_Parser):
 
 
 def eval_tla(text: str, names: dict[str, Any]) -> int:
-    p = _Tla(_tokens(_TLA_TOKENS, text), _TLA_BINARY)
+    p = _Tla(*_positioned(_TLA_TOKENS, text), _TLA_BINARY)
     e = p.expr()
     if p.peek() is not None:
         raise SyntaxError(f"trailing tokens in {text!r}")
