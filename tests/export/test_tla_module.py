@@ -110,3 +110,14 @@ def test_tlc_tool_output_is_read_by_message_code() -> None:
     failed = "@!@!@STARTMSG 3002:1 @!@!@\nParsing or semantic analysis failed.\n@!@!@ENDMSG 3002 @!@!@\n"
     assert "3002" in tlc_result("Unknown operator: `a'.\n" + failed)[4][0]
     assert tlc_result("Error: no tool output")[4]
+
+
+def test_a_negative_setting_is_defined_in_the_module() -> None:
+    """TLC 2.15's .cfg reads no negative number (ModelConfig.parseValue makes `-` a model
+    value), so such a setting is a definition, not a CONSTANT the .cfg gives."""
+    import dataclasses
+
+    program = load_program("classic.die_hard")
+    export = export_tla(dataclasses.replace(program, settings={"offset": -1, "limit": 3}))
+    assert "offset == -1" in export.tla and "ASSUME limit = 3" in export.tla
+    assert "offset" not in export.cfg and "    limit = 3" in export.cfg
