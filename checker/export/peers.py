@@ -1,9 +1,10 @@
 """Running the peers (TLC and Spin) on exported models, for tests and benchmarks.
 
-Owns: finding the tools (`find_tlc`, `find_spin`, each returning None with the reason in
-`missing_tlc` / `missing_spin`), `run_tlc` and `run_spin` (write the exported files into a
-directory exactly as `replicheck export` writes them, run the tool as a child process, and
-parse its distinct-state count, depth, violations and errors), `parse_tlc_tool_output` and
+Owns: finding the tools (`tla2tools_jar`; `missing_tlc` / `missing_spin` say why one cannot
+run, or None), `run_tlc` and `run_spin` (write the exported files into a directory exactly as
+`replicheck export` writes them, run the tool as a child process, and parse its distinct-state
+count, depth, violations and errors), `run_tlc_files` (TLC on files already written, with no
+flag that changes what is checked), `parse_tlc_tool_output` and
 `tlc_result` (TLC's machine-readable `-tool` output, read by message code), and `PeerRun`
 (the result, with wall-clock and CPU seconds and the child's peak resident memory from
 `os.wait4`).
@@ -115,14 +116,14 @@ TLC_DEADLOCK_REACHED = 2114
 TLC_TEMPORAL_PROPERTY_VIOLATED = 2116
 TLC_BEHAVIOR_UP_TO_THIS_POINT = 2121
 TLC_FINISHED = 2186
-TLC_SUCCESS = 2193
+TLC_SUCCESS = 2193  # printed even after violations when -continue is given: not a verdict
 TLC_SEARCH_DEPTH = 2194
 TLC_STATS = 2199  # "%1% states generated, %2% distinct states found, %3% states left on queue."
 TLC_PROGRESS_STATS = 2200  # the same, with rates, every minute and when a violation stops the run
 TLC_STATE_PRINT1, TLC_STATE_PRINT2, TLC_STATE_PRINT3 = 2216, 2217, 2218  # the states of a trace
 TLC_PARSING_FAILED = 3002
 
-# violation codes -> (kind, whether the message's first word after "Invariant"/"Property" names it)
+# the codes of violations, and the kind each reports (MP.java: "Invariant NAME is violated.")
 _TLC_VIOLATIONS = {
     TLC_INVARIANT_VIOLATED_INITIAL: "invariant",
     TLC_INVARIANT_VIOLATED_BEHAVIOR: "invariant",
