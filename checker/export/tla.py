@@ -742,9 +742,6 @@ class _Tla:
                 for k in range(len(e0.choices)) if _representable(t, k + e0.offset)]
         if not arms:  # no key can match: TLC reports the CASE with no true arm, as replicheck does
             arms = [("", self.gen([e.choices[0] for e in es], r))]
-            body = f"FALSE -> {_closed(arms[0][1])}"
-        else:
-            body = " [] ".join(f"{i} = {k} -> {_closed(d)}" for k, d in arms)
         case = _case([(f"{i} = {k}", d) for k, d in arms] if arms[0][0] else [("FALSE", arms[0][1])],
                      _cost(d for _, d in arms))
         return Doc(f"LET {i} == {idx.text} IN {case.text}", OPEN, "", idx.cost + case.cost, "let",
