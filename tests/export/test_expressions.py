@@ -5,14 +5,16 @@ reference evaluator, run-time errors included."""
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+from typing import Any, Iterator
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from replicheck.backends.reference import ModelRuntimeError, evaluate
+from replicheck.backends.reference import ModelRuntimeError, evaluate, initial_states, successors
 from replicheck.export import ExportError, export_promela, export_tla
 from replicheck.export.promela import PromelaExpressions
+from replicheck.export import tla as tla_module
 from replicheck.export.tla import TlaExpressions
 from replicheck.ir import BOOL, INT, OPS, Const, Expr, Op, Program
 from replicheck.ir import nodes as N
@@ -131,3 +133,92 @@ def test_unknown_skipped_property_is_refused() -> None:
         export_tla(program, skip=["nope"])
     with pytest.raises(ExportError, match="no property"):
         export_promela(program, skip=["nope"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(program_and_states(n=2))
+def test_tla_expressions_laid_out_over_lines_mean_the_same(ps: tuple[Program, list[tuple[int, ...]]]) -> None:
+    """With a narrow page every junction becomes a bullet list, every CASE and IF spreads over
+    lines; read the way TLA+ reads layout, the text means what the one-line text means."""
+    program, (pre, post) = ps
+    tr = TlaExpressions(program)
+    with _page(16):
+        texts = [(e, "\n".join(tr.lines(e))) for e, _ in _expressions(program)]
+    names = tr.names(pre, post)
+    for e, text in texts:
+        assert _run(eval_tla, text, names) == _reference(e, pre, post), text
+
+
+@pytest.mark.parametrize("model,settings,variant", [
+    ("rds.multi_az", (), "fixed"),
+    ("ebs.election", ("fault_budget=1",), "self_promote"),
+    ("ebs.control_plane", (), "short_timeout"),
+    ("classic.paxos_voting", (), None),
+])
+def test_family_guards_hold_where_the_instances_do(model: str, settings: tuple[str, ...], variant: str | None) -> None:
+    """Each family's generalised guard (parameters, quantifiers, IF and CASE over parameter
+    values, laid out on a narrow page), with an instance's parameter values, is true in a
+    reachable state exactly when that instance's guard is."""
+    program = load_program(model, *settings, variant=variant)
+    tr = TlaExpressions(program)
+    states = _reachable(program, 400)
+    with _page(40):
+        guards = tr.guards()
+    assert any("\n" in text for _, _, text in guards)
+    for insts, params, text in guards:
+        for a in insts:
+            bound = {name: p.value for name, p in zip(params, a.params)}
+            for s in states:
+                names = {**tr.names(s), **bound}
+                assert _run(eval_tla, text, names) == _reference(a.guard, s, s), (a.label, text)
+
+
+@contextlib.contextmanager
+def _page(width: int) -> Iterator[None]:
+    """Lay TLA+ out on a page `width` characters wide."""
+    saved = tla_module.WIDTH
+    tla_module.WIDTH = width
+    try:
+        yield
+    finally:
+        tla_module.WIDTH = saved
+
+
+def _reachable(program: Program, limit: int) -> list[tuple[int, ...]]:
+    seen = dict.fromkeys(s for _, s in initial_states(program))
+    frontier = list(seen)
+    while frontier and len(seen) < limit:
+        nxt = []
+        for s in frontier:
+            for _, t in successors(program, s):
+                if t not in seen:
+                    seen[t] = None
+                    nxt.append(t)
+        frontier = nxt
+    return list(seen)[:limit]
+
+
+def test_layout_keeps_the_meaning_of_every_shape() -> None:
+    """Implications, negations, IF and nested junctions broken over lines (a page 10 wide):
+    a bullet list never takes in the operator that follows it."""
+    program = load_program("classic.die_hard")
+    x, y = N.Var(INT, 0), N.Var(INT, 1)
+    p, q, r = Op(BOOL, "lt", (x, Const(INT, 2))), Op(BOOL, "gt", (y, Const(INT, 3))), Op(BOOL, "eq", (x, y))
+    shapes = [
+        Op(BOOL, "implies", (Op(BOOL, "and", (p, q)), r)),
+        Op(BOOL, "implies", (Op(BOOL, "or", (p, q)), Op(BOOL, "and", (q, r)))),
+        Op(BOOL, "implies", (Op(BOOL, "implies", (p, q)), r)),
+        Op(BOOL, "and", (Op(BOOL, "or", (p, q)), Op(BOOL, "or", (r, p)), q)),
+        Op(BOOL, "not", (Op(BOOL, "and", (p, Op(BOOL, "or", (q, r)))),)),
+        Op(BOOL, "eq", (Op(INT, "ite", (Op(BOOL, "and", (p, q)), x, y)), Const(INT, 2))),
+        Op(BOOL, "or", (Op(BOOL, "ite", (Op(BOOL, "or", (p, r)), Op(BOOL, "and", (q, r)), p)), q)),
+    ]
+    tr = TlaExpressions(program)
+    broken = 0
+    for e in shapes:
+        with _page(10):
+            text = "\n".join(tr.lines(e))
+        broken += "\n" in text
+        for state in [(a, b) for a in range(4) for b in range(6)]:
+            assert _run(eval_tla, text, tr.names(state)) == _reference(e, state, state), text
+    assert broken >= len(shapes) - 1
