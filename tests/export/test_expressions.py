@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 
 from replicheck.backends.reference import ModelRuntimeError, evaluate, initial_states, successors
 from replicheck.export import ExportError, export_promela, export_tla
-from replicheck.export.promela import PromelaExpressions
 from replicheck.export import tla as tla_module
+from replicheck.export.promela import PromelaExpressions
 from replicheck.export.tla import TlaExpressions
 from replicheck.ir import BOOL, INT, OPS, Const, Expr, Op, Program
 from replicheck.ir import nodes as N
