@@ -541,7 +541,7 @@ def _fit(f: Frame, cid: int, v: Array) -> Array:
         return v if np.ndim(v) else _exact_scalar(v)
     if np.ndim(v):
         return v.astype(dt) if v.dtype == EXACT else v
-    return dt(v)
+    return dt(int(v))
 
 
 def _widen(f: Frame, cid: int, n: CNode, vals: list[Val]) -> list[Array]:
