@@ -257,8 +257,20 @@ class BatchProgram:
         self.props = [self.g.add(p.expr) for p in program.properties]
         self.risky = risky_slots(program, self.g, self.updates)
         self.dtypes = [node_dtype(n) for n in self.g.nodes]
-        # the nodes computed with Python ints (no proof that int64 cannot overflow)
+        # the nodes whose values are Python ints (no proof that int64 cannot overflow)
         self.exact_nodes = [cid for cid, dt in enumerate(self.dtypes) if dt is EXACT]
+        # per node: is it, or is one of its operands, EXACT (then its rule computes with
+        # Python ints); is it an Index whose key minus offset is proved to fit int64
+        nodes = self.g.nodes
+        self.exact_op = [
+            self.dtypes[cid] is EXACT or any(self.dtypes[a] is EXACT for a in n.args)
+            for cid, n in enumerate(nodes)
+        ]
+        self.int64_key = [
+            n.kind is Index and self.dtypes[n.args[-1]] is not EXACT and -SAFE <= n.value <= SAFE
+            and nodes[n.args[-1]].within(n.value - SAFE, n.value + SAFE)
+            for n in nodes
+        ]
         self.plans: dict[Any, tuple[list[int], dict[int, list[int]]]] = {}  # see Frame.eval
         # the guards and everything they read: kept in a chunk's memo while the invariants
         # are evaluated, since the guards come next
@@ -509,8 +521,7 @@ def _implies(f: Frame, cid: int, n: CNode) -> Val:
 
 def _ite(f: Frame, cid: int, n: CNode) -> Val:
     (c, ec), (x, ex), (y, ey) = _args(f, n)
-    dts = (f.bp.dtypes[cid], f.bp.dtypes[n.args[1]], f.bp.dtypes[n.args[2]])
-    if EXACT in dts:
+    if f.bp.exact_op[cid]:
         x, y = _to(EXACT, x), _to(EXACT, y)
         v = _fit(f, cid, np.where(c, x, y))
     else:
@@ -549,9 +560,9 @@ def _widen(f: Frame, cid: int, n: CNode, vals: list[Val]) -> list[Array]:
     dtypes are proved (by exact bounds) to hold every value, and an int64 operation whose
     operands and result lie within -SAFE..SAFE cannot overflow. If any of them is EXACT, the
     operation is done with Python ints."""
-    dts = [f.bp.dtypes[cid]] + [f.bp.dtypes[a] for a in n.args]
-    if EXACT in dts:
+    if f.bp.exact_op[cid]:
         return [_to(EXACT, x) for x, _ in vals]
+    dts = [f.bp.dtypes[cid]] + [f.bp.dtypes[a] for a in n.args]
     dt = np.result_type(*[np.dtype(d) for d in dts if d is not np.bool_] or [np.int64])
     return [np.asarray(x).astype(dt, copy=False) if np.ndim(x) else dt.type(x) for x, _ in vals]
 
@@ -560,12 +571,12 @@ def _strict(fn: Callable[..., Array], widen: bool = True) -> Callable[[Frame, in
     def rule(f: Frame, cid: int, n: CNode) -> Val:
         vals = _args(f, n)
         err = _or_masks(*[e for _, e in vals])
+        if not f.bp.exact_op[cid]:
+            return fn(*(_widen(f, cid, n, vals) if widen else [x for x, _ in vals])), err
         if widen:
             return _fit(f, cid, fn(*_widen(f, cid, n, vals))), err
-        if any(f.bp.dtypes[a] is EXACT for a in n.args):  # a comparison of Python ints
-            r = fn(*[_to(EXACT, x) for x, _ in vals])
-            return (np.asarray(r, dtype=np.bool_) if np.ndim(r) else np.bool_(bool(r))), err
-        return fn(*[x for x, _ in vals]), err
+        r = fn(*[_to(EXACT, x) for x, _ in vals])  # a comparison of Python ints
+        return (np.asarray(r, dtype=np.bool_) if np.ndim(r) else np.bool_(bool(r))), err
 
     return rule
 
@@ -577,7 +588,7 @@ def _divlike(fn: Callable[[Array, Array], Array]) -> Callable[[Frame, int, CNode
         err = _or_masks(vals[0][1], vals[1][1])
         d = f.bp.g.nodes[n.args[1]]
         if d.nonzero:
-            return _fit(f, cid, fn(a, b)), err
+            return (_fit(f, cid, fn(a, b)) if f.bp.exact_op[cid] else fn(a, b)), err
         # where the divisor is 0 the reference raises: compute with a non-zero divisor of
         # the divisor's range instead (so the value stays within the node's bounds), and
         # mark those rows as errors
@@ -590,7 +601,7 @@ def _divlike(fn: Callable[[Array, Array], Array]) -> Callable[[Frame, int, CNode
             b = np.where(zero, sub, b)
         before = vals[0][1] if vals[0][1] is not None else None
         own = zero if before is None else (zero & ~before)
-        return _fit(f, cid, fn(a, b)), _or_masks(err, own)
+        return (_fit(f, cid, fn(a, b)) if f.bp.exact_op[cid] else fn(a, b)), _or_masks(err, own)
 
     return rule
 
@@ -599,7 +610,6 @@ def _index(f: Frame, cid: int, n: CNode) -> Val:
     choices = n.args[:-1]
     m = len(choices)
     k, ek = f.memo[n.args[-1]]
-    kn = f.bp.g.nodes[n.args[-1]]
     in_range = f.bp.g.in_range(cid)
     bad: Any = None
     i: Any
@@ -609,8 +619,7 @@ def _index(f: Frame, cid: int, n: CNode) -> Val:
             bad = np.full(f.n, not 0 <= i < m)
             i = min(max(i, 0), m - 1)
         i = np.int64(i)
-    elif f.bp.dtypes[n.args[-1]] is not EXACT and -SAFE <= n.value <= SAFE \
-            and kn.within(n.value - SAFE, n.value + SAFE):
+    elif f.bp.int64_key[cid]:
         i = np.asarray(k).astype(np.int64) - n.value  # proved not to overflow
         if not in_range:
             bad = (i < 0) | (i >= m)
