@@ -8,8 +8,15 @@ DAGs that share sub-expressions.
 
 Public API:
 
-- `programs(max_slots=5, max_actions=4, max_depth=4)`: a `Program` that passes
-  `replicheck.ir.check_program`;
+- `programs(max_slots=5, max_actions=4, max_depth=4, wide=False)`: a `Program` that passes
+  `replicheck.ir.check_program`; with `wide=True`, Int domains and constants also take values
+  near and beyond 2**31, 2**62, 2**63 and 2**64 (and domains up to 2**70 wide), so that sums
+  and products overflow int64 and slots need more than 63 bits;
+- `counter_programs(max_slots=3, max_actions=3)`: programs over wide Int slots only, whose
+  actions step one slot (`v := v op c`, `v * w`, ...) under a comparison such as
+  `v * v > 2**40`, and whose invariants and action properties are such comparisons: runs go
+  through chains of states through wide domains (random `programs` mostly stop at their
+  initial states), with sums and products beyond int64 in guards, updates and properties;
 - `states(program)`: a state with every slot inside its domain;
 - `program_and_state()`, `program_and_states(n)`: a program with one or `n` such states;
 - `exprs(program, type, depth, allow_post)`: one expression over a given program's slots.
@@ -23,7 +30,7 @@ are in range for their type but updates are not clamped).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from hypothesis import strategies as st
 
@@ -59,6 +66,7 @@ from replicheck.ir.types import compatible
 
 __all__ = [
     "programs",
+    "counter_programs",
     "states",
     "program_and_state",
     "program_and_states",
@@ -115,6 +123,7 @@ class _Ctx:
     types: tuple[Type, ...]
     allow_post: bool
     pool: list[tuple[Expr, bool]] = field(default_factory=list)  # (expr, contains Post)
+    wide: bool = False  # big constants too (see `programs`)
 
 
 def _type_key(t: Type) -> str:
@@ -129,12 +138,24 @@ def _compatible_slots(ctx: _Ctx, t: Type) -> list[Slot]:
     return [s for s in ctx.slots if compatible(s.domain.type, t)]
 
 
-def _const_of(draw: Callable[..., Any], t: Type) -> Expr:
+# magnitudes where machine integers change: int32, int64 (signed and unsigned) and beyond
+EDGES = (1 << 31, 1 << 32, 1 << 40, 1 << 62, 1 << 63, 1 << 64, 1 << 70)
+
+
+def big_int(draw: Callable[..., Any]) -> int:
+    """An integer near (or at) one of EDGES, of either sign."""
+    v = draw(st.sampled_from(EDGES)) + draw(st.integers(-2, 2))
+    return -v if draw(st.booleans()) else v
+
+
+def _const_of(draw: Callable[..., Any], t: Type, wide: bool = False) -> Expr:
     if isinstance(t, BoolType):
         v = draw(st.integers(0, 1))
         # the shared TRUE/FALSE singletons and fresh constants both occur
         return N.const(BOOL, v) if draw(st.booleans()) else Const(BOOL, v)
     if isinstance(t, IntType):
+        if wide and draw(st.booleans()):
+            return Const(INT, big_int(draw))
         return Const(INT, draw(st.integers(-4, 6)))
     if isinstance(t, EnumType):
         return Const(t, draw(st.integers(0, len(t.values) - 1)))
@@ -158,7 +179,7 @@ def _leaf(draw: Callable[..., Any], ctx: _Ctx, t: Type) -> Expr:
         options.append("shared")
     kind = draw(st.sampled_from(options))
     if kind == "const":
-        return _const_of(draw, t)
+        return _const_of(draw, t, ctx.wide)
     if kind == "shared":
         return draw(st.sampled_from(shared))
     slot = draw(st.sampled_from(slots))
@@ -195,10 +216,11 @@ def _ite(draw: Callable[..., Any], ctx: _Ctx, t: Type, depth: int) -> Expr:
 
 def _index(draw: Callable[..., Any], ctx: _Ctx, t: Type, depth: int) -> Expr:
     offset: int
-    if ctx.slots and draw(st.integers(0, 5)) > 0:
+    keyed = [s for s in ctx.slots if s.domain.size <= 8]
+    if keyed and draw(st.integers(0, 5)) > 0:
         # the traced shape, `map[slot]`: one choice per value of the slot's domain, so the
         # index is in range unless an update has left the domain
-        slot = draw(st.sampled_from(ctx.slots))
+        slot = draw(st.sampled_from(keyed))
         index: Expr = Var(slot.domain.type, slot.index)
         if ctx.allow_post and draw(st.booleans()):
             index = Post(slot.domain.type, slot.index)
@@ -207,6 +229,8 @@ def _index(draw: Callable[..., Any], ctx: _Ctx, t: Type, depth: int) -> Expr:
         # anything int-valued, an arbitrary offset: often out of range
         index = _expr(draw, ctx, draw(st.sampled_from(ctx.types)), depth)
         offset, n = draw(st.integers(-2, 2)), draw(st.integers(1, 3))
+        if ctx.wide and draw(st.booleans()):
+            offset = big_int(draw)
     choices = [_expr(draw, ctx, t, depth if i < 2 else 0) for i in range(n)]
     if _raw(draw):
         rt = choices[0].type
@@ -257,11 +281,19 @@ def _compound(draw: Callable[..., Any], ctx: _Ctx, t: Type, depth: int) -> Expr:
     return Op(INT, op, (a, b)) if raw else N.mk_arith(op, a, b)
 
 
-def _slot_domain(draw: Callable[..., Any], enum_t: EnumType, node: ElemType, node_none: ElemType) -> Domain:
-    kind = draw(st.sampled_from(["bool", "int", "enum", "elem", "elem_none"]))
+def _slot_domain(draw: Callable[..., Any], enum_t: EnumType, node: ElemType, node_none: ElemType,
+                 wide: bool = False, wide_int: bool = False) -> Domain:
+    kind = "int" if wide_int else draw(st.sampled_from(["bool", "int", "enum", "elem", "elem_none"] + ["int"] * (2 * wide)))
     if kind == "bool":
         return Domain(BOOL, 0, 1)
     if kind == "int":
+        if wide_int or (wide and draw(st.booleans())):
+            shape = draw(st.sampled_from(["window", "from_zero", "symmetric", "from_zero", "symmetric"]))
+            if shape == "window":  # a few values around a big one
+                lo = big_int(draw)
+                return Domain(INT, lo, lo + draw(st.integers(0, 4)))
+            top = abs(big_int(draw))
+            return Domain(INT, 0 if shape == "from_zero" else -top, top)
         lo = draw(st.integers(-3, 2))
         return Domain(INT, lo, lo + draw(st.integers(0, 4)))
     if kind == "enum":
@@ -271,9 +303,48 @@ def _slot_domain(draw: Callable[..., Any], enum_t: EnumType, node: ElemType, nod
     return Domain(node_none, -1, node_none.size - 1)
 
 
+def _wide_const(draw: Callable[..., Any]) -> Expr:
+    return Const(INT, big_int(draw) if draw(st.booleans()) else draw(st.integers(-4, 6)))
+
+
+def _wide_term(draw: Callable[..., Any], x: Expr, others: Sequence[Expr] = ()) -> Expr:
+    """`x op c` (or `x op w` for w in `others`), -x or x * x: sums and products that leave
+    int64 for big x or c."""
+    op = draw(st.sampled_from(["add", "sub", "mul", "floordiv", "mod", "min", "max", "neg", "square"]))
+    if op == "neg":
+        return Op(INT, "neg", (x,))
+    if op == "square":
+        return Op(INT, "mul", (x, x))
+    y = draw(st.sampled_from(list(others))) if others and draw(st.booleans()) else _wide_const(draw)
+    return Op(INT, op, (x, y))
+
+
+def _wide_compare(draw: Callable[..., Any], x: Expr, others: Sequence[Expr] = ()) -> Expr:
+    """`term cmp c`, e.g. `v * v > 2**40`."""
+    lhs = _wide_term(draw, x, others) if draw(st.booleans()) else x
+    rhs = draw(st.sampled_from(list(others))) if others and draw(st.booleans()) else _wide_const(draw)
+    return Op(BOOL, draw(st.sampled_from(["lt", "le", "gt", "ge", "eq", "ne"])), (lhs, rhs))
+
+
+def _wide_step(draw: Callable[..., Any], ctx: _Ctx, int_slots: list[Slot],
+               depth: int) -> tuple[Expr, tuple[tuple[int, Expr], ...]]:
+    """A counter-like action on an Int slot, `v := v op c` (or -v, v * v, nested once) under
+    a random guard or a comparison of such a term with a constant (`v * v > 2**40`): chains
+    of states through wide domains, with products and sums beyond int64 on the way."""
+    slot = draw(st.sampled_from(int_slots))
+    v: Expr = Var(INT, slot.index)
+    e = _wide_term(draw, v)
+    if draw(st.booleans()):
+        e = _wide_term(draw, e)
+    guard = _expr(draw, ctx, BOOL, depth) if draw(st.integers(0, 3)) == 0 else _wide_compare(draw, v)
+    return guard, ((slot.index, e),)
+
+
 @st.composite
-def programs(draw: Callable[..., Any], max_slots: int = 5, max_actions: int = 4, max_depth: int = 4) -> Program:
-    """A random well-typed program (it passes `replicheck.ir.check_program`)."""
+def programs(draw: Callable[..., Any], max_slots: int = 5, max_actions: int = 4, max_depth: int = 4,
+             wide: bool = False) -> Program:
+    """A random well-typed program (it passes `replicheck.ir.check_program`); `wide`: see the
+    module docstring."""
     n_nodes = draw(st.integers(1, 3))
     names = tuple(f"n{i + 1}" for i in range(n_nodes))
     node = ElemType(SORT_NAME, names, False)
@@ -284,14 +355,14 @@ def programs(draw: Callable[..., Any], max_slots: int = 5, max_actions: int = 4,
     slots: list[Slot] = []
     svars: list[StateVar] = []
     for i in range(n_slots):
-        d = _slot_domain(draw, enum_t, node, node_none)
+        d = _slot_domain(draw, enum_t, node, node_none, wide)
         svars.append(StateVar(f"v{i}", (), d, i, "scalar"))
         slots.append(Slot(i, f"v{i}", (), (), d))
     slots_t = tuple(slots)
     types: tuple[Type, ...] = (BOOL, INT, enum_t, node, node_none)
 
     def ctx(allow_post: bool) -> _Ctx:
-        return _Ctx(slots_t, types, allow_post)
+        return _Ctx(slots_t, types, allow_post, wide=wide)
 
     # Initial states: constants inside each slot's domain, under a constant guard.
     inits: list[Action] = []
@@ -304,12 +375,16 @@ def programs(draw: Callable[..., Any], max_slots: int = 5, max_actions: int = 4,
 
     actions: list[Action] = []
     action_ctx = ctx(False)  # sub-expressions are shared across actions, like traced programs
+    int_slots = [s for s in slots if isinstance(s.domain.type, IntType)]
     for i in range(draw(st.integers(0, max_actions))):
-        guard = _expr(draw, action_ctx, BOOL, max_depth)
-        targets = draw(st.lists(st.sampled_from(range(n_slots)), unique=True, max_size=n_slots))
-        updates = tuple(
-            (j, _expr(draw, action_ctx, slots[j].domain.type, max_depth)) for j in sorted(targets)
-        )
+        if wide and int_slots and draw(st.booleans()):
+            guard, updates = _wide_step(draw, action_ctx, int_slots, max_depth)
+        else:
+            guard = _expr(draw, action_ctx, BOOL, max_depth)
+            targets = draw(st.lists(st.sampled_from(range(n_slots)), unique=True, max_size=n_slots))
+            updates = tuple(
+                (j, _expr(draw, action_ctx, slots[j].domain.type, max_depth)) for j in sorted(targets)
+            )
         params: tuple[Param, ...] = ()
         if draw(st.booleans()):
             params = (Param("n", draw(st.integers(0, n_nodes - 1)), node),)
@@ -335,6 +410,48 @@ def programs(draw: Callable[..., Any], max_slots: int = 5, max_actions: int = 4,
         inits=tuple(inits),
         actions=tuple(actions),
         properties=tuple(properties),
+        settings={},
+        variant=None,
+        families=tuple(dict.fromkeys(a.family for a in actions)),
+    )
+
+
+@st.composite
+def counter_programs(draw: Callable[..., Any], max_slots: int = 3, max_actions: int = 3) -> Program:
+    """Programs over wide Int slots that step through chains of states (module docstring)."""
+    n_slots = draw(st.integers(1, max_slots))
+    names = ("n1",)
+    node = ElemType(SORT_NAME, names, False)
+    enum_t = EnumType(ENUM_NAME, ENUM_VALUES[:1])
+    slots = tuple(
+        Slot(i, f"v{i}", (), (), _slot_domain(draw, enum_t, node, node, wide=True, wide_int=True))
+        for i in range(n_slots)
+    )
+    svars = tuple(StateVar(s.name, (), s.domain, s.index, "scalar") for s in slots)
+    pre = [Var(INT, s.index) for s in slots]
+    post = [Post(INT, s.index) for s in slots]
+    inits = [Action("init", (), N.TRUE, tuple(
+        (s.index, Const(INT, draw(st.integers(s.domain.lo, s.domain.hi)))) for s in slots))]
+    actions = []
+    for i in range(draw(st.integers(1, max_actions))):
+        j = draw(st.integers(0, n_slots - 1))
+        e = _wide_term(draw, pre[j], pre)
+        if draw(st.booleans()):
+            e = _wide_term(draw, e, pre)
+        guard = N.TRUE if draw(st.integers(0, 4)) == 0 else _wide_compare(draw, draw(st.sampled_from(pre)), pre)
+        actions.append(Action(f"a{i}", (), guard, ((j, e),)))
+    properties = [Property(f"inv{i}", "invariant", _wide_compare(draw, draw(st.sampled_from(pre)), pre))
+                  for i in range(draw(st.integers(0, 2)))]
+    properties += [Property(f"step{i}", "action", _wide_compare(draw, draw(st.sampled_from(post)), pre))
+                   for i in range(draw(st.integers(0, 1)))]
+    return GeneratedProgram(
+        name="generated",
+        sorts=(SortInfo(SORT_NAME, node, False),),
+        vars=svars,
+        slots=slots,
+        inits=tuple(inits),
+        actions=tuple(actions),
+        properties=tuple(draw(st.permutations(properties))),
         settings={},
         variant=None,
         families=tuple(dict.fromkeys(a.family for a in actions)),

@@ -85,8 +85,6 @@ from .reference import ModelRuntimeError, index_message
 
 Expander = Callable[[int, int], int]  # expand(packed state, its index) -> enabled count
 
-_BIG = 1 << 62
-
 
 # -- run-time helpers the generated code calls (only where a check is needed) ------------
 
@@ -122,14 +120,27 @@ class CNode:
     value: int  # Const value, Var/Post slot, Index offset
     args: tuple[int, ...]  # Op operands; Index: choices then the index
     source: SourceInfo | None
-    lo: int
-    hi: int
+    lo: int | None  # the range analysis's exact bounds; both None when they are unknown
+    hi: int | None
     safe: bool  # evaluating it (and everything below it) can never raise
     exact: bool  # its generated code yields an exact int (not a Python bool)
 
     @property
     def trivial(self) -> bool:
         return self.kind in (Const, Var, Post)
+
+    @property
+    def known(self) -> bool:
+        return self.lo is not None and self.hi is not None
+
+    def within(self, lo: int, hi: int) -> bool:
+        """Proved (by exact bounds) to take only values in lo..hi."""
+        return self.lo is not None and self.hi is not None and lo <= self.lo and self.hi <= hi
+
+    @property
+    def nonzero(self) -> bool:
+        """Proved never to be 0 (a divisor that needs no run-time check)."""
+        return self.lo is not None and self.hi is not None and (self.lo > 0 or self.hi < 0)
 
 
 _LAZY = ("and", "or", "implies", "ite")
@@ -172,10 +183,12 @@ class Graph:
         return self.by_id[id(e)]
 
     def _add_one(self, n: Expr) -> int:
+        lo: int | None = None
+        hi: int | None = None
         if self.trust:
-            lo, hi = bounds(n, self.program.slots, self.bounds_memo)
-        else:
-            lo, hi = -_BIG, _BIG
+            b = bounds(n, self.program.slots, self.bounds_memo)
+            if b is not None:
+                lo, hi = b
         if isinstance(n, Const):
             key: tuple[Any, ...] = ("c", n.type, n.value)
             node = CNode(Const, "", n.type, n.value, (), None, n.value, n.value, True, True)
@@ -188,8 +201,7 @@ class Graph:
             kids = [self.nodes[a] for a in args]
             safe = all(k.safe for k in kids)
             if n.op in ("floordiv", "mod"):
-                d = kids[1]
-                safe = safe and (d.lo > 0 or d.hi < 0)
+                safe = safe and kids[1].nonzero
             if not isinstance(n.type, BoolType):
                 exact = True
             elif n.op in ("and", "or"):
@@ -204,7 +216,7 @@ class Graph:
             key = ("i", n.type, n.offset, args, n.source)
             kids = [self.nodes[a] for a in args]
             k = kids[-1]
-            in_range = self.trust and k.lo >= n.offset and k.hi <= n.offset + len(n.choices) - 1
+            in_range = self.trust and k.within(n.offset, n.offset + len(n.choices) - 1)
             safe = in_range and all(c.safe for c in kids)
             exact = all(c.exact for c in kids[:-1])
             node = CNode(Index, "", n.type, n.offset, args, n.source, lo, hi, safe, exact)
@@ -220,7 +232,7 @@ class Graph:
     def in_range(self, cid: int) -> bool:
         n = self.nodes[cid]
         k = self.nodes[n.args[-1]]
-        return self.trust and k.lo >= n.value and k.hi <= n.value + len(n.args) - 2
+        return self.trust and k.within(n.value, n.value + len(n.args) - 2)
 
     def strict_closure(self, roots: Iterable[int]) -> set[int]:
         """Nodes evaluated whenever the roots are (first operand of a lazy operator only)."""
@@ -337,6 +349,7 @@ def _index(em: Emitter, cid: int, n: CNode) -> str:
     in_range = em.g.in_range(cid)
     lo_i, hi_i = 0, len(choices) - 1
     if in_range:  # only the keys the index can take
+        assert k_node.lo is not None and k_node.hi is not None
         lo_i, hi_i = max(0, k_node.lo - offset), min(len(choices) - 1, k_node.hi - offset)
         if lo_i == hi_i:
             if k_node.safe:
@@ -383,8 +396,7 @@ def _binary(symbol: str) -> Callable[[Emitter, Sequence[Any], CNode], str]:
 
 def _divlike(symbol: str, helper: str) -> Callable[[Emitter, Sequence[Any], CNode], str]:
     def rule(em: Emitter, args: Sequence[Any], n: CNode) -> str:
-        d = em.g.nodes[n.args[1]]
-        if d.lo > 0 or d.hi < 0:
+        if em.g.nodes[n.args[1]].nonzero:
             return f"({args[0]} {symbol} {args[1]})"
         return f"{helper}({args[0]}, {args[1]})"
 
@@ -440,14 +452,14 @@ def risky_slots(
     program: Program, g: Graph, updates: Sequence[Sequence[tuple[int, int]]], trust: bool = True
 ) -> list[tuple[int, ...]]:
     """For each action, the slots whose new value the range analysis cannot prove inside the
-    slot's domain: only those need a run-time domain check."""
+    slot's domain: only those need a run-time domain check. A slot is exempt only when its
+    update has exact, known bounds within the domain; unknown bounds prove nothing."""
     risky: list[tuple[int, ...]] = []
     for ups in updates:
         bad = []
         for slot, cid in ups:
             d = program.slots[slot].domain
-            n = g.nodes[cid]
-            if not (trust and d.lo <= n.lo and n.hi <= d.hi):
+            if not (trust and g.nodes[cid].within(d.lo, d.hi)):
                 bad.append(slot)
         risky.append(tuple(bad))
     return risky

@@ -34,6 +34,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from replicheck.ir import NODE_KINDS, OPS, BoolType, Const, Index, Op, Post, Program, State, Var
+from replicheck.ir.check import division_substitute
 
 from .compiled import CNode, Graph, risky_slots
 
@@ -71,16 +72,52 @@ def fingerprint(keys: Array) -> Array:
     return out
 
 
+SAFE = (1 << 63) - 1
+"""Values in -SAFE..SAFE are computed with int64 NumPy arrays; -2**63 is left out so that
+negation and division by -1 of an in-range value can never overflow either."""
+
+EXACT = np.object_
+"""The dtype of values that may not fit int64: arrays of Python ints, computed exactly."""
+
+FIELD = 63  # bits of one field: a slot wider than this spans several fields ("limbs")
+
+
 def int_dtype(lo: int, hi: int) -> Any:
+    """The narrowest dtype holding lo..hi: a NumPy integer type within -SAFE..SAFE, else
+    EXACT (Python ints)."""
     for dt in (np.int8, np.int16, np.int32):
         info = np.iinfo(dt)
         if info.min <= lo and hi <= info.max:
             return dt
-    return np.int64
+    if -SAFE <= lo and hi <= SAFE:
+        return np.int64
+    return EXACT
+
+
+def node_dtype(n: CNode) -> Any:
+    """The dtype a node's values are computed in: bool for Bool, else the narrowest integer
+    type that the range analysis proves holds every value, else (bounds unknown, or beyond
+    -SAFE..SAFE) EXACT."""
+    if isinstance(n.type, BoolType):
+        return np.bool_
+    if n.lo is None or n.hi is None:
+        return EXACT
+    return int_dtype(n.lo, n.hi)
+
+
+def _exact_scalar(x: Any) -> Array:
+    """A scalar as a 0-d array of one Python int (NumPy would turn a bare Python int that
+    does not fit int64 into an error, not an object)."""
+    a = np.empty((), dtype=EXACT)
+    a[()] = int(x)
+    return a
 
 
 class Layout:
-    """Where each slot lives in a packed key: word, shift, bit width, and its domain's lo."""
+    """Where each slot lives in a packed key, and its domain's lo. A slot of at most 63 bits
+    is one field: word `word[k]`, bits from `shift[k]`; a wider slot (`wide`) is several
+    fields `fields[k]` of at most 63 bits each, (word, shift, bits, position of the field's
+    lowest bit in `value - lo`), low bits first. Slot values are columns of `dtypes[k]`."""
 
     def __init__(self, program: Program) -> None:
         self.width = program.width
@@ -88,13 +125,20 @@ class Layout:
         self.bits = [max(1, (sl.domain.hi - sl.domain.lo).bit_length()) for sl in program.slots]
         self.word: list[int] = []
         self.shift: list[int] = []
+        self.fields: list[list[tuple[int, int, int, int]]] = []
         w, used = 0, 0
         for b in self.bits:
-            if used + b > 63:
-                w, used = w + 1, 0
-            self.word.append(w)
-            self.shift.append(used)
-            used += b
+            fs = []
+            for base in range(0, b, FIELD):
+                fb = min(FIELD, b - base)
+                if used + fb > 63:
+                    w, used = w + 1, 0
+                fs.append((w, used, fb, base))
+                used += fb
+            self.fields.append(fs)
+            self.word.append(fs[0][0])
+            self.shift.append(fs[0][1])
+        self.wide = frozenset(k for k, fs in enumerate(self.fields) if len(fs) > 1)
         self.words = w + 1 if self.width else 1
         self.total_bits = sum(self.bits)
         self.dtypes = [
@@ -107,25 +151,95 @@ class Layout:
         for r, st in enumerate(states):
             words = [0] * self.words
             for k, v in enumerate(st):
-                words[self.word[k]] |= (v - self.lo[k]) << self.shift[k]
+                off = v - self.lo[k]
+                for w, sh, b, base in self.fields[k]:
+                    words[w] |= ((off >> base) & ((1 << b) - 1)) << sh
             out[r] = words
         return out
 
     def unpack_tuple(self, key: Sequence[int]) -> State:
         return tuple(
-            ((int(key[self.word[k]]) >> self.shift[k]) & ((1 << self.bits[k]) - 1)) + self.lo[k]
+            sum(((int(key[w]) >> sh) & ((1 << b) - 1)) << base for w, sh, b, base in self.fields[k])
+            + self.lo[k]
             for k in range(self.width)
         )
 
     def column(self, keys: Array, k: int) -> Array:
-        """Slot k's values for every row of `keys` (n, words), in a small integer dtype."""
+        """Slot k's values for every row of `keys` (n, words), in a small integer dtype (or
+        as Python ints, when the domain does not fit int64)."""
+        dt = self.dtypes[k]
+        if k in self.wide:
+            v = np.zeros(keys.shape[0], dtype=EXACT)
+            for w, sh, b, base in self.fields[k]:
+                v += (((keys[:, w] >> sh) & ((1 << b) - 1)).astype(EXACT)) << base
+            v += self.lo[k]
+            return v if dt is EXACT else v.astype(dt)
         w = keys[:, self.word[k]]
         v = (w >> self.shift[k]) if self.shift[k] else w
         v = v & ((1 << self.bits[k]) - 1)
-        dt = self.dtypes[k]
+        if dt is EXACT:
+            return v.astype(EXACT) + self.lo[k]
         if self.lo[k]:
             return (v + self.lo[k]).astype(dt)
         return v.astype(dt)
+
+    def successor_keys(self, keys: Array, rows: Array, post: dict[int, Array],
+                       column: Callable[[int], Array], ok: Array | None) -> tuple[Array, Array]:
+        """The successors' packed keys on `rows` (the parent's key plus the shifted changes of
+        the updated slots; `column(slot)` gives a slot's pre-state values), and which
+        of them differ from their parent (a self-loop's successor is its parent, already
+        stored). Rows where `ok` is False (a successor outside its domain) get meaningless
+        keys: the caller drops them."""
+        deltas: dict[int, Array] = {}
+        moved = None
+        for slot, v in post.items():
+            was = column(slot)[rows]
+            if slot in self.wide or self.dtypes[slot] is EXACT or getattr(v, "dtype", None) == EXACT \
+                    or not hasattr(v, "dtype"):
+                ch = self._exact_deltas(slot, v, was, ok, deltas)
+            else:
+                d = np.subtract(v, was, dtype=np.int64)
+                ch = d != 0
+                if self.shift[slot]:
+                    d <<= self.shift[slot]
+                w = self.word[slot]
+                if w in deltas:
+                    deltas[w] += d
+                else:
+                    deltas[w] = d
+            moved = ch if moved is None else (moved | ch)
+        words = []
+        for w in range(self.words):
+            base = keys[rows, w]
+            if w in deltas:
+                base += deltas[w]
+            words.append(base)
+        if moved is None:
+            moved = np.zeros(len(rows), dtype=np.bool_)
+        return np.stack(words, axis=1), moved
+
+    def _exact_deltas(self, slot: int, v: Array, was: Array, ok: Array | None,
+                      deltas: dict[int, Array]) -> Array:
+        """`successor_keys` for a value that may not fit int64 (Python ints): the change of
+        each field, computed exactly."""
+        n = len(was)
+        new = np.asarray(v).astype(EXACT) if np.ndim(v) else np.full(n, _exact_scalar(v), dtype=EXACT)
+        if ok is not None:  # rows leaving the domain are dropped: their old value will do
+            new = np.where(ok, new, was.astype(EXACT))
+        was_x = was.astype(EXACT)
+        ch = np.asarray(new != was_x, dtype=np.bool_)
+        off_new = new - self.lo[slot]
+        off_old = was_x - self.lo[slot]
+        for w, sh, b, base in self.fields[slot]:
+            mask = (1 << b) - 1
+            d = ((off_new >> base) & mask).astype(np.int64) - ((off_old >> base) & mask).astype(np.int64)
+            if sh:
+                d <<= sh
+            if w in deltas:
+                deltas[w] += d
+            else:
+                deltas[w] = d
+        return ch
 
 
 class BatchProgram:
@@ -142,7 +256,21 @@ class BatchProgram:
         self.updates = [[(slot, self.g.add(e)) for slot, e in a.updates] for a in program.actions]
         self.props = [self.g.add(p.expr) for p in program.properties]
         self.risky = risky_slots(program, self.g, self.updates)
-        self.dtypes = [self._dtype(n) for n in self.g.nodes]
+        self.dtypes = [node_dtype(n) for n in self.g.nodes]
+        # the nodes whose values are Python ints (no proof that int64 cannot overflow)
+        self.exact_nodes = [cid for cid, dt in enumerate(self.dtypes) if dt is EXACT]
+        # per node: is it, or is one of its operands, EXACT (then its rule computes with
+        # Python ints); is it an Index whose key minus offset is proved to fit int64
+        nodes = self.g.nodes
+        self.exact_op = [
+            self.dtypes[cid] is EXACT or any(self.dtypes[a] is EXACT for a in n.args)
+            for cid, n in enumerate(nodes)
+        ]
+        self.int64_key = [
+            n.kind is Index and self.dtypes[n.args[-1]] is not EXACT and -SAFE <= n.value <= SAFE
+            and nodes[n.args[-1]].within(n.value - SAFE, n.value + SAFE)
+            for n in nodes
+        ]
         self.plans: dict[Any, tuple[list[int], dict[int, list[int]]]] = {}  # see Frame.eval
         # the guards and everything they read: kept in a chunk's memo while the invariants
         # are evaluated, since the guards come next
@@ -155,14 +283,33 @@ class BatchProgram:
                 stack.extend(self.g.nodes[c].args)
         self.guard_closure = frozenset(closure)
 
-    @staticmethod
-    def _dtype(n: CNode) -> Any:
-        if isinstance(n.type, BoolType):
-            return np.bool_
-        return int_dtype(n.lo, n.hi)
-
     def frame(self, keys: Array) -> "Frame":
         return Frame(self, keys.shape[0], keys=keys)
+
+    def in_domain(self, slot: int, v: Array) -> Array:
+        """Which of the values `v` (new values of `slot`) lie within the slot's domain."""
+        d = self.program.slots[slot].domain
+        if np.ndim(v) == 0:
+            return np.bool_(d.lo <= int(v) <= d.hi)
+        if v.dtype != EXACT and (d.lo < -SAFE or d.hi > SAFE):
+            v = v.astype(EXACT)
+        return np.asarray((v >= d.lo) & (v <= d.hi), dtype=np.bool_)
+
+    def clip_to_domain(self, slot: int, v: Array) -> Array:
+        """The values `v` of `slot` moved into its domain, in the slot's column dtype (the
+        values action properties read on rows whose successor is outside the domain, which
+        are reported as such and whose property values are unused)."""
+        d = self.program.slots[slot].domain
+        dt = np.bool_ if isinstance(d.type, BoolType) else self.layout.dtypes[slot]
+        if np.ndim(v) == 0:
+            c = min(max(int(v), d.lo), d.hi)
+            return _exact_scalar(c) if dt is EXACT else dt(c)
+        if dt is EXACT or v.dtype == EXACT:
+            x = v.astype(EXACT)
+            x = np.where(x < d.lo, _exact_scalar(d.lo), x)
+            x = np.where(x > d.hi, _exact_scalar(d.hi), x)
+            return x if dt is EXACT else x.astype(dt)
+        return np.clip(v.astype(np.int64, copy=False), d.lo, d.hi).astype(dt, copy=False)
 
 
 class Frame:
@@ -313,7 +460,8 @@ def _or_masks(*masks: Array | None) -> Array | None:
 def _const(f: Frame, cid: int, n: CNode) -> Val:
     if isinstance(n.type, BoolType):
         return np.bool_(bool(n.value)), None
-    return f.bp.dtypes[cid](n.value), None
+    dt = f.bp.dtypes[cid]
+    return (_exact_scalar(n.value) if dt is EXACT else dt(n.value)), None
 
 
 def _var(f: Frame, cid: int, n: CNode) -> Val:
@@ -373,7 +521,11 @@ def _implies(f: Frame, cid: int, n: CNode) -> Val:
 
 def _ite(f: Frame, cid: int, n: CNode) -> Val:
     (c, ec), (x, ex), (y, ey) = _args(f, n)
-    v = np.where(c, x, y)
+    if f.bp.exact_op[cid]:
+        x, y = _to(EXACT, x), _to(EXACT, y)
+        v = _fit(f, cid, np.where(c, x, y))
+    else:
+        v = np.where(c, x, y)
     if ex is None and ey is None:
         return v, ec
     chosen = np.where(c, ex if ex is not None else False, ey if ey is not None else False)
@@ -382,8 +534,34 @@ def _ite(f: Frame, cid: int, n: CNode) -> Val:
     return v, _or_masks(ec, chosen)
 
 
+def _to(dt: Any, x: Array) -> Array:
+    """`x` (an array or a scalar) as `dt`; EXACT scalars become 0-d arrays of a Python int."""
+    if np.ndim(x):
+        return np.asarray(x).astype(dt, copy=False)
+    if dt is EXACT or np.dtype(dt) == EXACT:
+        return _exact_scalar(x)
+    return np.dtype(dt).type(x)
+
+
+def _fit(f: Frame, cid: int, v: Array) -> Array:
+    """A value computed with Python ints, back in the node's own dtype when that is a NumPy
+    integer type (the range analysis proved every value fits): keeps exact evaluation to the
+    nodes that need it."""
+    dt = f.bp.dtypes[cid]
+    if dt is EXACT:
+        return v if np.ndim(v) else _exact_scalar(v)
+    if np.ndim(v):
+        return v.astype(dt) if v.dtype == EXACT else v
+    return dt(int(v))
+
+
 def _widen(f: Frame, cid: int, n: CNode, vals: list[Val]) -> list[Array]:
-    """Operands cast to a dtype that holds them and the result (bounds are sound)."""
+    """Operands cast to a dtype that holds them and the result: the node's and operands'
+    dtypes are proved (by exact bounds) to hold every value, and an int64 operation whose
+    operands and result lie within -SAFE..SAFE cannot overflow. If any of them is EXACT, the
+    operation is done with Python ints."""
+    if f.bp.exact_op[cid]:
+        return [_to(EXACT, x) for x, _ in vals]
     dts = [f.bp.dtypes[cid]] + [f.bp.dtypes[a] for a in n.args]
     dt = np.result_type(*[np.dtype(d) for d in dts if d is not np.bool_] or [np.int64])
     return [np.asarray(x).astype(dt, copy=False) if np.ndim(x) else dt.type(x) for x, _ in vals]
@@ -392,8 +570,13 @@ def _widen(f: Frame, cid: int, n: CNode, vals: list[Val]) -> list[Array]:
 def _strict(fn: Callable[..., Array], widen: bool = True) -> Callable[[Frame, int, CNode], Val]:
     def rule(f: Frame, cid: int, n: CNode) -> Val:
         vals = _args(f, n)
-        xs = _widen(f, cid, n, vals) if widen else [x for x, _ in vals]
-        return fn(*xs), _or_masks(*[e for _, e in vals])
+        err = _or_masks(*[e for _, e in vals])
+        if not f.bp.exact_op[cid]:
+            return fn(*(_widen(f, cid, n, vals) if widen else [x for x, _ in vals])), err
+        if widen:
+            return _fit(f, cid, fn(*_widen(f, cid, n, vals))), err
+        r = fn(*[_to(EXACT, x) for x, _ in vals])  # a comparison of Python ints
+        return (np.asarray(r, dtype=np.bool_) if np.ndim(r) else np.bool_(bool(r))), err
 
     return rule
 
@@ -404,17 +587,21 @@ def _divlike(fn: Callable[[Array, Array], Array]) -> Callable[[Frame, int, CNode
         a, b = _widen(f, cid, n, vals)
         err = _or_masks(vals[0][1], vals[1][1])
         d = f.bp.g.nodes[n.args[1]]
-        if d.lo > 0 or d.hi < 0:
-            return fn(a, b), err
-        zero = np.asarray(b == 0)
+        if d.nonzero:
+            return (_fit(f, cid, fn(a, b)) if f.bp.exact_op[cid] else fn(a, b)), err
+        # where the divisor is 0 the reference raises: compute with a non-zero divisor of
+        # the divisor's range instead (so the value stays within the node's bounds), and
+        # mark those rows as errors
+        sub = _to(b.dtype, division_substitute(d.lo, d.hi))
+        zero = np.asarray(b == 0, dtype=np.bool_)
         if np.ndim(b) == 0:
             zero = np.full(f.n, bool(zero))
-            b = b if b != 0 else b.dtype.type(1)
+            b = b if not zero.any() else sub
         else:
-            b = np.where(zero, b.dtype.type(1), b)
+            b = np.where(zero, sub, b)
         before = vals[0][1] if vals[0][1] is not None else None
         own = zero if before is None else (zero & ~before)
-        return fn(a, b), _or_masks(err, own)
+        return (_fit(f, cid, fn(a, b)) if f.bp.exact_op[cid] else fn(a, b)), _or_masks(err, own)
 
     return rule
 
@@ -423,14 +610,26 @@ def _index(f: Frame, cid: int, n: CNode) -> Val:
     choices = n.args[:-1]
     m = len(choices)
     k, ek = f.memo[n.args[-1]]
-    i = np.asarray(k).astype(np.int64) - n.value if np.ndim(k) else np.int64(int(k) - n.value)
     in_range = f.bp.g.in_range(cid)
-    bad = None
-    if not in_range:
-        bad = (i < 0) | (i >= m)
-        i = np.clip(i, 0, m - 1)
-        if np.ndim(bad) == 0:
-            bad = np.full(f.n, bool(bad))
+    bad: Any = None
+    i: Any
+    if np.ndim(k) == 0:
+        i = int(k) - n.value
+        if not in_range:
+            bad = np.full(f.n, not 0 <= i < m)
+            i = min(max(i, 0), m - 1)
+        i = np.int64(i)
+    elif f.bp.int64_key[cid]:
+        i = np.asarray(k).astype(np.int64) - n.value  # proved not to overflow
+        if not in_range:
+            bad = (i < 0) | (i >= m)
+            i = np.clip(i, 0, m - 1)
+    else:  # the key, or its distance from the offset, may not fit int64
+        ix = np.asarray(k).astype(EXACT) - n.value
+        bad = np.asarray((ix < 0) | (ix >= m), dtype=np.bool_)
+        i = np.where(bad, 0, ix).astype(np.int64)
+        if in_range:
+            bad = None
     cvals = [f.memo[c] for c in choices]
     dt = f.bp.dtypes[cid]
     if np.ndim(i) == 0:

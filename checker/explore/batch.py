@@ -531,7 +531,7 @@ class BatchSearch:
                 ever.append(ai)
                 part = self.fire(f, ai, rows, keys, aprops, errs, n, invs, pending)
                 parts.append(part)
-                skeys, moved = self._succ_keys(f, keys, rows, part.post)
+                skeys, moved = self.layout.successor_keys(keys, rows, part.post, f.col, part.ok)
                 if part.ok is not None:
                     moved &= part.ok
                 if not moved.all():
@@ -570,9 +570,7 @@ class BatchSearch:
                 errs.append((ai, self._scatter(rows, e, n)))
         ok = None
         for slot in bp.risky[ai]:
-            d = self.program.slots[slot].domain
-            v = post[slot]
-            inside = (v >= d.lo) & (v <= d.hi)
+            inside = bp.in_domain(slot, post[slot])
             if np.ndim(inside) == 0:
                 if inside:
                     continue
@@ -585,8 +583,7 @@ class BatchSearch:
             # rows are out of domain, reported as such, and their property values unused)
             seen_post = dict(post)
             for slot in bp.risky[ai]:
-                d = self.program.slots[slot].domain
-                seen_post[slot] = np.clip(post[slot], d.lo, d.hi)
+                seen_post[slot] = bp.clip_to_domain(slot, post[slot])
             pf = sub.with_post(seen_post)
             for k, (v, e) in zip(aprops, pf.eval([bp.props[k] for k in aprops], plan=("aprops", ai, tuple(aprops), tuple(invs), tuple(pending)))):
                 bad = ~v if ok is None else (~v & ok)
@@ -600,35 +597,6 @@ class BatchSearch:
         out = np.zeros(n, dtype=np.bool_)
         out[rows[mask]] = True
         return out
-
-    def _succ_keys(self, f: Frame, keys: Array, rows: Array, post: dict[int, Array]) -> tuple[Array, Array]:
-        """The successors' packed keys on `rows`, and which of them differ from their parent
-        (a self-loop's successor is its parent, already stored)."""
-        lay = self.layout
-        deltas: dict[int, Array] = {}
-        moved = None
-        for slot, v in post.items():
-            old = f.col(slot)
-            old = old[rows] if np.ndim(v) == 0 else old[rows]
-            d = np.subtract(v, old, dtype=np.int64)
-            ch = d != 0
-            moved = ch if moved is None else (moved | ch)
-            if lay.shift[slot]:
-                d <<= lay.shift[slot]
-            w = lay.word[slot]
-            if w in deltas:
-                deltas[w] += d
-            else:
-                deltas[w] = d
-        words = []
-        for w in range(lay.words):
-            base = keys[rows, w]
-            if w in deltas:
-                base += deltas[w]
-            words.append(base)
-        if moved is None:
-            moved = np.zeros(len(rows), dtype=np.bool_)
-        return np.stack(words, axis=1), moved
 
     # -- the rows that need a closer look --------------------------------------------------
     def first_rows(self, part: Part, at_bound: bool) -> list[tuple[int, bool]]:

@@ -123,7 +123,7 @@ class _Promela:
         self.deadlock = deadlock
         self.skip = skip
         self.names = Namer(PROMELA_RESERVED)
-        self.memo: dict[int, tuple[int, int]] = {}
+        self.memo: dict[int, tuple[int, int] | None] = {}
         self.slot_name = [self.names.fresh(self._slot_ident(s)) for s in program.slots]
         self.storage = [_storage(s) for s in program.slots]
         self.consts: dict[tuple[str, int], str] = {}  # (type name, value) -> #define name
@@ -142,7 +142,8 @@ class _Promela:
                 parts.append(str(k).replace("-", "m"))
         return "_".join(parts)
 
-    def bounds(self, e: Expr) -> tuple[int, int]:
+    def bounds(self, e: Expr) -> tuple[int, int] | None:
+        """The range analysis's exact bounds of `e`, None when unknown (nothing is proved)."""
         return bounds(e, self.p.slots, self.memo)
 
     # -- expressions ------------------------------------------------------------------------
@@ -210,23 +211,23 @@ class _Promela:
         raise ExportError(f"no Promela rule for operator {op!r}")
 
     def division(self, op: str, x: Expr, y: Expr, a: str, b: str) -> str:
-        (alo, _), (blo, bhi) = self.bounds(x), self.bounds(y)
+        bx, by = self.bounds(x), self.bounds(y)
         c = "/" if op == "floordiv" else "%"
-        if alo >= 0 and blo > 0:  # C's truncation is the floor here
+        if bx is not None and by is not None and bx[0] >= 0 and by[0] > 0:  # C's truncation is the floor here
             return f"({a} {c} {b})"
         if op == "floordiv":
             text = f"(({a} / {b}) - ((({a} % {b}) != 0 && (({a} < 0) != ({b} < 0))) -> 1 : 0))"
         else:
             text = f"(({a} % {b}) + ((({a} % {b}) != 0 && ((({a} % {b}) < 0) != ({b} < 0))) -> {b} : 0))"
-        if blo <= 0 <= bhi:  # division by zero is an error: read _bad out of bounds
+        if by is None or by[0] <= 0 <= by[1]:  # division by zero is an error: read _bad out of bounds
             text = f"(({b} == 0) -> _bad[{b} + 1] : {text})"
         return text
 
     def index(self, e: Index, post: Mapping[int, str] | None) -> str:
         i = self.expr(e.index, post)
         n = len(e.choices)
-        lo, hi = self.bounds(e.index)
-        in_range = e.offset <= lo and hi <= e.offset + n - 1
+        bk = self.bounds(e.index)
+        in_range = bk is not None and e.offset <= bk[0] and bk[1] <= e.offset + n - 1
         choices = [self.expr(c, post) for c in e.choices]
         if in_range:
             text = choices[-1]
@@ -262,8 +263,8 @@ class _Promela:
         for k, (slot, e) in enumerate(ups):
             read_by_others = any(slot in r for j, r in enumerate(reads) if j != k)
             d = self.p.slots[slot].domain
-            lo, hi = self.bounds(e)
-            needs_check = not (d.lo <= lo and hi <= d.hi)
+            be = self.bounds(e)
+            needs_check = be is None or not (d.lo <= be[0] and be[1] <= d.hi)
             if read_by_others or slot in read_by_props or needs_check:
                 t = self.temp()
                 temps[slot] = t

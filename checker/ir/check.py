@@ -2,8 +2,10 @@
 
 Owns: `check_program` (every operator applied to operands of the right types, guards and
 properties Bool, updates of the slot's type, slots in range, `Post` only in action
-properties) and `bounds` (an interval that contains every value an expression can take,
-used by backends to skip run-time domain and index checks they can prove unnecessary).
+properties) and `bounds` (an interval that contains every value an expression can take, or
+None when none is known, used by backends to skip run-time domain and index checks they can
+prove unnecessary, and by the batch backend to prove that machine integers cannot overflow).
+Intervals are exact Python ints; "unknown" is never stood in for by a large number.
 The modelling language already reports type mistakes in the user's terms; this checker is
 the backstop for programs built any other way (tests, generators, future front ends).
 
@@ -96,10 +98,24 @@ def check_program(program: Program) -> None:
         raise IRCheckError("; ".join(problems))
 
 
-def bounds(
-    e: Expr, slots: Sequence[Slot], memo: dict[int, tuple[int, int]] | None = None
-) -> tuple[int, int]:
-    """An inclusive interval containing every value `e` takes on states within their domains."""
+Interval = tuple[int, int]
+"""An inclusive range of values, exact Python ints (never clamped)."""
+
+BOUND_BITS = 1024
+"""Computed intervals whose endpoints reach 2**BOUND_BITS in magnitude are given up on
+(unknown): they would prove nothing a backend needs, and repeated squaring in a shared DAG
+would otherwise make the analysis itself build astronomically large ints."""
+
+
+def bounds(e: Expr, slots: Sequence[Slot], memo: dict[int, Interval | None] | None = None) -> Interval | None:
+    """An inclusive interval containing every value `e` takes on states within their
+    domains, or None when the analysis does not know one (nothing may be concluded then).
+
+    The interval is exact interval arithmetic over Python ints: bounds of any size are
+    reported as they are, never clamped to a machine word, so that "bounded by (lo, hi)"
+    always means exactly that. Division and modulo are bounded over the divisor's non-zero
+    values (at zero the model raises; no value is taken). Unknown (None) propagates to every
+    expression with an unknown operand (except Bool-valued ones, always within 0..1)."""
     memo = {} if memo is None else memo
     for n in walk([e]):
         if id(n) in memo:
@@ -108,7 +124,30 @@ def bounds(
     return memo[id(e)]
 
 
-def _bounds_of(n: Expr, slots: Sequence[Slot], memo: dict[int, tuple[int, int]]) -> tuple[int, int]:
+def _tame(lo: int, hi: int) -> Interval | None:
+    limit = 1 << BOUND_BITS
+    if -limit < lo and hi < limit:
+        return (lo, hi)
+    return None
+
+
+def _nonzero_parts(lo: int, hi: int) -> list[Interval]:
+    """The divisor's non-zero values as at most two intervals of one sign each; a divisor that
+    is always 0 (the model always raises) is treated as 1, the value engines substitute."""
+    parts = [(p, q) for p, q in ((lo, min(hi, -1)), (max(lo, 1), hi)) if p <= q]
+    return parts or [(1, 1)]
+
+
+def division_substitute(lo: int | None, hi: int | None) -> int:
+    """The divisor an engine that evaluates both branches may use where the real one is 0:
+    a non-zero value of the divisor's interval (so that the result stays within the
+    bounds `bounds` reports), 1 when the interval is unknown or allows no other value."""
+    if lo is None or hi is None or hi >= 1 or lo > -1:
+        return 1
+    return -1
+
+
+def _bounds_of(n: Expr, slots: Sequence[Slot], memo: dict[int, Interval | None]) -> Interval | None:
     if isinstance(n, Const):
         return (n.value, n.value)
     if isinstance(n, (Var, Post)):
@@ -117,30 +156,47 @@ def _bounds_of(n: Expr, slots: Sequence[Slot], memo: dict[int, tuple[int, int]])
     if isinstance(n.type, BoolType):
         return (0, 1)
     if isinstance(n, Index):
-        bs = [memo[id(c)] for c in n.choices]
-        return (min(b[0] for b in bs), max(b[1] for b in bs))
+        cs = [memo[id(c)] for c in n.choices]
+        if any(c is None for c in cs):
+            return None
+        known = [c for c in cs if c is not None]
+        return (min(b[0] for b in known), max(b[1] for b in known))
     assert isinstance(n, Op)
     bs = [memo[id(a)] for a in n.args]
     if n.op == "ite":
-        return (min(bs[1][0], bs[2][0]), max(bs[1][1], bs[2][1]))
+        x, y = bs[1], bs[2]
+        if x is None or y is None:
+            return None
+        return (min(x[0], y[0]), max(x[1], y[1]))
+    if any(b is None for b in bs):
+        return None
     if n.op == "neg":
-        return (-bs[0][1], -bs[0][0])
-    (alo, ahi), (blo, bhi) = bs[0], bs[1]
+        a = bs[0]
+        assert a is not None
+        return (-a[1], -a[0])
+    a, b = bs[0], bs[1]
+    assert a is not None and b is not None
+    (alo, ahi), (blo, bhi) = a, b
     if n.op == "add":
-        return (alo + blo, ahi + bhi)
+        return _tame(alo + blo, ahi + bhi)
     if n.op == "sub":
-        return (alo - bhi, ahi - blo)
+        return _tame(alo - bhi, ahi - blo)
     if n.op == "mul":
         products = [alo * blo, alo * bhi, ahi * blo, ahi * bhi]
-        return (min(products), max(products))
+        return _tame(min(products), max(products))
     if n.op == "min":
         return (min(alo, blo), min(ahi, bhi))
     if n.op == "max":
         return (max(alo, blo), max(ahi, bhi))
-    if n.op == "mod" and blo > 0:
-        return (0, bhi - 1)
-    if n.op == "floordiv" and blo > 0:
-        cands = [alo // blo, alo // bhi, ahi // blo, ahi // bhi]
-        return (min(cands), max(cands))
-    big = 1 << 62
-    return (-big, big)
+    if n.op == "floordiv":
+        # a // d is monotone in a for a fixed d, and in d on each side of 0 for a fixed a:
+        # the extremes over a box of one divisor sign are at its corners
+        cands = [x // d for p, q in _nonzero_parts(blo, bhi) for x in (alo, ahi) for d in (p, q)]
+        return _tame(min(cands), max(cands))
+    if n.op == "mod":
+        # a % d lies in 0..d-1 for d > 0 and d+1..0 for d < 0
+        parts = _nonzero_parts(blo, bhi)
+        if len(parts) == 1 and parts[0][0] > 0:
+            return (0, parts[0][1] - 1)
+        return (min(0, parts[0][0] + 1), max(0, parts[-1][1] - 1))
+    return None  # an operator without a range rule: nothing is known

@@ -229,8 +229,8 @@ class MapView:
             if isinstance(k, N.Const):
                 continue
             d = self.var.keys[i]
-            lo, hi = bounds(k, t.layout.slots)
-            if lo < d.lo or hi > d.hi:
+            bk = bounds(k, t.layout.slots)
+            if bk is None or bk[0] < d.lo or bk[1] > d.hi:
                 slot0, e0 = new_values[0]
                 new_values[0] = (slot0, N.Index(e0.type, (e0,) * d.size, k, d.lo, src))
         for slot, e in new_values:

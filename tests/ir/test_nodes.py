@@ -164,7 +164,7 @@ def test_post_is_allowed_in_action_properties() -> None:
 
 @st.composite
 def expr_and_state(draw: st.DrawFn) -> tuple[Program, Expr, tuple[int, ...]]:
-    p = draw(programs(max_actions=0))
+    p = draw(programs(max_actions=0, wide=draw(st.booleans())))
     t = draw(st.sampled_from([BOOL, INT]))
     return p, draw(exprs(p, t, 4)), draw(states(p))
 
@@ -173,12 +173,53 @@ def expr_and_state(draw: st.DrawFn) -> tuple[Program, Expr, tuple[int, ...]]:
 @given(expr_and_state())
 def test_bounds_contain_every_value(pes: tuple[Program, Expr, tuple[int, ...]]) -> None:
     p, e, s = pes
-    lo, hi = bounds(e, p.slots)
+    b = bounds(e, p.slots)
     try:
         v = evaluate(e, s)
     except ModelRuntimeError:
         return
+    if b is None:  # unknown: nothing is claimed
+        return
+    lo, hi = b
     assert lo <= v <= hi, f"{pretty(e, p)} = {v} on {s}, outside bounds {lo}..{hi}"
+
+
+@pytest.mark.parametrize("op", ["floordiv", "mod"])
+def test_division_bounds_are_exact_on_every_small_box(op: str) -> None:
+    """Over every pair of small intervals (divisors of both signs, with and without 0), the
+    bounds are the exact minimum and maximum of the defined values."""
+    r = range(-4, 5)
+    for alo in r:
+        for ahi in range(alo, 5):
+            for blo in r:
+                for bhi in range(blo, 5):
+                    slots = (
+                        Slot(0, "a", (), (), Domain(INT, alo, ahi)),
+                        Slot(1, "b", (), (), Domain(INT, blo, bhi)),
+                    )
+                    e = Op(INT, op, (Var(INT, 0), Var(INT, 1)))
+                    got = bounds(e, slots)
+                    assert got is not None
+                    vals = [x // y if op == "floordiv" else x % y
+                            for x in range(alo, ahi + 1) for y in range(blo, bhi + 1) if y]
+                    if not vals:
+                        continue  # always a division by zero: any interval is sound
+                    lo, hi = got
+                    assert lo <= min(vals) and max(vals) <= hi, (alo, ahi, blo, bhi)
+                    if op == "floordiv":
+                        assert (lo, hi) == (min(vals), max(vals)), (alo, ahi, blo, bhi)
+
+
+def test_bounds_are_never_clamped_and_give_up_only_when_astronomical() -> None:
+    big = Slot(0, "x", (), (), Domain(INT, -(2**62), 2**62))
+    x = Var(INT, 0)
+    assert bounds(Op(INT, "floordiv", (Op(INT, "sub", (x, c(1))), c(-1))), [big]) == (1 - 2**62, 1 + 2**62)
+    assert bounds(Op(INT, "mul", (x, x)), [big]) == (-(2**124), 2**124)
+    e: Expr = x
+    for _ in range(12):  # (2**62)**(2**12): far beyond any domain
+        e = Op(INT, "mul", (e, e))
+    assert bounds(e, [big]) is None
+    assert bounds(Op(BOOL, "lt", (e, c(0))), [big]) == (0, 1)
 
 
 # -- types and pretty-printing ----------------------------------------------------------------
