@@ -378,7 +378,7 @@ def test_wide_random_programs_agree_with_the_scalar_engine_and_the_reference(
     assert full_summary(batch) == full_summary(scalar)
     if not keep_going:
         return
-    ref = reference_bfs(program, depth)
+    ref = reference_bfs(program, depth + 1)  # max_depth counts steps; the reference counts levels
     if ref is None or scalar.stats.stop_reason == "error":
         return  # a model run-time error: compared with the scalar engine above
     kinds = {q.name: q.kind for q in program.properties} | {"domain": "domain"}
