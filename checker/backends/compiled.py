@@ -168,7 +168,7 @@ class Graph:
         self.nodes: list[CNode] = []
         self.keys: dict[tuple[Any, ...], int] = {}
         self.by_id: dict[int, int] = {}
-        self.bounds_memo: dict[int, tuple[int, int]] = {}
+        self.bounds_memo: dict[int, tuple[int, int] | None] = {}
         self._keep: list[Expr] = []  # keep originals alive so that id() stays unique
         self.sources = _Sources()
 
