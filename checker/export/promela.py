@@ -93,7 +93,36 @@ def export_promela(program: Program, *, deadlock: bool = False, skip: Iterable[s
     bad = unknown_skips(program, skip)
     if bad:
         raise ExportError(f"{program.name} has no property {', '.join(map(repr, bad))}")
+    _refuse_beyond_int32(program)
     return _Promela(program, deadlock, skip).build()
+
+
+INT32 = (-(2**31), 2**31 - 1)
+
+
+def _refuse_beyond_int32(program: Program) -> None:
+    """Promela computes in C's 32-bit int, which wraps where replicheck's integers do not:
+    refuse the export unless the range analysis proves every value of every expression
+    (intermediates included) fits in 32 bits. An unknown bound proves nothing."""
+    from replicheck.ir import bounds
+    from replicheck.ir.nodes import walk
+    from replicheck.ir.pretty import pretty
+
+    roots: list[Expr] = []
+    for a in (*program.inits, *program.actions):
+        roots.append(a.guard)
+        roots += [e for _, e in a.updates]
+    roots += [p.expr for p in program.properties] + [p.expr2 for p in program.properties if p.expr2 is not None]
+    memo: dict[int, tuple[int, int] | None] = {}
+    for n in walk(roots):
+        b = bounds(n, program.slots, memo)
+        if b is None or b[0] < INT32[0] or b[1] > INT32[1]:
+            where = "may take values the range analysis cannot bound" if b is None else f"may reach {b[0]}..{b[1]}"
+            raise ExportError(
+                f"{pretty(n, program)} {where}, beyond Promela's 32-bit int, where Spin would wrap "
+                "silently; export refuses rather than change the model's meaning (use `replicheck check`, "
+                "or narrow the domains)"
+            )
 
 
 @dataclass(frozen=True)
