@@ -1084,7 +1084,7 @@ class _Tla:
         r = fam.rows
         lines = [f"\\* {fam.label}" + (f"  ({fam.insts[0].source})" if fam.insts[0].source.line else "")]
         lines.append(f"{fam.call()} ==")
-        body = [("", d) for d in self.conjuncts([a.guard for a in fam.insts], r)]
+        body = [("", _as_value(d)) for d in self.conjuncts([a.guard for a in fam.insts], r)]
         ups = [dict(a.updates) for a in fam.insts]
         unchanged = []
         for v in self.p.vars:
@@ -1109,7 +1109,7 @@ class _Tla:
         for fam in fams:
             self.start(fam)
             r = fam.rows
-            body = [("", d) for d in self.conjuncts([a.guard for a in fam.insts], r)]
+            body = [("", _as_value(d)) for d in self.conjuncts([a.guard for a in fam.insts], r)]
             ups = []
             for a in fam.insts:
                 u = dict(a.updates)
@@ -1371,6 +1371,21 @@ class _Tla:
             lines.append("\\* Liveness (needs the fairness of Spec): replace INIT/NEXT by SPECIFICATION Spec and add")
             lines.append("\\* PROPERTY " + " ".join(liveness))
         return "\n".join(lines) + "\n"
+
+
+_PARTIAL = ("FloorDiv(", "FloorMod(", "CASE", "[")
+
+
+def _as_value(d: Doc) -> Doc:
+    """A guard conjunct TLC must evaluate as a value. In an action, TLC treats a disjunction
+    (and an implication) as alternative branches and evaluates every branch, so in
+    `d = 0 \\/ FloorDiv(1, d) > 0` it divides by zero where replicheck's lazy `|` never
+    does. `(...) = TRUE` makes TLC evaluate the conjunct as an expression, left to right and
+    lazily, as the reference evaluator does. Only conjuncts with a disjunction and a partial
+    operator (division, modulo, a CASE without OTHER, a function application) need it."""
+    if ("\\/" in d.text or "=>" in d.text) and any(p in d.text for p in _PARTIAL):
+        return Doc(f"({d.text}) = TRUE")
+    return d
 
 
 class TlaExpressions:
