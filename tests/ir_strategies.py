@@ -59,6 +59,7 @@ from replicheck.ir import (
     StateVar,
     Type,
     Var,
+    bounds,
     pretty,
 )
 from replicheck.ir import nodes as N
@@ -124,6 +125,17 @@ class _Ctx:
     allow_post: bool
     pool: list[tuple[Expr, bool]] = field(default_factory=list)  # (expr, contains Post)
     wide: bool = False  # big constants too (see `programs`)
+    memo: dict[int, Any] = field(default_factory=dict)  # range analysis of pool expressions
+
+
+def _modest(ctx: _Ctx, e: Expr) -> bool:
+    """In wide programs, whether a pool expression may be shared: its values stay below
+    2**512 (sharing lets products nest without bound across expressions, and squaring a big
+    value twenty times makes ints of megabytes that every engine would have to compute)."""
+    if not ctx.wide or not isinstance(e.type, IntType):
+        return True
+    b = bounds(e, ctx.slots, ctx.memo)
+    return b is not None and -(1 << 512) < b[0] and b[1] < (1 << 512)
 
 
 def _type_key(t: Type) -> str:
@@ -174,7 +186,8 @@ def _leaf(draw: Callable[..., Any], ctx: _Ctx, t: Type) -> Expr:
         options.append("var")
         if ctx.allow_post:
             options.append("post")
-    shared = [e for e, has_post in ctx.pool if compatible(e.type, t) and (ctx.allow_post or not has_post)]
+    shared = [e for e, has_post in ctx.pool
+              if compatible(e.type, t) and (ctx.allow_post or not has_post) and _modest(ctx, e)]
     if shared:
         options.append("shared")
     kind = draw(st.sampled_from(options))

@@ -14,7 +14,8 @@ domains: `and`/`or`/`implies`/`ite` and the choices of `Index` are lazy (Python'
 `or` and conditional expressions), an out-of-range `Index` and division or modulo by zero
 raise `ModelRuntimeError` with the reference's message, and `//`/`%` are Python's. The
 range analysis `replicheck.ir.check.bounds` assumes every slot holds a value of its domain;
-range checks it proves unnecessary are not generated. So only call this backend on states
+range checks it proves unnecessary are not generated. Its bounds are exact or unknown
+(`CNode.lo`/`hi` None), and unknown bounds prove nothing: the check stays. So only call this backend on states
 within their domains (explorers never expand a state that is not: it is a violation).
 
 How the generated code looks:

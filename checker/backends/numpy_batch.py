@@ -1,26 +1,41 @@
 """The NumPy batch backend: IR -> vectorised evaluation over a whole frontier of states.
 
-Owns: `BatchProgram` (the packed-key layout of a program's states — slot k holds
-`value - lo` in a bit field of word `word[k]` at `shift[k]`; no field crosses a 64-bit word
-and every word uses at most 63 bits, so keys are non-negative int64 and -1 is free as an
-empty marker — conversion between keys, slot columns and state tuples, and `Frame`, the
-vectorised evaluator of IR nodes over the rows of a batch), `fingerprint` (a 64-bit hash of
-multi-word keys; a bijection for one-word keys) and `RULES`/`NODE_RULES`, the evaluation
-rules (one per operator in `replicheck.ir.nodes.OPS` and per node kind).
+Owns: `BatchProgram` (the packed-key layout of a program's states, `Layout` — slot k holds
+`value - lo` in a bit field of word `word[k]` at `shift[k]`, or, wider than 63 bits, in
+several fields; no field crosses a 64-bit word and every word uses at most 63 bits, so keys
+are non-negative int64 and -1 is free as an empty marker — conversion between keys, slot
+columns and state tuples, successors' keys, domain checks, and `Frame`, the vectorised
+evaluator of IR nodes over the rows of a batch), `fingerprint` (a 64-bit hash of multi-word
+keys; a bijection for one-word keys) and `RULES`/`NODE_RULES`, the evaluation rules (one per
+operator in `replicheck.ir.nodes.OPS` and per node kind).
 
 Must not import: z3, hypothesis; nothing of checker but `replicheck.ir` and `replicheck.backends`.
 
 Semantics equal `replicheck.backends.reference` on states within their domains (the range
-analysis `replicheck.ir.check.bounds` is trusted, as in the compiled backend): Python's floor
+analysis `replicheck.ir.check.bounds` is trusted where it knows bounds, as in the compiled
+backend): Python's floor
 `//` and `%`, and lazy `and`/`or`/`implies`/`ite` and `Index` choices. Laziness is kept by
 evaluating every operand on every row (with harmless substitutes where the operation is
-undefined: divisor 1, index clipped) and tracking, per node, a boolean *error mask*: the rows
+undefined: a non-zero divisor, index clipped) and tracking, per node, a boolean *error mask*: the rows
 where the reference evaluator, evaluating that node, would raise a `ModelRuntimeError`. An
 operand's errors count only on the rows where the reference would evaluate it (the right
 operand of `and` only where the left is true, the chosen branch of `ite`, the chosen choice of
 `Index`). Nodes the range analysis proves cannot raise carry no mask at all (`None`), which is
 almost all of them. Engines use the masks to find the first row that fails and report it as
 the scalar engine would; the message comes from the scalar backends.
+
+Integers are Python's, unbounded, as in every other engine; machine integers are only an
+optimisation the range analysis must license. Each node's dtype (`node_dtype`) is the
+narrowest NumPy integer type holding the node's exact bounds when they are known and within
+-SAFE..SAFE (2**63 - 1), else EXACT: object arrays of Python ints. A rule computes in a NumPy
+type only when the node and all its operands have one (then, since every value lies within
+its node's bounds, on every row — the division substitute is a non-zero divisor of the
+divisor's range, an out-of-range index is clipped to a choice — no operation can overflow);
+otherwise it computes with Python ints and casts the result back to the node's dtype if that
+is a NumPy type (proved to hold it). Unknown bounds are never taken for a proof. Index keys,
+domain checks, clipping and successors' keys follow the same rule. Shipped models need no
+EXACT node (a test checks), so the common case is unchanged; a model that multiplies 2**40
+by itself gets exact, slower arithmetic for the nodes that need it and for nothing else.
 
 Subexpressions are hash-consed (`replicheck.backends.compiled.Graph`) and memoised per frame, so
 a test shared by many action instances is evaluated once per batch. A `Frame` over a subset of

@@ -262,7 +262,9 @@ class _Promela:
             text = choices[-1]
             arms = list(enumerate(choices))[:-1]
             if not arms and _may_fail(e.index):  # still evaluate the index, for its errors
-                return f"(({i} == {_int(e.offset)}) -> {text} : {text})"
+                # (the key is proved to be the offset: the other branch is never taken, and
+                # a 0 there keeps nested one-key maps from doubling the text at each level)
+                return f"(({i} == {_int(e.offset)}) -> {text} : 0)"
         else:
             text = f"_bad[{i} - {_int(e.offset)}]"  # out of range: an invalid array index
             arms = list(enumerate(choices))
