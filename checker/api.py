@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
-from replicheck.engines import explicit_engine, refusals
+from replicheck.engines import ENGINES, explicit_engine, refusals
 from replicheck.errors import UsageProblem
 from replicheck.lang.model import Model
 from replicheck.report.results import (
@@ -47,8 +47,7 @@ Progress = Callable[[RunStats], None]
 
 ENGINE_CHOICES = ("scalar", "batch")  # --engine; which explicit engine runs: engines.explicit_engine
 STRATEGIES = ("bfs", "dfs")
-STORES = ("exact", "fingerprint")
-PROVE_ENGINES = ("bmc", "k-induction", "inductive")
+STORES = ENGINES["batch"].stores  # the stores any engine offers, as replicheck.engines declares them
 # The property kinds each prove engine checks.
 PROVE_KINDS = {"bmc": ("invariant", "action", "reachable"), "k-induction": ("invariant",), "inductive": ("invariant",)}
 KIND_WORDS = {"invariant": "an invariant", "action": "an action property", "reachable": "a reachability target",
