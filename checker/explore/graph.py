@@ -95,11 +95,14 @@ def build_graph(
     i = 0
     while i < len(states):
         succs = succ(states[i])
-        if first_outside is not None:
-            inside = [(a, t) for a, t in succs if first_outside(t) < 0]
-            for a, _ in (at for at in succs if first_outside(at[1]) >= 0):
-                blocked_src.append(i)
-                blocked_act.append(a)
+        if first_outside is not None:  # each successor's constraint evaluated once
+            inside = []
+            for a, t in succs:
+                if first_outside(t) < 0:
+                    inside.append((a, t))
+                else:
+                    blocked_src.append(i)
+                    blocked_act.append(a)
             succs = inside
         for a, t in succs:
             j = get(t)
