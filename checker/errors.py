@@ -13,6 +13,9 @@ families, each with its exit code and the word `--json` reports as `error.kind`:
   does not replay against its model: `replicheck.report.replay.TraceFileError`.
 - `ModelProblem` (exit 2, kind "model"): a mistake in the model's code, reported with the
   file, line, action and what to write instead: `replicheck.lang.ModelError`.
+- `TracingIncomplete` (exit 3, kind "incomplete"): `--max-seconds` ran out while the model
+  was being traced, before any state was checked (a search that runs out of time is not an
+  error: it returns its partial result, exit 3).
 - `InternalError` (exit 4, kind "internal"): replicheck disagrees with itself: an engine's
   result does not replay through the reference evaluator, or Z3 and the reference evaluator
   disagree. The verdict cannot be trusted; it is a bug in replicheck, never in the model.
@@ -59,6 +62,13 @@ class ModelProblem(ReplicheckError):
     kind = "model"
 
 
+class TracingIncomplete(ReplicheckError):
+    """A time limit ran out while the model was traced: nothing was checked (exit 3)."""
+
+    exit_code = EXIT_INCOMPLETE
+    kind = "incomplete"
+
+
 class InternalError(ReplicheckError):
     """replicheck disagrees with itself: a bug in replicheck (exit 4)."""
 
@@ -68,5 +78,5 @@ class InternalError(ReplicheckError):
 
 __all__ = [
     "EXIT_INCOMPLETE", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "EXIT_VIOLATED", "REPORT_BUGS",
-    "InternalError", "ModelProblem", "ReplicheckError", "TraceFileProblem", "UsageProblem",
+    "InternalError", "ModelProblem", "ReplicheckError", "TraceFileProblem", "TracingIncomplete", "UsageProblem",
 ]
