@@ -21,6 +21,7 @@ from typing import Any, NoReturn, Sequence
 from replicheck import __version__
 from replicheck.errors import (
     EXIT_INCOMPLETE,
+    EXIT_INTERNAL,
     EXIT_OK,
     EXIT_USAGE,
     EXIT_VIOLATED,
@@ -142,6 +143,9 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--deadlock", dest="deadlock", action="store_true", default=None, help="the peer reports states without successors (default: as the model says)")
     ex.add_argument("--no-deadlock", dest="deadlock", action="store_false", help="the peer ignores states without successors")
     ex.add_argument("--json", action="store_true", help="print the files written (or their text) as JSON (docs/json.md)")
+    for parser in (p, *sub.choices.values()):
+        parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                            help="on an error, show Python's traceback too (for reporting a bug)")
     return p
 
 
@@ -261,7 +265,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from replicheck.explore.full import check_model
 
     info, model = _instantiate(args)
-    program = model.compile()
+    program = model.compile(max_seconds=args.max_seconds)
     if args.graph_out:
         _graph_format(args.graph_out)
     options = check_options(
@@ -729,9 +733,12 @@ COMMANDS = {"list": cmd_list, "check": cmd_check, "prove": cmd_prove, "report": 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
     try:
         args = _parser().parse_args(argv)
         return COMMANDS[args.command](args)
+    except Exception if debug else ():  # with --debug, every error shows Python's traceback
+        raise
     except ModelError as err:  # a model mistake that is really a usage one (a bad setting) reads as one line
         if err.is_usage_error():
             return _fail(argv, "usage", f"error: {err.one_line()}")
@@ -744,6 +751,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         return EXIT_OK
+    except Exception as err:  # replicheck's own bug: one message (--debug shows the traceback)
+        return _fail(argv, "internal", f"internal error: {type(err).__name__}: {err} (run again with --debug "
+                     f"for the traceback)\n({REPORT_BUGS})", EXIT_INTERNAL)
 
 
 def _error_text(err: ReplicheckError) -> str:
