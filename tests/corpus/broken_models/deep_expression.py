@@ -11,8 +11,8 @@ class DeepExpression(Model):
         s.x = 0
 
     @invariant
-    def deep(self, s):
+    def deep(self, s):  # BROKEN: reported at the def line
         e = s.x
         for _ in range(5000):
-            e = e + s.x  # BROKEN: a chain 5000 deep
+            e = e + s.x  # a chain 5000 deep
         return e >= 0
