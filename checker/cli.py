@@ -733,11 +733,12 @@ COMMANDS = {"list": cmd_list, "check": cmd_check, "prove": cmd_prove, "report": 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in argv
+    # with --debug, every error propagates, so that Python prints its traceback
+    debug: tuple[type[Exception], ...] = (Exception,) if "--debug" in argv else ()
     try:
         args = _parser().parse_args(argv)
         return COMMANDS[args.command](args)
-    except Exception if debug else ():  # with --debug, every error shows Python's traceback
+    except debug:
         raise
     except ModelError as err:  # a model mistake that is really a usage one (a bad setting) reads as one line
         if err.is_usage_error():

@@ -25,6 +25,7 @@ from replicheck.ir import nodes as N
 from replicheck.ir.program import Action, Param, Program, Property, Slot, SortInfo, StateVar
 from replicheck.ir.types import BOOL, INT, Domain
 
+from . import budget
 from .declarations import (
     UNSET,
     Map,
@@ -39,7 +40,6 @@ from .declarations import (
     as_type_decl,
     concrete_values,
 )
-from . import budget
 from .errors import ModelError, TraceSite, _inside_checker, _short_path, from_exception, traceback_location
 from .terms import Term, to_expr
 from .tracing import Layout, StateView, Temporal, Tracer

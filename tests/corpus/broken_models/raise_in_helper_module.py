@@ -2,6 +2,7 @@
 helper's line, the innermost frame of the user's own files."""
 
 from broken_helper import pick  # a module beside this file
+
 from replicheck.lang import Model, Range, action
 
 
