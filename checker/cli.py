@@ -30,7 +30,7 @@ from replicheck.errors import (
     ReplicheckError,
     UsageProblem,
 )
-from replicheck.lang.errors import ModelError
+from replicheck.lang.errors import ModelError, from_exception, traceback_location
 from replicheck.lang.model import Model, model_shape
 from replicheck.registry import ModelInfo, RegistryError, discover, load, parse_settings
 from replicheck.report.json_result import envelope, error_document
@@ -738,6 +738,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
         return COMMANDS[args.command](args)
+    except BrokenPipeError:
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        return EXIT_OK
     except debug:
         raise
     except ModelError as err:  # a model mistake that is really a usage one (a bad setting) reads as one line
@@ -749,10 +752,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("replicheck: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-        return EXIT_OK
-    except Exception as err:  # replicheck's own bug: one message (--debug shows the traceback)
+    except Exception as err:  # raised in the user's own files (e.g. a model's __init__), else replicheck's bug
+        if traceback_location(err.__traceback__).line:
+            return _fail(argv, "model", "model error: " + str(from_exception(err, "the model's code")))
         return _fail(argv, "internal", f"internal error: {type(err).__name__}: {err} (run again with --debug "
                      f"for the traceback)\n({REPORT_BUGS})", EXIT_INTERNAL)
 

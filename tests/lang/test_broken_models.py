@@ -107,6 +107,12 @@ def test_the_error_points_at_the_helper_modules_line(capsys: pytest.CaptureFixtu
                        "raised KeyError: 'missing'")
 
 
+def test_an_error_in_the_model_classs_own_init_names_its_line(capsys: pytest.CaptureFixture[str]) -> None:
+    path = BROKEN / "raise_in_init_method.py"
+    code, out, err = run(capsys, "check", str(path))
+    assert_model_error(code, out, err, path, "raised ValueError: not configured")
+
+
 def test_sys_exit_at_import_is_exit_2_in_a_real_process() -> None:
     """The audit's case: the process exited 0, silently."""
     path = BROKEN / "sys_exit_at_import.py"
@@ -145,10 +151,11 @@ def test_a_bug_in_replicheck_is_one_line_exit_4_and_debug_reraises(
 ) -> None:
     import replicheck.explore.full as full
 
-    def broken(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("an engine bug")
-
-    monkeypatch.setattr(full, "check_model", broken)
+    # a stand-in for a bug deep in replicheck: its frame must not be in a file of the test's
+    # (a frame in the user's own files makes the error the model's, exit 2)
+    namespace: dict[str, object] = {}
+    exec(compile("def broken(*a, **k):\n    raise RuntimeError('an engine bug')\n", "<engine>", "exec"), namespace)
+    monkeypatch.setattr(full, "check_model", namespace["broken"])
     code, out, err = run(capsys, "check", "classic.die_hard")
     assert code == 4 and "Traceback" not in err
     assert "internal error: RuntimeError: an engine bug" in err and "--debug" in err
