@@ -72,9 +72,18 @@ def traceback_location(tb: TracebackType | None) -> SourceInfo:
     return SourceInfo()
 
 
+def _ends_in_checker(tb: TracebackType | None) -> bool:
+    """Whether the innermost frame of a traceback is replicheck's own code."""
+    frames = traceback.extract_tb(tb)
+    return bool(frames) and _inside_checker(frames[-1].filename)
+
+
 def _hint_for(err: BaseException) -> str:
     """What to do about a Python error in a model, where it is obvious."""
     msg = str(err)
+    if isinstance(err, RecursionError) and _ends_in_checker(err.__traceback__):
+        return ("An expression built here is nested too deeply for replicheck (e.g. `e = e + x` in a long "
+                "loop): add many terms with sum_of(...) or count(...), combine conditions with forall/exists.")
     if isinstance(err, RecursionError):
         return ("A function calls itself without end (or too deeply for Python's recursion limit, "
                 f"{sys.getrecursionlimit()} frames): give the recursion a base case, or write it as a loop.")
