@@ -16,9 +16,10 @@ import json
 import os
 import signal
 import sys
-from typing import Any, NoReturn, Sequence
+from typing import Any, Callable, NoReturn, Sequence
 
 from replicheck import __version__
+from replicheck.engines import parse_count, parse_memory, parse_seconds
 from replicheck.errors import (
     EXIT_INCOMPLETE,
     EXIT_OK,
@@ -26,6 +27,7 @@ from replicheck.errors import (
     EXIT_VIOLATED,
     REPORT_BUGS,
     InternalError,
+    OptionError,
     ReplicheckError,
     UsageProblem,
 )
@@ -151,48 +153,24 @@ def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--variant", metavar="NAME", help="a named variant of the model")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {text}")
-    return value
+def _flag(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """An argparse type from one of `replicheck.engines`' parsers (the rules every engine's
+    limits share): its refusal becomes argparse's usage error."""
+
+    def convert(text: str) -> Any:
+        try:
+            return parse(text)
+        except OptionError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+
+    convert.__name__ = parse.__name__.removeprefix("parse_")
+    return convert
 
 
-def _natural_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
-    return value
-
-
-def _memory_size(text: str) -> int:
-    """Bytes from `8G`, `500M`, `64K` or a plain number of bytes (binary units)."""
-    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-    t = text.strip().upper().removesuffix("IB").removesuffix("B")
-    scale = units.get(t[-1:], 1)
-    try:
-        value = float(t[:-1] if t[-1:] in units else t) * scale
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a size like 8G or 500M, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive size, got {text}")
-    return int(value)
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return value
+_positive_int = _flag(parse_count)
+_natural_int = _flag(lambda text: parse_count(text, least=0))
+_memory_size = _flag(parse_memory)
+_positive_float = _flag(parse_seconds)
 
 
 def _instantiate(args: argparse.Namespace) -> tuple[ModelInfo, Model]:

@@ -6,7 +6,9 @@ families, each with its exit code and the word `--json` reports as `error.kind`:
 - `UsageProblem` (exit 2, kind "usage"): the request cannot be carried out as asked: an
   unknown model, property, variant or setting, options that do not go together, a model an
   engine refuses (symmetry, export). What to do: the message says what to write instead.
-  Subclasses: `replicheck.api.OptionError`, `replicheck.registry.RegistryError`,
+  Subclasses: `OptionError` (options that do not go together, a limit that is not a
+  number of the right kind; `UnknownProperty`: a property name the model does not have),
+  `replicheck.registry.RegistryError`,
   `replicheck.explore.symmetry.SymmetryRefused`, `replicheck.export.ExportError`,
   `replicheck.report.graph_export.GraphTooLarge`.
 - `TraceFileProblem` (exit 2, kind "trace file"): `report` on a file that cannot be read or
@@ -59,6 +61,17 @@ class ModelProblem(ReplicheckError):
     kind = "model"
 
 
+class OptionError(UsageProblem, ValueError):
+    """Options that do not go together, a limit that is not a number of the right kind, or a
+    name the model does not have (exit 2). The Python API raises it; the CLI reports it as
+    a usage error."""
+
+
+class UnknownProperty(OptionError):
+    """`only`/`skip` (or a trace file) names a property the model does not have; the message
+    lists the model's properties."""
+
+
 class InternalError(ReplicheckError):
     """replicheck disagrees with itself: a bug in replicheck (exit 4)."""
 
@@ -68,5 +81,5 @@ class InternalError(ReplicheckError):
 
 __all__ = [
     "EXIT_INCOMPLETE", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "EXIT_VIOLATED", "REPORT_BUGS",
-    "InternalError", "ModelProblem", "ReplicheckError", "TraceFileProblem", "UsageProblem",
+    "InternalError", "ModelProblem", "OptionError", "ReplicheckError", "TraceFileProblem", "UnknownProperty", "UsageProblem",
 ]

@@ -39,7 +39,8 @@ from replicheck.explore.traces import (
     reference_error,
     replay_path,
 )
-from replicheck.ir import Program, Property, State
+from replicheck.ir import Program, State
+from replicheck.ir.selection import select
 from replicheck.report.results import (
     HOLDS,
     INCOMPLETE,
@@ -48,6 +49,7 @@ from replicheck.report.results import (
     RunStats,
     Trace,
     Verdict,
+    write_verdicts,
 )
 
 
@@ -203,26 +205,10 @@ class _Checks:
 
 def choose_properties(program: Program, only: frozenset[str] | None, skip: frozenset[str],
                       helpers: bool) -> tuple[list[int], list[int]]:
-    """(invariant, action property) indices into program.properties that a simulation checks."""
-    names = {p.name for p in program.properties} | {"deadlock"}
-    unknown = sorted((set(only or ()) | set(skip)) - names)
-    if unknown:
-        raise ValueError(
-            f"{program.name} has no property {', '.join(unknown)}; its properties are: " + ", ".join(sorted(names))
-        )
-
-    def chosen(p: Property) -> bool:
-        if only is not None:
-            return p.name in only
-        if p.name in skip:
-            return False
-        return helpers or not p.strengthening
-
-    props = program.properties
-    return (
-        [k for k, p in enumerate(props) if p.kind == "invariant" and chosen(p)],
-        [k for k, p in enumerate(props) if p.kind == "action" and chosen(p)],
-    )
+    """(invariant, action property) indices into program.properties that a simulation checks
+    (`replicheck.ir.selection.select`; the strengthening helpers only if asked for)."""
+    chosen = select(program, only, skip, kinds=("invariant", "action"), helpers=helpers)
+    return chosen.of_kind("invariant"), chosen.of_kind("action")
 
 
 def simulate(program: Program, options: SimulateOptions | None = None,
@@ -233,7 +219,7 @@ def simulate(program: Program, options: SimulateOptions | None = None,
     start = time.perf_counter()
     compiled = compiled if compiled is not None else compile_program(program)
     invariants, action_props = choose_properties(program, options.only, options.skip, options.helpers)
-    deadlock = options.deadlock and (options.only is None or "deadlock" in options.only) and "deadlock" not in options.skip
+    deadlock = select(program, options.only, options.skip, kinds=(), deadlock=options.deadlock).deadlock
     checks = _Checks(program, compiled, invariants, action_props)
     inits = compiled.initial_states()
     families = sorted({a.family for a in program.actions})
@@ -346,19 +332,15 @@ def simulate(program: Program, options: SimulateOptions | None = None,
         stats.complete = False
         stats.stop_reason = stop_reason or "a simulation is not exhaustive"
     not_found = f"not violated in {sim.runs:,} random runs (not a proof)"
-    for k in invariants + action_props:
-        p = program.properties[k]
-        if found is None or p.name != found.target.name:
-            verdicts.append(Verdict(p.name, p.kind, INCOMPLETE,
-                                    not_found if found is None else "not checked after the violation"))
+    selected = [(program.properties[k].name, program.properties[k].kind) for k in sorted(invariants + action_props)]
+    verdicts = write_verdicts(
+        selected, {v.property: v for v in verdicts},
+        lambda name, kind: Verdict(name, kind, INCOMPLETE, not_found if found is None else "not checked after the violation"),
+        deadlock=deadlock,
+    )
     stats.engine = what
-    sim.result.verdicts = _order(program, verdicts)
+    sim.result.verdicts = verdicts
     return sim
-
-
-def _order(program: Program, verdicts: list[Verdict]) -> list[Verdict]:
-    rank = {p.name: k for k, p in enumerate(program.properties)}
-    return sorted(verdicts, key=lambda v: rank.get(v.property, len(rank)))
 
 
 def _mask_of(allowed: list[bool] | None, family_of: list[int], n: int) -> list[bool]:

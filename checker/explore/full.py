@@ -15,6 +15,7 @@ import time
 
 from replicheck.backends.compiled import compile_program
 from replicheck.ir import Program, Property
+from replicheck.ir.selection import select
 from replicheck.report.results import INCOMPLETE, CheckResult, RunStats, Verdict
 
 from . import check
@@ -35,10 +36,11 @@ def check_model(program: Program, options: CheckOptions | None = None, liveness:
         )
     result = check(program, options)
     built: BuiltGraph | None = None
-    measures = list(program.of_kind("measure"))
+    measures = select(program, options.only, options.skip, kinds=("measure",)).properties
     if measures and result.stats.distinct_states > 0:
         started = time.perf_counter()
-        built = build_graph(compile_program(program), options.max_states, options.max_seconds, options.max_memory,
+        left = options.limits.after(result.stats.seconds)  # every phase gets what the run has left
+        built = build_graph(compile_program(program), left.max_states, left.max_seconds, left.max_memory,
                             _graph_progress(options, "measures"))
         result.measurements = measure_all(program, built, measures)
         result.stats.seconds += time.perf_counter() - started
@@ -61,9 +63,9 @@ def check_model(program: Program, options: CheckOptions | None = None, liveness:
         result.verdicts += [Verdict(p.name, "liveness", INCOMPLETE, f"not checked: {why}") for p in props]
         return result
     started = time.perf_counter()
-    remaining = None if options.max_seconds is None else max(1.0, options.max_seconds - result.stats.seconds)
-    live = check_liveness(program, props, built=built, max_states=options.max_states, max_seconds=remaining,
-                          max_memory=options.max_memory, progress=_graph_progress(options, "liveness"))
+    left = options.limits.after(result.stats.seconds)
+    live = check_liveness(program, props, built=built, max_states=left.max_states, max_seconds=left.max_seconds,
+                          max_memory=left.max_memory, progress=_graph_progress(options, "liveness"))
     result.verdicts += live
     result.warnings += [f"{v.property} {v.message}" for v in live if "vacuously" in v.message]
     result.stats.seconds += time.perf_counter() - started
@@ -93,8 +95,4 @@ def _graph_progress(options: CheckOptions, purpose: str) -> Progress | None:
 
 
 def _selected_liveness(program: Program, options: CheckOptions) -> list[Property]:
-    return [
-        p
-        for p in program.liveness()
-        if (options.only is None or p.name in options.only) and p.name not in options.skip
-    ]
+    return select(program, options.only, options.skip, kinds=("liveness",)).properties
