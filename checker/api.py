@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
+from replicheck import interrupts
 from replicheck.engines import ENGINES, Limits, explicit_engine, refusals
 from replicheck.errors import OptionError
 from replicheck.ir.selection import check_names
@@ -36,6 +37,7 @@ from replicheck.report.results import (
     RunStats,
     Trace,
     Verdict,
+    write_verdicts,
 )
 
 if TYPE_CHECKING:
@@ -121,7 +123,9 @@ class Result:
     @property
     def exit_code(self) -> int:
         if self.command == "simulate":  # a simulation that finds nothing has nothing to report
-            return 1 if self.details.first_violation() is not None else 0
+            if self.details.first_violation() is not None:
+                return 1
+            return 3 if self.details.stats.stop_reason.startswith("interrupted") else 0
         return self.details.exit_code
 
     @property
@@ -392,18 +396,29 @@ def prove(
     engine, bound, header, default = prove_plan(program, bmc=bmc, k_induction=k_induction, inductive=inductive)
     names, warnings = prove_selection(program, engine, only)
     induction = None
-    if engine == "bmc":
-        details = run_bmc(program, bound, invariants=names, timeout=timeout, completeness_cap=COMPLETENESS_CAP)
-    else:
-        if engine == "inductive":
-            induction = check_inductive(program, invariants=names, timeout=timeout)
+    try:
+        if engine == "bmc":
+            details = run_bmc(program, bound, invariants=names, timeout=timeout, completeness_cap=COMPLETENESS_CAP)
         else:
-            induction = run_k_induction(program, bound, invariants=names, timeout=timeout)
-        details = induction.to_check_result()
+            if engine == "inductive":
+                induction = check_inductive(program, invariants=names, timeout=timeout)
+            else:
+                induction = run_k_induction(program, bound, invariants=names, timeout=timeout)
+            details = induction.to_check_result()
+    except KeyboardInterrupt as err:  # Ctrl-C, SIGTERM while Python (not the solver) ran
+        details = _interrupted_proof(program, names, interrupts.note(err))
     details.warnings.extend(warnings)
     helpers = [p.name for p in program.properties if p.kind == "invariant" and p.strengthening and p.name in names]
     info = ProofInfo(engine, bound if engine != "inductive" else None, default, header, names, helpers, induction)
     return Result(details, command="prove", proof=info)
+
+
+def _interrupted_proof(program: Program, names: list[str], signal_name: str) -> CheckResult:
+    kinds = {p.name: p.kind for p in program.properties}
+    why = f"not decided: interrupted ({signal_name})"
+    verdicts = write_verdicts([(n, kinds[n]) for n in names], {}, lambda n, k: Verdict(n, k, INCOMPLETE, why))
+    stats = RunStats(engine="z3", complete=False, stop_reason=f"interrupted ({signal_name})")
+    return CheckResult(program.name, dict(program.settings), program.variant, verdicts, stats)
 
 
 # -- simulate -----------------------------------------------------------------------------

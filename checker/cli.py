@@ -12,13 +12,16 @@ Must not import: z3 or hypothesis directly (engines that need them are imported 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
+import re
 import signal
 import sys
+import tempfile
 from typing import Any, Callable, NoReturn, Sequence
 
-from replicheck import __version__
+from replicheck import __version__, interrupts
 from replicheck.engines import parse_count, parse_memory, parse_seconds
 from replicheck.errors import (
     EXIT_INCOMPLETE,
@@ -543,7 +546,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from replicheck.report.matrix import render_matrix
-    from replicheck.sweep import SweepRow, run_sweep
+    from replicheck.sweep import SweepRow, run_sweep, variants_of
 
     if args.models:
         models = [load(m) for m in args.models]
@@ -566,7 +569,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     written = _write_sweep_traces(rows, args.out, models) if args.out else None
     if any(r.mismatches() for r in rows):
         code, status = EXIT_VIOLATED, "unexpected"
-    elif any(not r.result.stats.complete for r in rows):
+    elif any(not r.result.stats.complete for r in rows) or interrupts.received():
         code, status = EXIT_INCOMPLETE, "incomplete"
     else:
         code, status = EXIT_OK, "as expected"
@@ -577,9 +580,20 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                              traces_written=written, out=args.out))
         return code
     print(render_matrix(rows, args.format))
+    if interrupts.received():
+        total = sum(len(variants_of(info.cls)) for info in models)
+        print(f"\ninterrupted ({interrupts.received()}): {len(rows)} of {total} variant(s) checked", file=sys.stderr)
     if written is not None:
         print(f"\n{written} counterexample(s) written to {args.out}")
     return code
+
+
+def safe_file_name(text: str) -> str:
+    """A file name made from names a model chose (model, variant, property): letters, digits,
+    `.`, `-` and `_` kept, anything else (a `/`, `..` at the start, a control character) made
+    `_`, at most 200 characters, so it always names a file inside the folder it is joined to."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", text)[:200].lstrip(".")
+    return name or "_"
 
 
 def _write_sweep_traces(rows: Sequence[Any], out: str, models: Sequence[ModelInfo]) -> int:
@@ -595,7 +609,7 @@ def _write_sweep_traces(rows: Sequence[Any], out: str, models: Sequence[ModelInf
         for v in row.result.verdicts:
             if v.trace is None or v.status != "violated":
                 continue
-            stem = f"{row.model}.{row.variant or 'default'}.{v.property}"
+            stem = safe_file_name(f"{row.model}.{row.variant or 'default'}.{v.property}")
             source = source_of(row.result, file)
             _write(os.path.join(out, stem + ".itf.json"), itf_to_json(trace_to_itf(v.trace, v, source)))
             _write(os.path.join(out, stem + ".txt"), render_trace(v.trace, v))
@@ -707,8 +721,26 @@ COMMANDS = {"list": cmd_list, "check": cmd_check, "prove": cmd_prove, "report": 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if not _stdout_open():
+        return _fail(argv, "usage", "error: standard output is closed; redirect it to a file or /dev/null")
+    interrupts.reset()
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    interrupts.install()
+    try:
+        code = _run(argv)
+        sys.stdout.flush()
+        return code
+    except OSError as err:  # standard output on a full disk, or a file system that fails under us
+        return _output_failed(argv, err)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _run(argv: list[str]) -> int:
     try:
         args = _parser().parse_args(argv)
+        _check_outputs(args)
         return COMMANDS[args.command](args)
     except ModelError as err:  # a model mistake that is really a usage one (a bad setting) reads as one line
         if err.is_usage_error():
@@ -716,12 +748,89 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(argv, err.kind, f"model error: {err}")
     except ReplicheckError as err:  # the kind and the exit code come from the error (replicheck.errors)
         return _fail(argv, err.kind, _error_text(err), err.exit_code)
-    except KeyboardInterrupt:
-        print("replicheck: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as err:  # a phase with nothing to summarise yet (the others report and exit 3)
+        name = interrupts.note(err)
+        return _fail(argv, "interrupted", f"interrupted ({name}) before any verdict was known", EXIT_INCOMPLETE)
     except BrokenPipeError:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         return EXIT_OK
+
+
+def _stdout_open() -> bool:
+    if sys.stdout is None:
+        return False
+    try:
+        os.fstat(sys.stdout.fileno())
+    except io.UnsupportedOperation:  # a stream without a descriptor (tests capture output so)
+        return True
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _output_failed(argv: Sequence[str], err: OSError) -> int:
+    """Standard output (or another file) failed while writing: one line on stderr, exit 2, and
+    standard output pointed at /dev/null so that Python's own flush at exit stays quiet."""
+    if isinstance(err, BrokenPipeError):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        return EXIT_OK
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass
+    what = err.strerror or str(err)
+    where = f" {err.filename}" if err.filename else " standard output"
+    try:
+        print(f"replicheck: error: cannot write to{where}: {what}", file=sys.stderr)
+    except OSError:
+        pass
+    return EXIT_USAGE
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Every path the run will write, checked before it starts: not empty, not a directory
+    where a file is written (nor a file where a folder is), in a folder that exists or can be
+    made, and writable."""
+    files = [(flag, getattr(args, attr, None)) for flag, attr in
+             (("--trace-out", "trace_out"), ("--graph-out", "graph_out"))]
+    if args.command == "report":
+        files.append(("--output", getattr(args, "output", None)))
+    for flag, path in files:
+        if path is not None:
+            _writable(flag, path, folder=False)
+    if args.command == "sweep" and getattr(args, "out", None) is not None:
+        _writable("--out", args.out, folder=True)
+    if args.command == "export" and getattr(args, "output", None) is not None:
+        _writable("--output", args.output, folder=os.path.isdir(args.output))
+
+
+def _writable(flag: str, path: str, folder: bool) -> None:
+    if not path.strip():
+        raise UsageError(f"{flag}: the path is empty")
+    if "\0" in path:
+        raise UsageError(f"{flag}: the path contains a NUL character")
+    if os.path.isdir(path) and not folder:
+        raise UsageError(f"{flag} {path}: is a directory; give a file name")
+    if os.path.exists(path) and folder and not os.path.isdir(path):
+        raise UsageError(f"{flag} {path}: is a file; give a folder")
+    try:  # a real probe: permission bits say little to root, or on /proc
+        if folder:
+            os.makedirs(path, exist_ok=True)
+            with tempfile.TemporaryFile(dir=path):
+                pass
+        elif os.path.exists(path):
+            with open(path, "a", encoding="utf-8"):
+                pass
+        else:
+            parent = os.path.dirname(path)
+            if parent:
+                os.makedirs(parent, exist_ok=True)
+            with open(path, "x", encoding="utf-8"):
+                pass
+            os.unlink(path)
+    except OSError as err:
+        raise UsageError(f"{flag} {path}: cannot write there: {err.strerror or err}") from None
 
 
 def _error_text(err: ReplicheckError) -> str:

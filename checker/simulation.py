@@ -30,6 +30,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
+from replicheck import interrupts
 from replicheck.backends import reference as R
 from replicheck.backends.compiled import CompiledProgram, compile_program
 from replicheck.explore.traces import (
@@ -289,6 +290,9 @@ def simulate(program: Program, options: SimulateOptions | None = None,
                     break
         except R.ModelRuntimeError as err:
             found = Found(Target("error", "model error", message=str(err)), init, actions, run)
+        except KeyboardInterrupt as err:  # Ctrl-C, SIGTERM: report the runs done so far
+            stop_reason = f"interrupted ({interrupts.note(err)})"
+            break
         steps_total += len(actions)
         longest = max(longest, len(actions))
         if found is not None:
@@ -317,7 +321,10 @@ def simulate(program: Program, options: SimulateOptions | None = None,
         if options.shrink:
             t0 = time.perf_counter()
             shrinker = Shrinker(program, compiled, checks, found.target)
-            found = shrinker.shrink(found)
+            try:
+                found = shrinker.shrink(found)
+            except KeyboardInterrupt as err:  # the violation found stands, unshrunk
+                sim.result.warnings.append(f"shrinking interrupted ({interrupts.note(err)}): the trace is as found")
             sim.shrink_seconds = time.perf_counter() - t0
             sim.shrink_attempts = shrinker.attempts
         sim.shrunk_steps = len(found.actions)

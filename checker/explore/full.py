@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 
+from replicheck import interrupts
 from replicheck.backends.compiled import compile_program
 from replicheck.ir import Program, Property
 from replicheck.ir.selection import select
@@ -40,9 +41,12 @@ def check_model(program: Program, options: CheckOptions | None = None, liveness:
     if measures and result.stats.distinct_states > 0:
         started = time.perf_counter()
         left = options.limits.after(result.stats.seconds)  # every phase gets what the run has left
-        built = build_graph(compile_program(program), left.max_states, left.max_seconds, left.max_memory,
-                            _graph_progress(options, "measures"))
-        result.measurements = measure_all(program, built, measures)
+        try:
+            built = build_graph(compile_program(program), left.max_states, left.max_seconds, left.max_memory,
+                                _graph_progress(options, "measures"))
+            result.measurements = measure_all(program, built, measures)
+        except KeyboardInterrupt as err:  # Ctrl-C, SIGTERM: what safety found stands
+            return _interrupted(result, program, options, err, "while the measures' graph was built")
         result.stats.seconds += time.perf_counter() - started
         if not built.complete:
             result.warnings.append("measures cover only the states explored before a limit")
@@ -64,14 +68,30 @@ def check_model(program: Program, options: CheckOptions | None = None, liveness:
         return result
     started = time.perf_counter()
     left = options.limits.after(result.stats.seconds)
-    live = check_liveness(program, props, built=built, max_states=left.max_states, max_seconds=left.max_seconds,
-                          max_memory=left.max_memory, progress=_graph_progress(options, "liveness"))
+    try:
+        live = check_liveness(program, props, built=built, max_states=left.max_states, max_seconds=left.max_seconds,
+                              max_memory=left.max_memory, progress=_graph_progress(options, "liveness"))
+    except KeyboardInterrupt as err:
+        return _interrupted(result, program, options, err, "while liveness was checked")
     result.verdicts += live
     result.warnings += [f"{v.property} {v.message}" for v in live if "vacuously" in v.message]
     result.stats.seconds += time.perf_counter() - started
     if any(v.kind == "liveness" and v.status == INCOMPLETE for v in result.verdicts):
         result.stats.complete = False
         result.stats.stop_reason = result.stats.stop_reason or "liveness graph limit"
+    return result
+
+
+def _interrupted(result: CheckResult, program: Program, options: CheckOptions, err: KeyboardInterrupt,
+                 when: str) -> CheckResult:
+    """The result of a run interrupted after its safety search: every verdict the search
+    found stands; the liveness properties are incomplete."""
+    name = interrupts.note(err)
+    result.stats.complete = False
+    result.stats.stop_reason = "interrupted"
+    result.warnings.append(f"interrupted ({name}) {when}")
+    result.verdicts += [Verdict(p.name, "liveness", INCOMPLETE, f"not checked: interrupted ({name})")
+                        for p in _selected_liveness(program, options)]
     return result
 
 

@@ -146,8 +146,8 @@ class _Run:
             self.asking += time.perf_counter() - start
         if r == z3.unknown:
             reason = unknown_reason(self.solver, self.budget)
-            raise _Stop("timeout" if reason == "timeout" else "solver unknown",
-                        f"the solver gave up on {what}: {reason}")
+            kind = reason if reason == "timeout" else "interrupted" if reason.startswith("interrupted") else "solver unknown"
+            raise _Stop(kind, f"the solver gave up on {what}: {reason}")
         if r == z3.sat:
             return self.solver.model()
         return None

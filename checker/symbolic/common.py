@@ -18,6 +18,7 @@ from typing import Sequence
 
 import z3
 
+from replicheck import interrupts
 from replicheck.backends.reference import ModelRuntimeError, evaluate, fire
 from replicheck.backends.z3_backend import DecodedPath, Unrolling
 from replicheck.errors import InternalError, UnknownProperty
@@ -83,6 +84,9 @@ def unknown_reason(solver: z3.Solver, budget: Budget) -> str:
         reason = solver.reason_unknown()
     except z3.Z3Exception:  # pragma: no cover - no reason available
         reason = ""
+    if reason in ("canceled", "interrupted from keyboard") and (budget.deadline is None or
+                                                              time.perf_counter() < budget.deadline - 0.05):
+        return f"interrupted ({interrupts.note()})"  # the solver's own Ctrl-C handler stopped it
     if reason in ("timeout", "canceled"):
         return "timeout"
     return f"solver returned unknown ({reason or 'no reason given'})"
