@@ -38,7 +38,9 @@ def check_model(program: Program, options: CheckOptions | None = None, liveness:
     result = check(program, options)
     built: BuiltGraph | None = None
     measures = select(program, options.only, options.skip, kinds=("measure",)).properties
-    if measures and result.stats.distinct_states > 0:
+    if measures and result.stats.stop_reason == "error":  # the graph would meet the same run-time error
+        result.warnings.append("measures not computed: the model raised a run-time error (the model error above)")
+    elif measures and result.stats.distinct_states > 0:
         started = time.perf_counter()
         left = options.limits.after(result.stats.seconds)  # every phase gets what the run has left
         try:
