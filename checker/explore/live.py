@@ -18,7 +18,7 @@ from replicheck.backends.reference import initial_states
 from replicheck.ir import Program, Property
 from replicheck.report.results import HOLDS, INCOMPLETE, VIOLATED, Step, Trace, Verdict
 
-from .graph import BuiltGraph, Progress, build_graph, predicate_mask
+from .graph import LabelledGraph, Progress, build_graph
 from .liveness import STUTTER, find_violation, step_enabled, taken_in_cycle, verify_lasso
 from .traces import InternalCheckerError
 
@@ -27,7 +27,7 @@ def check_liveness(
     program: Program,
     properties: Sequence[Property] | None = None,
     compiled: CompiledProgram | None = None,
-    built: BuiltGraph | None = None,
+    built: LabelledGraph | None = None,
     max_states: int | None = None,
     max_seconds: float | None = None,
     max_memory: int | None = None,
@@ -46,8 +46,8 @@ def check_liveness(
         ]
     verdicts = []
     for prop in props:
-        p_true = predicate_mask(program, prop.expr, built.states)
-        q_true = None if prop.expr2 is None else predicate_mask(program, prop.expr2, built.states)
+        p_true = built.mask(prop, 1)
+        q_true = None if prop.expr2 is None else built.mask(prop, 2)
         if prop.temporal == "leads_to" and not p_true.any():
             verdicts.append(
                 Verdict(
@@ -60,7 +60,7 @@ def check_liveness(
         if lasso is None:
             verdicts.append(Verdict(prop.name, "liveness", HOLDS, _holds_message(prop)))
             continue
-        states = [built.states[i] for i in lasso.states]
+        states = [built.state(i) for i in lasso.states]
         problem = verify_lasso(program, states, lasso.actions, lasso.loop_start, prop)
         if problem is not None:
             raise InternalCheckerError(
