@@ -494,8 +494,17 @@ class EvaluationWorker:
         return msg
 
     def _lost(self) -> WorkerLost:
-        """The pipe broke: the worker died (or closed it). Reap it to say how it ended."""
+        """The pipe broke: the worker died (or closed it). Reap it to say how it ended. If it
+        failed and said why before it ended, that is the error (an internal one), whatever
+        this process was doing when it noticed."""
         self.broken = True
+        try:
+            while self.conn.poll():
+                msg = self.conn.recv()
+                if msg[0] == "error":
+                    raise InternalCheckerError("batch engine: the worker process failed:\n" + msg[1])
+        except (EOFError, OSError):
+            pass
         self.proc.join(timeout=5)
         if self.proc.is_alive():  # pragma: no cover - alive with its pipe closed
             self._kill()

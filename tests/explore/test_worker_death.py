@@ -26,6 +26,7 @@ from replicheck.explore import batch_workers as W
 from replicheck.explore.batch import BatchSearch
 from replicheck.explore.batch_workers import EvaluationWorker, StopWaiting, Summary, WorkerLost
 from replicheck.explore.options import CheckOptions
+from replicheck.explore.traces import InternalCheckerError
 from replicheck.report.results import INCOMPLETE
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc (Linux)")
@@ -70,6 +71,30 @@ def _comm(pid: int) -> str:
         return ""
 
 
+def _memfds(pid: int) -> set[str]:
+    """The replicheck in-memory files a process holds open (its shared levels and results)."""
+    out = set()
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("/memfd:replicheck-"):
+                out.add(target.split(" ")[0])
+    except OSError:
+        pass
+    return out
+
+
+def _shm() -> set[str]:
+    """replicheck's entries in /dev/shm (there should never be any: its files are memfds)."""
+    try:
+        return {name for name in os.listdir("/dev/shm") if "replicheck" in name}
+    except OSError:
+        return set()
+
+
 def _wait_until(cond: Callable[[], bool], seconds: float = PATIENCE) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -98,6 +123,8 @@ def _worker_of(coordinator: subprocess.Popen[str]) -> tuple[int, int]:
     st = _stat(found[0])
     assert st is not None
     time.sleep(1.0)  # mid-run: the worker has chunks in hand
+    # the shared memory is in-memory files, which end with the last process holding them
+    assert {"/memfd:replicheck-level-a", "/memfd:replicheck-result-0"} <= _memfds(found[0])
     return found[0], st[2]
 
 
@@ -134,7 +161,7 @@ def test_a_killed_worker_ends_the_run_as_incomplete_naming_it(cleanup: list[tupl
     assert "; the run is incomplete" in text
     assert "the run stopped early (worker died)" in out  # the partial summary
     assert "distinct states" in out and "Traceback" not in text
-    assert not _alive(worker)
+    assert not _alive(worker) and not _shm()
 
 
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
@@ -145,6 +172,7 @@ def test_a_dead_coordinator_takes_its_worker_with_it(sig: signal.Signals, cleanu
     run.send_signal(sig)
     _finish(run)
     assert _wait_until(lambda: not _alive(worker), 15.0), f"worker {worker[0]} outlived its coordinator"
+    assert not _shm()
 
 
 @pytest.mark.slow
@@ -228,6 +256,26 @@ def test_every_send_to_a_dead_worker_is_guarded() -> None:
     finally:
         w.close()
     assert not w.proc.is_alive()
+
+
+def test_a_send_after_the_worker_failed_reports_its_failure_not_a_broken_pipe() -> None:
+    """The worker sends its traceback and ends; the coordinator, sending its next request
+    before it reads that, used to meet a raw BrokenPipeError (an intermittent failure of
+    tests/explore/test_batch.py)."""
+    def fail(keys: Any, *_: Any) -> Summary:
+        raise RuntimeError("boom in the worker")
+
+    w = _worker(fail)
+    try:
+        w.submit(0, 0, 0, 5, False, [], [], [])
+        w.proc.join(timeout=PATIENCE)  # it has replied and ended
+        assert w.proc.exitcode == 0
+        with pytest.raises(InternalCheckerError, match="(?s)worker process failed.*boom in the worker"):
+            for _ in range(10):  # the first sends may still fill the socket's buffer
+                w.submit(1, 0, 0, 5, False, [], [], [])
+        assert w.broken
+    finally:
+        w.close()
 
 
 def test_a_worker_dying_while_the_coordinator_waits_is_lost_at_once() -> None:
