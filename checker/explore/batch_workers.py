@@ -82,6 +82,7 @@ only has to outlast scheduling delays on a loaded machine: sixty missed beats.""
 SILENCE_ENV = "REPLICHECK_WORKER_SILENCE"  # seconds; overrides SILENCE_SECONDS (tests set it low)
 BEAT_SECONDS = 1.0  # a busy worker's heartbeat (at most a quarter of the silence limit)
 WAIT_SLICE = 0.1  # the coordinator's poll: Ctrl-C and the run's limits are seen this often
+LATE_SLICE = 2.0  # a poll this much later than asked: the coordinator itself was stopped
 BYE_SECONDS = 10.0  # closing: how long a worker with nothing to do may take to say goodbye
 _PR_SET_PDEATHSIG = 1
 _PR_SET_NAME = 15
@@ -470,17 +471,22 @@ class EvaluationWorker:
         limit) without a word the worker is killed and lost."""
         msg, self._next = self._next, None
         limit = self.silence if silence is None else silence
-        last = time.monotonic()
+        quiet = 0.0  # seconds of silence, counted while this process runs
+        before = time.monotonic()
         while msg is None:
             try:
                 if self.conn.poll(WAIT_SLICE):
                     msg = self.conn.recv()
                     if msg[0] == "beat":
-                        msg, last = None, time.monotonic()
+                        msg, quiet, before = None, 0.0, time.monotonic()
                     continue
             except (EOFError, OSError) as err:
                 raise self._lost() from err
-            quiet = time.monotonic() - last
+            now = time.monotonic()
+            # a slice far longer than asked means this process was stopped (Ctrl-Z stops
+            # both, and fg continues both) or starved: that is not the worker's silence
+            quiet += now - before if now - before < WAIT_SLICE + LATE_SLICE else WAIT_SLICE
+            before = now
             if quiet >= limit:
                 raise self._silent(quiet)
             if self.limits is not None:
@@ -550,6 +556,9 @@ class EvaluationWorker:
                     self.worker_peak = int(msg[1])
         except Exception:  # noqa: BLE001 - closing must not hide the error that ended the search
             pass
+        except BaseException:  # Ctrl-C while closing: kill the worker at once, then go on
+            self.broken = True
+            raise
         finally:
             self.proc.join(timeout=0 if self.broken else 5)
             if self.proc.is_alive():

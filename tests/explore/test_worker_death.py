@@ -105,8 +105,10 @@ def _wait_until(cond: Callable[[], bool], seconds: float = PATIENCE) -> bool:
 
 
 def _start(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    """`replicheck check ARGS`, in a process group of its own (as a shell's job is)."""
     return subprocess.Popen([sys.executable, "-m", "replicheck", "check", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})})
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})},
+                            start_new_session=True)
 
 
 def _worker_of(coordinator: subprocess.Popen[str]) -> tuple[int, int]:
@@ -203,6 +205,27 @@ def test_ctrl_c_while_waiting_for_a_stopped_worker_gives_the_partial_summary(cle
     assert code == 3, out + err
     assert "the run stopped early (interrupted)" in out and "Traceback" not in out + err
     assert time.monotonic() - begun < 30
+    assert not _alive(worker)
+
+
+@pytest.mark.slow
+def test_ctrl_z_and_fg_past_the_silence_limit_do_not_lose_the_worker(cleanup: list[tuple[int, int]]) -> None:
+    """Both processes stopped (a job stopped with Ctrl-Z) longer than the silence limit, then
+    continued: the coordinator's own pause is not the worker's silence. The worker is stopped
+    a moment first, so that the coordinator is surely waiting for it when it stops too."""
+    run = _start(*BIG, "--max-seconds", "300", env={W.SILENCE_ENV: "5"})
+    worker = _worker_of(run)
+    cleanup.append(worker)
+    os.kill(worker[0], signal.SIGSTOP)
+    time.sleep(1.0)
+    os.killpg(run.pid, signal.SIGSTOP)
+    time.sleep(8.0)
+    os.killpg(run.pid, signal.SIGCONT)
+    time.sleep(2.0)
+    run.send_signal(signal.SIGINT)
+    code, out, err = _finish(run)
+    assert code == 3, out + err
+    assert "the run stopped early (interrupted)" in out and "worker process" not in out + err
     assert not _alive(worker)
 
 
