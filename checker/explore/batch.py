@@ -338,11 +338,11 @@ class BatchSearch:
                 if reason and (i + 1 < len(bounds) or out.count):
                     return stop(reason)
             return ""
-        except StopWaiting as stop:  # a limit while waiting, or the worker is gone: stop here
+        except StopWaiting as halt:  # a limit while waiting, or the worker is gone: stop here
             worker.broken = True
-            if isinstance(stop, WorkerLost):
-                self.worker_lost = stop.message(level + 1)
-            return stop.reason
+            if isinstance(halt, WorkerLost):
+                self.worker_lost = halt.message(level + 1)
+            return halt.reason
         except BaseException:
             worker.broken = True
             raise
