@@ -333,6 +333,9 @@ def _serve(conn: Any, theirs: Any, parent: int, beat: float, levels: list[LevelF
     _die_with_parent(parent)
     theirs.close()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the coordinator's to handle
+    # the coordinator's SIGTERM handler (an interrupt with a partial summary) is not the
+    # worker's: a worker told to terminate terminates, and the coordinator reports its death
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     lock = threading.Lock()
     busy = threading.Event()
 

@@ -5,8 +5,9 @@ dead coordinator takes its worker with it.
 
 The end-to-end tests run `replicheck check` in a subprocess on a model that takes tens of
 seconds (ebs.election with Volume=2: 11 million states, 17-30 s with two processes, and no
-@measure, whose second exploration would follow an incomplete search), find the worker as the coordinator's child in /proc, and signal one of them
-mid-run; every wait is generous and polled, for a loaded 2-core machine. Linux only (/proc).
+@measure, whose second exploration would follow an incomplete search), find the worker as
+the coordinator's child in /proc, and signal one of them mid-run; every wait is generous and
+polled, for a loaded 2-core machine. Linux only (/proc).
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ from replicheck.report.results import INCOMPLETE
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc (Linux)")
 
-BIG = ["ebs.election", "--set", "Node=3", "--set", "Volume=2", "--engine", "batch", "--store", "fingerprint", "--workers", "2",
-       "--no-liveness"]
+BIG = ["ebs.election", "--set", "Node=3", "--set", "Volume=2", "--engine", "batch", "--store", "fingerprint",
+       "--workers", "2", "--no-liveness"]
 PATIENCE = 90.0  # seconds: the most any step below may take on a loaded machine
 
 
@@ -151,15 +152,17 @@ def cleanup() -> Any:
 
 
 # -- end to end --------------------------------------------------------------------------------
-def test_a_killed_worker_ends_the_run_as_incomplete_naming_it(cleanup: list[tuple[int, int]]) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_a_killed_worker_ends_the_run_as_incomplete_naming_it(sig: signal.Signals,
+                                                              cleanup: list[tuple[int, int]]) -> None:
     run = _start(*BIG, "--max-seconds", "300")
     worker = _worker_of(run)
     cleanup.append(worker)
-    os.kill(worker[0], signal.SIGKILL)
+    os.kill(worker[0], sig)
     code, out, err = _finish(run)
     text = out + err
     assert code == 3, text
-    assert f"the worker process (pid {worker[0]}) died (SIGKILL) at level " in text
+    assert f"the worker process (pid {worker[0]}) died ({sig.name}) at level " in text
     assert "; the run is incomplete" in text
     assert "the run stopped early (worker died)" in out  # the partial summary
     assert "distinct states" in out and "Traceback" not in text
@@ -172,7 +175,11 @@ def test_a_dead_coordinator_takes_its_worker_with_it(sig: signal.Signals, cleanu
     worker = _worker_of(run)
     cleanup.append(worker)
     run.send_signal(sig)
-    _finish(run)
+    code, out, err = _finish(run)
+    if sig == signal.SIGTERM:  # an interrupt (replicheck.interrupts): the partial summary, and the worker ended
+        assert code == 3 and "the run stopped early (interrupted)" in out and "Traceback" not in out + err
+    else:
+        assert code == -signal.SIGKILL
     assert _wait_until(lambda: not _alive(worker), 15.0), f"worker {worker[0]} outlived its coordinator"
     assert not _shm()
 
