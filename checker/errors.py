@@ -10,7 +10,7 @@ families, each with its exit code and the word `--json` reports as `error.kind`:
   number of the right kind; `UnknownProperty`: a property name the model does not have),
   `replicheck.registry.RegistryError`,
   `replicheck.explore.symmetry.SymmetryRefused`, `replicheck.export.ExportError`,
-  `replicheck.report.graph_export.GraphTooLarge`.
+  `replicheck.report.graph_export.GraphTooLarge`, `replicheck.explore.batch_workers.WorkerSettingError`.
 - `TraceFileProblem` (exit 2, kind "trace file"): `report` on a file that cannot be read or
   does not replay against its model: `replicheck.report.replay.TraceFileError`.
 - `ModelProblem` (exit 2, kind "model"): a mistake in the model's code, reported with the

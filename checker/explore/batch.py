@@ -27,7 +27,10 @@ Workers: with `options.workers == 2` a second process (`replicheck.explore.batch
 forked at the start of the search) evaluates chunks while this one evaluates others and
 takes every chunk's summary in chunk order for the store; each level then lives in a shared
 memory file that both read their chunks from. A chunk with anything unusual is re-evaluated
-here with the full event handling, so the result is identical to one worker.
+here with the full event handling, so the result is identical to one worker. A worker that
+dies or stops answering ends the run as incomplete, like a limit (stop reason "worker died" or
+"worker unresponsive", and a warning naming the process and the level); while this process
+waits for the worker, the run's limits and Ctrl-C still stop it.
 
 Must not import: z3, hypothesis, `replicheck.cli`, `models`.
 """
@@ -45,7 +48,7 @@ from replicheck.backends.numpy_batch import BatchProgram, Frame, fingerprint
 from replicheck.ir import Program, State
 from replicheck.report.results import CheckResult
 
-from .batch_workers import EvaluationWorker, LevelFile, Summary
+from .batch_workers import EvaluationWorker, LevelFile, StopWaiting, Summary, WorkerLost
 from .bfs import never_enabled_warnings
 from .memory import peak_resident_bytes, resident_bytes
 from .options import CheckOptions
@@ -148,6 +151,7 @@ class BatchSearch:
         if self.workers > 2:
             raise ValueError("the batch engine uses at most 2 workers (processes)")
         self.worker: EvaluationWorker | None = None
+        self.worker_lost = ""  # why the worker process was given up (a warning), if it was
         rows = options.chunk_rows or ((1 << 15) if self.workers > 1 else (1 << 16))
         self.chunk_rows = max(1, int(rows))
         st = self.run.stats
@@ -195,7 +199,7 @@ class BatchSearch:
         level_parts: list[Array] = [keys] if keys.shape[0] else []
         try:
             if self.workers > 1 and level_parts:
-                self.worker = EvaluationWorker(self.layout.words, self.summarize)
+                self.worker = EvaluationWorker(self.layout.words, self.summarize, limits=self.limits_while_waiting)
                 self.worker.levels[0].append(keys)
             del keys
             while level_parts:
@@ -285,6 +289,15 @@ class BatchSearch:
         def evaluate_here(i: int) -> None:
             done[i] = self.summarize(worker.levels[li].read(*bounds[i]), at_bound, *self.live_sets(at_bound))
 
+        def stop(reason: str) -> str:
+            """Stop the level for `reason`; the worker's replies still due are dropped (if it
+            cannot give them, it is given up: the search is stopping anyway)."""
+            try:
+                worker.drain()
+            except StopWaiting:
+                worker.broken = True
+            return reason
+
         def collect(wait: bool) -> None:
             """Take the summaries the worker has finished (at least one if `wait`), and give
             it more chunks in their place, so that it is never idle while there are some."""
@@ -314,23 +327,29 @@ class BatchSearch:
                 if s.usual:
                     reason = self.take_summary(s, lo, out)
                     if reason:
-                        worker.drain()
-                        return reason
+                        return stop(reason)
                 else:
                     stopped, reason = self.chunk(worker.levels[li].read(lo, hi), lo, level, at_bound, out)
                     if stopped:
-                        worker.drain()
-                        return reason
+                        return stop(reason)
                 worker.levels[li].release(lo, hi)  # evaluated and taken: not read again
                 run.stats.transitions = self.transitions
                 reason = run.tick(self.store.count - self.pruned) or self.memory_check(0)
                 if reason and (i + 1 < len(bounds) or out.count):
-                    worker.drain()
-                    return reason
+                    return stop(reason)
             return ""
+        except StopWaiting as halt:  # a limit while waiting, or the worker is gone: stop here
+            worker.broken = True
+            if isinstance(halt, WorkerLost):
+                self.worker_lost = halt.message(level + 1)
+            return halt.reason
         except BaseException:
             worker.broken = True
             raise
+
+    def limits_while_waiting(self) -> str:
+        """The run's reason to stop while this process waits for the worker (progress too)."""
+        return self.run.tick(self.store.count - self.pruned)
 
     def live_sets(self, at_bound: bool) -> tuple[list[int], list[int], list[int]]:
         """The invariants, action properties and reachability targets still checked."""
@@ -352,6 +371,8 @@ class BatchSearch:
         st.workers = 2 if self.worker is not None else 1
         st.fingerprint_collision_probability = collision_probability(stored) if self.fp_mode else 0.0
         result = run.result(stored - self.pruned, stop_reason)  # outside the @constraint: not counted
+        if self.worker_lost:
+            result.warnings.insert(0, self.worker_lost)
         if result.stats.complete and not run.done:
             result.warnings += never_enabled_warnings(self.program, self.ever_enabled)
         return result
