@@ -72,8 +72,12 @@ class GraphRecorder:
     degree: list[Array] = field(default_factory=list)
     ranges: list[MeasureRange] = field(default_factory=list)
     states: int = 0  # states labelled so far (numbers 0 .. states-1)
+    finished: RecordedGraph | None = None  # left here by the search when it ends
 
     def __post_init__(self) -> None:
+        index = {id(p): k for k, p in enumerate(self.program.properties)}
+        self.predicate_ids = [(index[id(p)], which) for p, which in self.predicates]
+        self.measure_ids = [index[id(m)] for m in self.measures]
         self.masks = [[] for _ in self.predicates]
         self.ranges = [MeasureRange() for _ in self.measures]
         self.adtype = np.uint16 if self.n_actions < (1 << 16) else np.uint32
@@ -125,6 +129,12 @@ class GraphRecorder:
     def finish(self, initial: int, path_to: PathTo, complete: bool, stop_reason: str) -> RecordedGraph:
         """The graph over the states inside the constraint (renumbered in order), the steps
         into the states outside it as blocked steps. Frees the chunks as it joins them."""
+        if not complete:  # the measures' extremes so far stand; the steps are of no use
+            empty = np.zeros(0, dtype=np.int64)
+            self.dst, self.act, self.degree, self.outside = [], [], [], []
+            self.masks = [[] for _ in self.predicates]
+            return RecordedGraph(StateGraph(0, empty, empty, empty, empty), [], self.predicates, self.measures,
+                                 self.ranges, path_to, None, False, stop_reason)
         n_all = self.states
         degree = _join(self.degree, np.int64)
         if len(degree) < n_all:  # the last level's states were labelled but not expanded

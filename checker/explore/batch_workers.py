@@ -271,6 +271,7 @@ class Summary:
     keys: Array = None
     rank: Array = None
     fps: Array = None
+    extra: list[Array] = field(default_factory=list)  # what a recorded graph needs (batch_graph)
 
 
 def _private_peak() -> int:
@@ -325,8 +326,9 @@ def _heartbeat(send: Callable[[Any], None], busy: threading.Event, parent: int, 
 def _serve(conn: Any, theirs: Any, parent: int, beat: float, levels: list[LevelFile], results: list[MemoryFile],
            words: int, summarize: Summarize) -> None:
     """The worker's loop: ("chunk", seq, level file, lo, hi, at_bound, invs, aprops, pending)
-    -> ("done", seq, usual, transitions, pruned, ever, m) with the m successors' keys, ranks
-    and fingerprints in result file seq % len(results), and ("beat",) every `beat` seconds
+    -> ("done", seq, usual, transitions, pruned, ever, m, shapes) with the m successors' keys,
+    ranks and fingerprints, then the summary's `extra` arrays (their dtypes and lengths in
+    `shapes`), in result file seq % len(results), and ("beat",) every `beat` seconds
     while evaluating; ("stop",) -> ("bye", its own memory at its peak, `_private_peak`).
     `theirs` is the coordinator's end of the pipe, inherited through the fork: closed at once,
     so that the coordinator's death reads as the pipe's end here."""
@@ -358,10 +360,11 @@ def _serve(conn: Any, theirs: Any, parent: int, beat: float, levels: list[LevelF
             try:
                 s = summarize(levels[li].read(lo, hi), at_bound, invs, aprops, pending)
                 if s.usual:
-                    results[seq % len(results)].write([s.keys, s.rank, s.fps])
-                    reply = ("done", seq, True, s.transitions, s.pruned, s.ever, int(s.keys.shape[0]))
+                    results[seq % len(results)].write([s.keys, s.rank, s.fps, *s.extra])
+                    shapes = [(a.dtype.str, int(a.shape[0])) for a in s.extra]
+                    reply = ("done", seq, True, s.transitions, s.pruned, s.ever, int(s.keys.shape[0]), shapes)
                 else:
-                    reply = ("done", seq, False, 0, 0, [], 0)
+                    reply = ("done", seq, False, 0, 0, [], 0, [])
             except BaseException:  # noqa: BLE001 - reported to the coordinator, which raises it
                 reply = ("error", traceback.format_exc())
             finally:
@@ -437,7 +440,7 @@ class EvaluationWorker:
         msg = self._recv()
         if msg[0] != "done":
             raise InternalCheckerError(f"batch worker: unexpected reply {msg[0]!r}")
-        _, seq, usual, transitions, pruned, ever, m = msg
+        _, seq, usual, transitions, pruned, ever, m, shapes = msg
         chunk = self.in_flight.popleft()
         self.summaries += 1
         if not usual:
@@ -448,9 +451,14 @@ class EvaluationWorker:
         f = self.results[seq % len(self.results)]
         off = f.read_into(keys, 0)
         off = f.read_into(rank, off)
-        f.read_into(fps, off)
+        off = f.read_into(fps, off)
+        extra = []
+        for dtype, length in shapes:
+            a = np.empty(length, dtype=np.dtype(dtype))
+            off = f.read_into(a, off)
+            extra.append(a)
         self._note_files()
-        return chunk, Summary(True, transitions, pruned, ever, keys, rank, fps)
+        return chunk, Summary(True, transitions, pruned, ever, keys, rank, fps, extra)
 
     def drain(self) -> None:
         """Receive and drop every summary still in flight (after the coordinator stopped);

@@ -20,7 +20,8 @@ from replicheck.ir.selection import select
 from replicheck.report.results import INCOMPLETE, CheckResult, RunStats, Verdict
 
 from . import check
-from .graph import BuiltGraph, Progress, build_graph
+from .batch_graph import GraphRecorder
+from .graph import LabelledGraph, Progress, build_graph
 from .live import check_liveness
 from .measures import measure_all
 from .options import CheckOptions
@@ -35,17 +36,20 @@ def check_model(program: Program, options: CheckOptions | None = None, liveness:
             "cycle of states (fairness is per action instance); check liveness without --symmetry, "
             "or skip it with --no-liveness"
         )
-    result = check(program, options)
-    built: BuiltGraph | None = None
     measures = select(program, options.only, options.skip, kinds=("measure",)).properties
+    recorder = _recorder(program, options, measures, _selected_liveness(program, options) if liveness else [])
+    result = check(program, options, recorder)
+    recorded = recorder.finished if recorder is not None else None  # the batch engine's graph
+    built: LabelledGraph | None = None
     if measures and result.stats.stop_reason == "error":  # the graph would meet the same run-time error
         result.warnings.append("measures not computed: the model raised a run-time error (the model error above)")
     elif measures and result.stats.distinct_states > 0:
         started = time.perf_counter()
         left = options.limits.after(result.stats.seconds)  # every phase gets what the run has left
         try:
-            built = build_graph(compile_program(program), left.max_states, left.max_seconds, left.max_memory,
-                                _graph_progress(options, "measures"))
+            built = recorded if recorded is not None else build_graph(
+                compile_program(program), left.max_states, left.max_seconds, left.max_memory,
+                _graph_progress(options, "measures"))
             result.measurements = measure_all(program, built, measures)
         except KeyboardInterrupt as err:  # Ctrl-C, SIGTERM: what safety found stands
             return _interrupted(result, program, options, err, "while the measures' graph was built")
@@ -70,6 +74,10 @@ def check_model(program: Program, options: CheckOptions | None = None, liveness:
         return result
     started = time.perf_counter()
     left = options.limits.after(result.stats.seconds)
+    if recorded is not None and recorded.complete:
+        built = recorded  # one exploration: the batch search recorded the graph
+    elif built is not None and not built.complete:
+        built = None
     try:
         live = check_liveness(program, props, built=built, max_states=left.max_states, max_seconds=left.max_seconds,
                               max_memory=left.max_memory, progress=_graph_progress(options, "liveness"))
@@ -82,6 +90,16 @@ def check_model(program: Program, options: CheckOptions | None = None, liveness:
         result.stats.complete = False
         result.stats.stop_reason = result.stats.stop_reason or "liveness graph limit"
     return result
+
+
+def _recorder(program: Program, options: CheckOptions, measures: list[Property],
+              live: list[Property]) -> GraphRecorder | None:
+    """With the batch engine, the recorder of the labelled graph the measures and the
+    liveness properties need, so that the search is the only exploration."""
+    if options.engine != "batch" or not (measures or live):
+        return None
+    predicates = [(p, 1) for p in live] + [(p, 2) for p in live if p.expr2 is not None]
+    return GraphRecorder(program, predicates, measures, bool(program.of_kind("constraint")), len(program.actions))
 
 
 def _interrupted(result: CheckResult, program: Program, options: CheckOptions, err: KeyboardInterrupt,
