@@ -511,11 +511,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     from replicheck.report.itf import itf_to_json
     from replicheck.report.replay import (
         TraceFileError,
+        check_settings,
         load_trace_file,
         replay,
         trace_model_file,
         trace_source,
         trace_verdict,
+        verify_claim,
     )
 
     if args.format == "html" and not args.output and not args.json:
@@ -524,8 +526,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     name, settings, variant = trace_source(data)
     info, changed = load_for_trace(name, trace_model_file(data), args.model)
     try:
+        check_settings(settings, model_shape(info.cls).sorts)
         program = info.cls(variant=variant, **settings).compile()
         trace = replay(program, data)
+        verdict = verify_claim(trace, trace_verdict(data, trace), _lasso_check, _model_error_check)
     except TraceFileError as err:
         if changed:
             raise TraceFileError(f"{changed}, and the trace does not replay against it: {err}") from None
@@ -536,7 +540,6 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise
     if changed:
         print(f"replicheck: warning: {changed}; the trace still replays against it", file=sys.stderr)
-    verdict = trace_verdict(data, trace)
     if args.json:
         from replicheck.report.json_result import verdict_document
 
@@ -561,6 +564,21 @@ def cmd_report(args: argparse.Namespace) -> int:
     else:
         print(text, end="" if text.endswith("\n") else "\n")
     return EXIT_OK
+
+
+def _lasso_check(program: Any, states: Sequence[Any], actions: Sequence[int | None], loop: int, prop: Any) -> str | None:
+    """`report`'s liveness check (`replicheck.report.replay.LassoCheck`): `verify_lasso`."""
+    from replicheck.explore.liveness import STUTTER, verify_lasso
+
+    return verify_lasso(program, states, [STUTTER if a is None else a for a in actions], loop, prop)
+
+
+def _model_error_check(program: Any, state: Any) -> str | None:
+    """`report`'s model-error check (`replicheck.report.replay.ErrorCheck`): `reference_error`."""
+    from replicheck.explore.traces import reference_error
+
+    found = reference_error(program, state, program.invariants(), program.reachables(), program.action_properties())
+    return None if found is None else f"model error in {found[1]}: {found[0]}"
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
