@@ -517,6 +517,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         trace_model_file,
         trace_source,
         trace_verdict,
+        variant_settings,
         verify_claim,
     )
 
@@ -525,21 +526,27 @@ def cmd_report(args: argparse.Namespace) -> int:
     data = load_trace_file(args.trace)
     name, settings, variant = trace_source(data)
     info, changed = load_for_trace(name, trace_model_file(data), args.model)
+    replay_with, differs = variant_settings(settings, variant, info.cls.variants)
+    relabelled = f"the trace claims the variant {variant}, but its settings are not {variant}'s ({differs})"
     try:
-        check_settings(settings, model_shape(info.cls).sorts)
-        program = info.cls(variant=variant, **settings).compile()
+        check_settings(replay_with, model_shape(info.cls).sorts)
+        program = info.cls(variant=variant, **replay_with).compile()
         trace = replay(program, data)
         verdict = verify_claim(trace, trace_verdict(data, trace), _lasso_check, _model_error_check)
     except TraceFileError as err:
+        if differs:
+            err = TraceFileError(f"{relabelled}; replayed against {variant}, as it claims: {err}")
         if changed:
             raise TraceFileError(f"{changed}, and the trace does not replay against it: {err}") from None
-        raise
+        raise err from None
     except ModelError as err:
         if changed:
             raise RegistryError(f"{changed}, and the model does not load: {err.one_line()}") from None
         raise
     if changed:
         print(f"replicheck: warning: {changed}; the trace still replays against it", file=sys.stderr)
+    if differs:
+        print(f"replicheck: warning: {relabelled}; it replays against {variant}, as it claims", file=sys.stderr)
     if args.json:
         from replicheck.report.json_result import verdict_document
 

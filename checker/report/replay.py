@@ -6,7 +6,8 @@ characters in it made visible, its length bounded), the limits on a trace file
 `MAX_TRACE_INT_SETTING`), `load_trace_file` (only a regular file, read with a size cap; parse
 JSON, check nesting, the ITF shape and the replicheck version; never unpickles, never
 evaluates anything from the file), `trace_source` (which model, settings and variant the
-trace was made with), `check_settings` (settings so large the model would be huge are refused
+trace was made with), `variant_settings` (a trace is replayed against the variant it claims:
+that variant's settings win over the file's), `check_settings` (settings so large the model would be huge are refused
 before it is built), `trace_model_file` (the user's model file it records, checked for shape
 only: loading it is for `replicheck.registry`), `replay` (decode every state, then check that
 the first is an initial state of the model and each later one follows from its predecessor by
@@ -24,7 +25,7 @@ from __future__ import annotations
 import json
 import os
 import stat
-from typing import Any, Callable, Collection, Iterator, Sequence
+from typing import Any, Callable, Collection, Iterator, Mapping, Sequence
 
 from replicheck.backends.reference import ModelRuntimeError, fire, holds, initial_states, successors
 from replicheck.errors import TraceFileProblem
@@ -85,16 +86,24 @@ def _read_capped(where: str) -> bytes:
         raise TraceFileError(f"cannot read the trace file {where}: it is a directory") from None
     except OSError as e:
         raise TraceFileError(f"cannot read the trace file {where}: {e.strerror or e}") from None
+    try:
+        st = os.fstat(fd)
+    except OSError as e:  # pragma: no cover - fstat of an open descriptor
+        os.close(fd)
+        raise TraceFileError(f"cannot read the trace file {where}: {e.strerror or e}") from None
+    problem = ""
+    limit = f"trace files are limited to {MAX_TRACE_FILE_BYTES:,} bytes (MAX_TRACE_FILE_BYTES)"
+    if stat.S_ISDIR(st.st_mode):
+        problem = f"cannot read the trace file {where}: it is a directory"
+    elif not stat.S_ISREG(st.st_mode):
+        what = next((word for test, word in _FILE_KINDS if test(st.st_mode)), "not a regular file")
+        problem = f"cannot read the trace file {where}: it is {what}, not a regular file"
+    elif st.st_size > MAX_TRACE_FILE_BYTES:
+        problem = f"the trace file {where} is {st.st_size:,} bytes; {limit}"
+    if problem:
+        os.close(fd)
+        raise TraceFileError(problem)
     with os.fdopen(fd, "rb", buffering=0) as f:
-        st = os.fstat(f.fileno())
-        if stat.S_ISDIR(st.st_mode):
-            raise TraceFileError(f"cannot read the trace file {where}: it is a directory")
-        if not stat.S_ISREG(st.st_mode):
-            what = next((word for test, word in _FILE_KINDS if test(st.st_mode)), "not a regular file")
-            raise TraceFileError(f"cannot read the trace file {where}: it is {what}, not a regular file")
-        limit = f"trace files are limited to {MAX_TRACE_FILE_BYTES:,} bytes (MAX_TRACE_FILE_BYTES)"
-        if st.st_size > MAX_TRACE_FILE_BYTES:
-            raise TraceFileError(f"the trace file {where} is {st.st_size:,} bytes; {limit}")
         chunks: list[bytes] = []
         size = 0
         try:
@@ -221,6 +230,36 @@ def _check_name(name: str, what: str) -> None:
             f"the trace's {what} {json.dumps(name[:60])}{'...' if len(name) > 60 else ''} is not a name: "
             f"it is longer than {_MAX_NAME} characters or has control characters"
         )
+
+
+def _setting_text(v: Any) -> str:
+    return json.dumps(v) if isinstance(v, (bool, str)) or v is None else str(v)
+
+
+def variant_settings(
+    settings: dict[str, Any], variant: str | None, variants: Mapping[str, Mapping[str, Any]]
+) -> tuple[dict[str, Any], str]:
+    """The settings to replay a trace with, and where the file disagrees with its variant.
+
+    A trace is replayed against the variant it claims: every setting the variant sets (the
+    model's `variants[variant]`) takes the variant's value, whatever the file says; the other
+    settings are the file's. The text ("" if none) lists each setting of the variant the file
+    gives another value (`witness = false where fixed has true`): a relabelled trace, or a run
+    of the variant with that setting changed, which replays only if it does not matter."""
+    if variant is None:
+        return dict(settings), ""
+    key = variant.replace("-", "_")
+    chosen = next((v for k, v in variants.items() if k.replace("-", "_") == key), None)
+    if chosen is None:
+        return dict(settings), ""  # the model refuses the variant, naming its variants
+    out = dict(settings)
+    differ = []
+    for k, v in chosen.items():
+        name = k.replace("-", "_")
+        if name in out and (type(out[name]) is not type(v) or out[name] != v):
+            differ.append(f"{name} = {_setting_text(out[name])} where {variant} has {_setting_text(v)}")
+        out[name] = v
+    return out, ", ".join(differ)
 
 
 def check_settings(settings: dict[str, Any], sorts: Collection[str]) -> None:
