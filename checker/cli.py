@@ -553,7 +553,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         _print_json(envelope("report", "ok", EXIT_OK, **verdict_document(trace, verdict, data)))
         return EXIT_OK
     if args.format in ("itf", "json"):
-        text = itf_to_json(data)
+        text = itf_to_json(data, ascii_only=not args.output)  # escapes for a terminal, not for a file
     elif args.format == "html":
         from replicheck.report.html import render_html
 

@@ -701,10 +701,19 @@ def _check_liveness(trace: Trace, prop: Property, lasso_check: LassoCheck | None
 def _check_error(trace: Trace, error_check: ErrorCheck | None) -> None:
     if error_check is None:  # pragma: no cover - the CLI always passes one
         raise TraceFileError("cannot check a model error here")
-    if error_check(trace.program, trace.steps[-1].state) is None:
-        raise TraceFileError(
-            "the reference evaluator meets no model error in the trace's last state; the file claims one"
-        )
+    if error_check(trace.program, trace.steps[-1].state) is not None:
+        return
+    if len(trace.steps) > 1 and trace.steps[-1].action != STUTTER_ACTION:
+        # or on the last step: an action property that raises there (as BMC and simulation report)
+        pre, post = trace.steps[-2].state, trace.steps[-1].state
+        for p in trace.program.action_properties():
+            try:
+                holds(p.expr, pre, post)
+            except ModelRuntimeError:
+                return
+    raise TraceFileError(
+        "the reference evaluator meets no model error in the trace's last state or step; the file claims one"
+    )
 
 
 def verify_claim(

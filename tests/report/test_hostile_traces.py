@@ -173,6 +173,22 @@ class Live(Model):
     @liveness
     def flag_set(self, s):
         return eventually(s.b)
+
+
+class StepDivides(Model):
+    """ratio divides by zero on the step into x = 2: a model error on a step."""
+
+    name = "test.step_divides"
+    x = Range(0, 2, init=0)
+
+    @action
+    def inc(self, s):
+        require(s.x < 2)
+        s.x += 1
+
+    @action_property
+    def ratio(self, s, t):
+        return t.x // (2 - t.x) >= 0
 '''
 
 # Payloads: each sets the page's title and marks the body if it runs.
@@ -494,7 +510,24 @@ def test_a_claimed_model_error_where_there_is_none_is_refused(
 ) -> None:
     data = _trace(capsys, f"{kinds}:Divides", tmp_path / "t.json")
     assert _refused(capsys, _write(tmp_path / "short.json", _shorten(data))) == (
-        "the reference evaluator meets no model error in the trace's last state; the file claims one"
+        "the reference evaluator meets no model error in the trace's last state or step; the file claims one"
+    )
+
+
+def test_a_model_error_on_the_last_step_is_accepted_as_each_engine_ends_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, kinds: Path
+) -> None:
+    """The explorer's trace ends before the step whose action property raises; BMC's after it."""
+    bfs = _trace(capsys, f"{kinds}:StepDivides", tmp_path / "bfs.json")
+    code, out, err = run(capsys, "prove", f"{kinds}:StepDivides", "--bmc", "4", "--trace-out", str(tmp_path / "bmc.json"))
+    assert code == 1, out + err
+    bmc = json.loads((tmp_path / "bmc.json").read_text(encoding="utf-8"))
+    assert (len(bfs["states"]), len(bmc["states"])) == (2, 3)
+    for path in (tmp_path / "bfs.json", tmp_path / "bmc.json"):
+        code, _, err = run(capsys, "report", str(path))
+        assert code == 0, err
+    assert _refused(capsys, _write(tmp_path / "short.json", _shorten(bfs))) == (
+        "the reference evaluator meets no model error in the trace's last state or step; the file claims one"
     )
 
 
@@ -521,10 +554,14 @@ def test_a_lasso_that_does_not_violate_the_claimed_property_is_refused(
     flipped = {**s0, "b": True, "#meta": {"index": 1, "action": "toggle", "params": {}}}
     back = {**s0, "#meta": {"index": 2, "action": "toggle", "params": {}}}
     unfair = _claim({**data, "states": [s0, flipped, back], "loop": 0}, property="reaches_two")
-    assert _refused(capsys, _write(tmp_path / "unfair.json", unfair)) == (
+    expected = (
         "the trace replays, but its lasso does not violate reaches_two: "
         "unfair: inc is enabled throughout the cycle but never taken"
     )
+    assert _refused(capsys, _write(tmp_path / "unfair.json", unfair)) == expected
+    # the same lasso without the closing step written out (the loop closes by toggle)
+    unclosed = _claim({**data, "states": [s0, flipped], "loop": 0}, property="reaches_two")
+    assert _refused(capsys, _write(tmp_path / "unclosed.json", unclosed)) == expected
 
 
 def test_a_relabelled_variant_is_replayed_against_the_variant_it_claims(
@@ -667,6 +704,9 @@ def test_text_and_markdown_show_control_characters_instead_of_sending_them(
     for out in (text, md):
         assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]", out), repr(out)
         assert "\\x1b]0;PWNED\\x07\\x1b[2J\\x9b31m\\u202e" in out  # shown, escaped
+    itf = _render(capsys, hostile_trace, "--format", "itf")
+    assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e]", itf), repr(itf)
+    assert json.loads(itf) == json.loads(hostile_trace.read_text(encoding="utf-8"))
     # Markdown: outside code spans, the payloads are text, not HTML a viewer would render
     verdict_line = next(line for line in md.splitlines() if line.startswith("**Violated:**"))
     assert "<script>" not in verdict_line and "&lt;script&gt;" in verdict_line
