@@ -530,7 +530,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     relabelled = f"the trace claims the variant {variant}, but its settings are not {variant}'s ({differs})"
     try:
         check_settings(replay_with, model_shape(info.cls).sorts)
-        program = info.cls(variant=variant, **replay_with).compile()
+        try:
+            program = info.cls(variant=variant, **replay_with).compile()
+        except MemoryError:
+            shown = ", ".join(f"{k}={v}" for k, v in replay_with.items())
+            raise TraceFileError(f"the model is too large to build with the trace's settings ({shown or 'none'}): out of memory") from None
         trace = replay(program, data)
         verdict = verify_claim(trace, trace_verdict(data, trace), _lasso_check, _model_error_check)
     except TraceFileError as err:

@@ -394,6 +394,23 @@ def test_a_huge_integer_setting_is_refused_before_the_model_is_built(
     )
 
 
+def test_a_model_that_runs_out_of_memory_while_building_is_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, kinds: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Below the limits, a model may still explode (ebs.remirror's init at Node=12 does):
+    a MemoryError while building is a one-line refusal, not a traceback."""
+    from replicheck.lang.model import Model
+
+    trace = tmp_path / "t.json"
+    _trace(capsys, f"{kinds}:Stops", trace)
+
+    def explode(self: Model) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(Model, "compile", explode)
+    assert _refused(capsys, trace) == "the model is too large to build with the trace's settings (none): out of memory"
+
+
 def test_sizes_at_the_limits_are_not_refused_by_them() -> None:
     check_settings({"Node": MAX_TRACE_SORT_SIZE, "limit": replay_module.MAX_TRACE_INT_SETTING}, {"Node"})
     with pytest.raises(TraceFileError, match="sort Node of size 25"):
