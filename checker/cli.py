@@ -492,11 +492,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     from replicheck.report.itf import itf_to_json
     from replicheck.report.replay import (
         TraceFileError,
+        check_settings,
         load_trace_file,
         replay,
         trace_model_file,
         trace_source,
         trace_verdict,
+        variant_settings,
+        verify_claim,
     )
 
     if args.format == "html" and not args.output and not args.json:
@@ -504,27 +507,38 @@ def cmd_report(args: argparse.Namespace) -> int:
     data = load_trace_file(args.trace)
     name, settings, variant = trace_source(data)
     info, changed = load_for_trace(name, trace_model_file(data), args.model)
+    replay_with, differs = variant_settings(settings, variant, info.cls.variants)
+    relabelled = f"the trace claims the variant {variant}, but its settings are not {variant}'s ({differs})"
     try:
-        program = info.cls(variant=variant, **settings).compile()
+        check_settings(replay_with, model_shape(info.cls).sorts)
+        try:
+            program = info.cls(variant=variant, **replay_with).compile()
+        except MemoryError:
+            shown = ", ".join(f"{k}={v}" for k, v in replay_with.items())
+            raise TraceFileError(f"the model is too large to build with the trace's settings ({shown or 'none'}): out of memory") from None
         trace = replay(program, data)
+        verdict = verify_claim(trace, trace_verdict(data, trace), _lasso_check, _model_error_check)
     except TraceFileError as err:
+        if differs:
+            err = TraceFileError(f"{relabelled}; replayed against {variant}, as it claims: {err}")
         if changed:
             raise TraceFileError(f"{changed}, and the trace does not replay against it: {err}") from None
-        raise
+        raise err from None
     except ModelError as err:
         if changed:
             raise RegistryError(f"{changed}, and the model does not load: {err.one_line()}") from None
         raise
     if changed:
         print(f"replicheck: warning: {changed}; the trace still replays against it", file=sys.stderr)
-    verdict = trace_verdict(data, trace)
+    if differs:
+        print(f"replicheck: warning: {relabelled}; it replays against {variant}, as it claims", file=sys.stderr)
     if args.json:
         from replicheck.report.json_result import verdict_document
 
         _print_json(envelope("report", "ok", EXIT_OK, **verdict_document(trace, verdict, data)))
         return EXIT_OK
     if args.format in ("itf", "json"):
-        text = itf_to_json(data)
+        text = itf_to_json(data, ascii_only=not args.output)  # escapes for a terminal, not for a file
     elif args.format == "html":
         from replicheck.report.html import render_html
 
@@ -542,6 +556,21 @@ def cmd_report(args: argparse.Namespace) -> int:
     else:
         print(text, end="" if text.endswith("\n") else "\n")
     return EXIT_OK
+
+
+def _lasso_check(program: Any, states: Sequence[Any], actions: Sequence[int | None], loop: int, prop: Any) -> str | None:
+    """`report`'s liveness check (`replicheck.report.replay.LassoCheck`): `verify_lasso`."""
+    from replicheck.explore.liveness import STUTTER, verify_lasso
+
+    return verify_lasso(program, states, [STUTTER if a is None else a for a in actions], loop, prop)
+
+
+def _model_error_check(program: Any, state: Any) -> str | None:
+    """`report`'s model-error check (`replicheck.report.replay.ErrorCheck`): `reference_error`."""
+    from replicheck.explore.traces import reference_error
+
+    found = reference_error(program, state, program.invariants(), program.reachables(), program.action_properties())
+    return None if found is None else f"model error in {found[1]}: {found[0]}"
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
