@@ -15,6 +15,7 @@ import time
 
 from replicheck import interrupts
 from replicheck.backends.compiled import compile_program
+from replicheck.backends.reference import ModelRuntimeError
 from replicheck.ir import Program, Property
 from replicheck.ir.selection import select
 from replicheck.report.results import INCOMPLETE, CheckResult, RunStats, Verdict
@@ -22,7 +23,7 @@ from replicheck.report.results import INCOMPLETE, CheckResult, RunStats, Verdict
 from . import check
 from .batch_graph import GraphRecorder
 from .graph import LabelledGraph, Progress, build_graph
-from .live import check_liveness
+from .live import check_liveness, evaluation_error
 from .measures import measure_all
 from .options import CheckOptions
 from .symmetry import SymmetryRefused
@@ -50,7 +51,12 @@ def check_model(program: Program, options: CheckOptions | None = None, liveness:
             built = recorded if recorded is not None else build_graph(
                 compile_program(program), left.max_states, left.max_seconds, left.max_memory,
                 _graph_progress(options, "measures"))
-            result.measurements = measure_all(program, built, measures)
+            try:
+                result.measurements = measure_all(program, built, measures)
+            except ModelRuntimeError:
+                result.verdicts.append(evaluation_error(program, built, "a measure", [m.expr for m in measures]))
+                result.stats.complete, result.stats.stop_reason = False, "error"
+                return result
         except KeyboardInterrupt as err:  # Ctrl-C, SIGTERM: what safety found stands
             return _interrupted(result, program, options, err, "while the measures' graph was built")
         result.stats.seconds += time.perf_counter() - started
@@ -80,10 +86,13 @@ def check_model(program: Program, options: CheckOptions | None = None, liveness:
         built = None
     try:
         live = check_liveness(program, props, built=built, max_states=left.max_states, max_seconds=left.max_seconds,
-                              max_memory=left.max_memory, progress=_graph_progress(options, "liveness"))
+                              max_memory=left.max_memory,
+                              progress=_graph_progress(options, "liveness") if built is None else None)
     except KeyboardInterrupt as err:
         return _interrupted(result, program, options, err, "while liveness was checked")
     result.verdicts += live
+    if any(v.property == "model error" for v in live):
+        result.stats.complete, result.stats.stop_reason = False, "error"
     result.warnings += [f"{v.property} {v.message}" for v in live if "vacuously" in v.message]
     result.stats.seconds += time.perf_counter() - started
     if any(v.kind == "liveness" and v.status == INCOMPLETE for v in result.verdicts):

@@ -84,12 +84,12 @@ def mutated(draw: st.DrawFn, base: dict[str, Any]) -> bytes:
         meta = doc["#meta"]["replicheck"]
         key = draw(st.sampled_from(["property", "model", "variant", "status", "kind"]))
         meta[key] = draw(st.sampled_from(["type_ok", "nope", PAYLOAD, "holds", "classic.two_phase", "deadlock", None]))
-    elif how == "nesting":
-        deep: Any = 0
-        for _ in range(draw(st.sampled_from([100, 10_000, 200_000]))):
-            deep = [deep]
-        doc["states"][0]["big"] = deep
-    text = json.dumps(doc).encode() if how != "bytes" else json.dumps(doc).encode()
+    elif how == "nesting":  # written as text: json.dumps itself recurses
+        doc["states"][0]["big"] = "@DEEP@"
+    text = json.dumps(doc).encode()
+    if how == "nesting":
+        depth = draw(st.sampled_from([100, 10_000, 200_000]))
+        text = text.replace(b'"@DEEP@"', b"[" * depth + b"0" + b"]" * depth)
     if how == "bytes":
         cut = draw(st.integers(0, len(text)))
         noise = draw(st.binary(max_size=20))
