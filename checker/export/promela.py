@@ -1,18 +1,21 @@
 """The Promela exporter: a traced `Program` as a Spin model with one `d_step` per action.
 
-Owns: `export_promela` and `PromelaExport`. The layout is chosen so that Spin stores exactly
-the states replicheck counts: one global variable per slot (`bit`, `byte`, `short` or `int`,
-the narrowest that holds the slot's domain; a domain with negative values, such as a sort
-element that may be `none` (-1), is stored biased into a byte), initialised in its
-declaration; a single active process whose body is one `do` loop, so the process adds one
-constant control state; each action instance is one loop option `d_step { guard -> ... }`
-(the guard is its first statement); each invariant is one more option that is enabled only
-where the invariant is false and then fails an `assert`, so it is checked in every state
-without creating any. Updates are a parallel assignment over the pre-state: values that other
-updates (or action properties) still read go through `hidden` temporaries, which are not part
-of the state vector. Values outside a slot's domain fail an `assert` before they are stored.
-A model that is not allowed to deadlock has no `end` label, so Spin reports a state without
-successors as an invalid end state.
+Owns: `export_promela`, `PromelaExport` and `RULES`, each IR primitive's Promela form: every
+operator is written through it, and an entry `Unsupported(reason)` refuses the export of a
+model that uses the operator, naming it, where it is used and why (`replicheck.export.rules`).
+
+The layout is chosen so that Spin stores exactly the states replicheck counts: one global
+variable per slot (`bit`, `byte`, `short` or `int`, the narrowest that holds the slot's
+domain; a domain with negative values, such as a sort element that may be `none` (-1), is
+stored biased into a byte), initialised in its declaration; a single active process whose body
+is one `do` loop, so the process adds one constant control state; each action instance is one
+loop option `d_step { guard -> ... }` (the guard is its first statement); each invariant is
+one more option that is enabled only where the invariant is false and then fails an `assert`,
+so it is checked in every state without creating any. Updates are a parallel assignment over
+the pre-state: values that other updates (or action properties) still read go through `hidden`
+temporaries, which are not part of the state vector. Values outside a slot's domain fail an
+`assert` before they are stored. A model that is not allowed to deadlock has no `end` label,
+so Spin reports a state without successors as an invalid end state.
 
 Semantics carried over: Python's floor `//` and `%` (C truncates: the exporter emits the floor
 correction unless range analysis proves both operands non-negative); division by zero and a
@@ -25,8 +28,8 @@ initialisation): `PromelaExport.extra_states` says so, and so does a comment in 
 Compile and run: `spin -a M.pml && gcc -O2 -DSAFETY -DNOREDUCE -o pan pan.c && ./pan -m1000000`
 and compare `states, stored`.
 
-Must not import: anything of checker but `replicheck.ir` and `replicheck.export.common`; no z3,
-numpy or hypothesis.
+Must not import: anything of checker but `replicheck.ir`, `replicheck.export.common` and
+`replicheck.export.rules`; no z3, numpy or hypothesis.
 """
 
 from __future__ import annotations

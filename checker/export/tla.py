@@ -1,16 +1,21 @@
 """The TLA+ exporter: a traced `Program` as a TLA+ module and a TLC configuration that TLC runs
 as written.
 
-Owns: `export_tla`, `TlaExport` and `TlaExpressions` (the expression translation on its own,
-for tests). The module has the sorts as CONSTANT sets of model values (`Node = {n1, n2, n3}`
-in the .cfg; `none` is one more model value per sort, `none_Node`), the model's settings as
-CONSTANTs given their values in the .cfg, one TLA+ variable per replicheck state variable (a
-scalar as a value, a map or set as a function from its keys, `[Volume \\X Node -> Role]`),
-`Init`, one operator per action family, `Next`, `Spec` with the declared fairness, the
-invariants (plus `Domains`, the slot domains, which replicheck checks as it explores), the
-action properties as `[][P]_vars`, the liveness properties as temporal formulas and the
-reachability targets and measures as plain operators. The .cfg checks the invariants and
-action properties with INIT/NEXT, so TLC counts exactly the states replicheck counts.
+Owns: `export_tla`, `TlaExport`, `TlaExpressions` (the expression translation on its own,
+for tests) and `RULES`, each IR primitive's TLA+ form: every operator is written through it
+(a `/\\` or `\\/` entry also says which quantifier a run of its arguments becomes), and an
+entry `Unsupported(reason)` refuses the export of a model that uses the operator, naming it,
+where it is used and why (`replicheck.export.rules`).
+
+The module has the sorts as CONSTANT sets of model values (`Node = {n1, n2, n3}` in the .cfg;
+`none` is one more model value per sort, `none_Node`), the model's settings as CONSTANTs given
+their values in the .cfg, one TLA+ variable per replicheck state variable (a scalar as a
+value, a map or set as a function from its keys, `[Volume \\X Node -> Role]`), `Init`, one
+operator per action family, `Next`, `Spec` with the declared fairness, the invariants (plus
+`Domains`, the slot domains, which replicheck checks as it explores), the action properties as
+`[][P]_vars`, the liveness properties as temporal formulas and the reachability targets and
+measures as plain operators. The .cfg checks the invariants and action properties with
+INIT/NEXT, so TLC counts exactly the states replicheck counts.
 
 Decisions (docs/export.md says more):
 
@@ -57,8 +62,8 @@ keys of one map is that map applied to the index (`role[v, cp_primary[v]]`: a ke
 the map is an error in TLC as in replicheck), any other is a CASE with no OTHER, so an index
 outside the choices is an error in TLC too.
 
-Must not import: anything of checker but `replicheck.ir` and `replicheck.export.common`; no z3,
-numpy or hypothesis.
+Must not import: anything of checker but `replicheck.ir`, `replicheck.export.common` and
+`replicheck.export.rules`; no z3, numpy or hypothesis.
 """
 
 from __future__ import annotations
@@ -68,6 +73,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
+from replicheck.errors import InternalError
 from replicheck.ir import (
     Action,
     BoolType,
@@ -1050,9 +1056,10 @@ class _Tla:
         return rule_for(RULES, op, EXPORTER, self.where)
 
     def junction_rule(self, op: str) -> _Junction:
+        """RULES' entry for `op`, which `junction` generalises: `and` or `or`."""
         rule = self.rule(op)
         if not isinstance(rule, _Junction):
-            raise AssertionError(f"{op} is not a junction")
+            raise InternalError(f"the TLA+ exporter's rule for {op!r} is not a junction (RULES)")
         return rule
 
     def conjuncts(self, guards: Sequence[Expr], r: _Rows) -> list[Doc]:
