@@ -70,6 +70,8 @@ def refuse_unsupported(table: Mapping[str, object], exporter: str, where: str, r
     """Refuse the export if an expression of `roots` (which are exported as `where`) uses an
     operator that `table` marks `Unsupported`; done before their text is written, so that no
     path through the exporter (a recovered quantifier, a CASE over instances) can write it."""
+    if not any(isinstance(entry, Unsupported) for entry in table.values()):
+        return  # nothing to refuse: no need to walk the expressions
     for n in walk(list(roots)):
         if isinstance(n, Op) and isinstance(table.get(n.op), Unsupported):
             rule_for(table, n.op, exporter, where)
