@@ -16,7 +16,18 @@ import pytest
 
 import replicheck as r
 import replicheck.explore.full as full
-from replicheck.lang import Model, Range, action, constraint, eventually, invariant, leads_to, liveness, measure, require
+from replicheck.lang import (
+    Model,
+    Range,
+    action,
+    constraint,
+    eventually,
+    invariant,
+    leads_to,
+    liveness,
+    measure,
+    require,
+)
 from replicheck.registry import discover
 from tests.explore.test_constraints import Unbounded
 from tests.explore.test_liveness import CounterStrong, MutexStrong, MutexWeak, StutteringStrongStep
