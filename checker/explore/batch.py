@@ -425,7 +425,7 @@ class BatchSearch:
             return Summary(True, transitions, pruned, part.ever, keys, rank, fps)
         if part.label_error or any(v.dtype == object for v in part.values):
             return Summary(False)  # the coordinator takes this chunk itself
-        keys, rank, fps, inverse = self.dedupe(part.cand_keys, part.cand_rank, part.cand_fps, inverse=True)
+        keys, rank, fps, inverse = self.dedupe_inverse(part.cand_keys, part.cand_rank, part.cand_fps)
         extra = [part.cand_rank, inverse.astype(np.int32), np.array([part.n], dtype=np.int64)]
         extra += [t.astype(np.bool_) for t in part.truths] + list(part.values)
         if part.outside is not None:
@@ -537,14 +537,19 @@ class BatchSearch:
         else:
             rec.steps(part.n, rank, numbers())
 
-    def dedupe(self, keys: Array, rank: Array, fps: Array, inverse: bool = False) -> Any:
+    def dedupe(self, keys: Array, rank: Array, fps: Array) -> tuple[Array, Array, Array]:
+        keys, rank, fps, _ = self.dedupe_inverse(keys, rank, fps, inverse=False)
+        return keys, rank, fps
+
+    def dedupe_inverse(self, keys: Array, rank: Array, fps: Array,
+                       inverse: bool = True) -> tuple[Array, Array, Array, Array]:
         """The distinct keys, each with its smallest rank (its first discovery), in rank
         order. Groups by fingerprint; in the exact store, if a group's keys differ (two
         states with one 64-bit hash) it groups by the keys themselves instead. With
         `inverse`, also each row's position among the distinct keys."""
         m = keys.shape[0]
         if m == 0:
-            return (keys, rank, fps, np.zeros(0, dtype=np.intp)) if inverse else (keys, rank, fps)
+            return keys, rank, fps, np.zeros(0, dtype=np.intp)
         pick, entry = self.first_seen.first(fps, rank)
         if not self.fp_mode and keys.shape[1] > 1 and pick.size < m:
             owner = np.empty(int(entry.max()) + 1, dtype=np.intp)
@@ -568,7 +573,7 @@ class BatchSearch:
             at = np.empty(int(entry.max()) + 1, dtype=np.intp)
             at[entry[pick]] = np.arange(len(pick))
             return keys[pick], rank[pick], fps[pick], at[entry]
-        return keys[pick], rank[pick], fps[pick]
+        return keys[pick], rank[pick], fps[pick], None
 
     # -- vectorised evaluation of a piece of a chunk ---------------------------------------
     def evaluate(self, keys: Array, at_bound: bool, invs: Sequence[int],
@@ -646,11 +651,11 @@ class BatchSearch:
             cand_keys = np.zeros((0, lay.words), dtype=np.int64)
             cand_rank = np.zeros(0, dtype=np.int64)
         cand_fps = fingerprint(cand_keys)
-        part = Part(n, row_err, errs, outside, inv_bad, reach_hit, enabled, parts,
-                    cand_keys, cand_rank, cand_fps, ever)
+        whole = Part(n, row_err, errs, outside, inv_bad, reach_hit, enabled, parts,
+                     cand_keys, cand_rank, cand_fps, ever)
         if labels is not None:
-            part.truths, part.values, part.label_error = labels
-        return part
+            whole.truths, whole.values, whole.label_error = labels
+        return whole
 
     def label(self, f: Frame, n: int, outside: Array | None) -> tuple[list[Array], list[Array], bool]:
         """The recorder's predicates and measures on the chunk's rows: (truths, values,
