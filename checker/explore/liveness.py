@@ -289,6 +289,7 @@ class _Component:
         ranges = np.arange(int(self.en_ptr[-1]), dtype=np.int64) + np.repeat(lo - self.en_ptr[:-1], hi - lo)
         self.en_loc = np.repeat(np.arange(m, dtype=np.int64), hi - lo)  # member of each enabled pair
         self.en_loc_k = a.en_k[ranges]  # ... and its fair instance
+        self._reverse: tuple[IntArray, IntArray, IntArray] | None = None
 
     def local(self, state: int) -> int:
         return int(np.searchsorted(self.members, state))
@@ -296,10 +297,23 @@ class _Component:
     def enabled(self, v: int) -> set[int]:
         return {int(k) for k in self.en_loc_k[self.en_ptr[v] : self.en_ptr[v + 1]]}
 
-    def _walk(self, here: int, state_target: BoolArray, edge_target: BoolArray) -> tuple[list[int], list[int]] | None:
+    def _back(self, start: int) -> _Paths:
+        """Shortest walks from every member back to `start` (a search on the reversed edges):
+        `dist[v]` steps, the next member `pred[v]` and the local edge position `edge[v]`."""
+        if self._reverse is None:
+            order = np.argsort(self.indices, kind="stable")
+            indptr = np.zeros(self.m + 1, dtype=np.int64)
+            np.cumsum(np.bincount(self.indices, minlength=self.m), out=indptr[1:])
+            self._reverse = (indptr, self.pos_src[order], order)
+        return _Paths(*self._reverse, np.array([start], dtype=np.int64))
+
+    def _walk(
+        self, here: int, state_target: BoolArray, edge_target: BoolArray, back: IntArray
+    ) -> tuple[list[int], list[int]] | None:
         """A shortest walk from `here` that ends in a target state or with a target edge
         (positions in the local CSR): (local states after here, local edge positions).
-        Level by level, stopping at the first level that reaches a target."""
+        Level by level, stopping at the first level that reaches a target; among the targets
+        of that level, the one nearest the start (`back`: distances to it) wins."""
         src_has = np.zeros(self.m, dtype=bool)
         src_has[self.pos_src[edge_target]] = True
         pred = np.full(self.m, -1, dtype=np.int64)
@@ -311,13 +325,14 @@ class _Component:
         while len(front):
             hit_state = front[state_target[front]] if level else front[:0]  # a walk has a step
             if len(hit_state):
-                v, last = int(hit_state[0]), -1
+                v, last = int(hit_state[int(np.argmin(back[hit_state]))]), -1
                 break
             hit_edge = front[src_has[front]]
             if len(hit_edge):
-                v = int(hit_edge[0])
-                lo, hi = int(self.indptr[v]), int(self.indptr[v + 1])
-                last = lo + int(np.flatnonzero(edge_target[lo:hi])[0])
+                _, pos, _ = _expand(self.indptr, self.indices, hit_edge)
+                pos = pos[edge_target[pos]]
+                last = int(pos[int(np.argmin(back[self.indices[pos]]))])
+                v = int(self.pos_src[last])
                 break
             nb, pos, par = _expand(self.indptr, self.indices, front)
             keep = ~seen[nb]
@@ -350,9 +365,10 @@ class _Component:
         state it visits is taken on it; a strongly fair instance enabled in any state it
         visits is taken on it; `must` (a member mask) asks for one visit to a state of a set.
         Greedy: from where it is, walk to the nearest state or edge that settles a pending
-        obligation, crediting every state and edge passed; then take a shortest walk back to
-        start, and settle anything that walk made pending (a newly seen strongly fair
-        instance). None if an obligation cannot be settled (never for a fair component)."""
+        obligation (of those equally near, the one nearest the start), crediting every state
+        and edge passed; then take a shortest walk back to start, and settle anything that
+        walk made pending (a newly seen strongly fair instance). None if an obligation cannot
+        be settled (never for a fair component)."""
         strong = self.a.strong
         taken: set[int] = set()
         en0 = self.enabled(start)
@@ -379,10 +395,12 @@ class _Component:
                     need_must = False
             return path[0][-1]
 
+        if not (weak or sf or need_must):
+            return [], []
+        back = self._back(start)
+        if bool((back.dist < 0).any()):
+            return None  # not strongly connected
         here = start
-        at_start = np.zeros(self.m, dtype=bool)
-        at_start[start] = True
-        no_edge = np.zeros(len(self.eids), dtype=bool)
         while True:
             while weak or sf or need_must:
                 state_target = np.zeros(self.m, dtype=bool)
@@ -392,19 +410,21 @@ class _Component:
                     sel = np.isin(self.en_loc_k, list(weak))
                     state_target |= np.bincount(self.en_loc[sel], minlength=self.m) < len(weak)
                 edge_target = np.isin(self.edge_k, list(weak | sf))
-                path = self._walk(here, state_target, edge_target)
+                path = self._walk(here, state_target, edge_target, back.dist)
                 if path is None:
                     return None
                 here = walk(path)
             if here == start:
                 break
-            path = self._walk(here, at_start, no_edge)
-            if path is None:
-                return None
-            here = walk(path)
+            home: tuple[list[int], list[int]] = ([], [])
+            while here != start:  # down the tree of shortest walks back
+                home[1].append(int(back.edge[here]))
+                here = int(back.pred[here])
+                home[0].append(here)
+            walk(home)
             if not (weak or sf or need_must):
                 break
-        return [start] + states[:-1] if states else [], edges
+        return [start] + states[:-1], edges
 
 
 def _best_lasso(
@@ -453,17 +473,20 @@ def _best_lasso(
             members, edges = internal_by_label[label]
             component = components[key] = _Component(a, members, edges)
         local_must = None if must is None else must[component.members]
-        found = component.cycle(component.local(s), local_must)
-        if found is None:  # the fair-SCC analysis and the cycle search disagree
-            raise InternalError(f"no fair cycle found from state {s} of a component the analysis calls fair")
-        local_states, edges = found
-        cyc = [int(v) for v in component.members[local_states]] if local_states else [s]
-        covered.setdefault(key, set()).update(cyc)
-        j = int(np.argmin(prefix.dist[cyc]))  # rotate: start where the prefix is shortest
-        cyc, edges = cyc[j:] + cyc[:j], edges[j:] + edges[:j]
-        length = int(prefix.dist[cyc[0]]) + max(1, len(edges))
-        if best is None or length < best[0]:
-            best = (length, i, cyc, edges)
+        for _ in (1,):
+            found = component.cycle(component.local(s), local_must)
+            if found is None:  # the fair-SCC analysis and the cycle search disagree
+                raise InternalError(f"no fair cycle found from state {s} of a component the analysis calls fair")
+            local_states, edges = found
+            cyc = [int(v) for v in component.members[local_states]] if local_states else [s]
+            covered.setdefault(key, set()).update(cyc)
+            j = int(np.argmin(prefix.dist[cyc]))  # rotate: start where the prefix is shortest
+            cyc, edges = cyc[j:] + cyc[:j], edges[j:] + edges[:j]
+            length = int(prefix.dist[cyc[0]]) + max(1, len(edges))
+            if best is None or length < best[0]:
+                best = (length, i, cyc, edges)
+            if not edges:
+                break  # nothing owed: a stutter, the shortest cycle there is
     if best is None:
         return None
     return options[best[1]][0], best[2], best[3]
