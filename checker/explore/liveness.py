@@ -289,6 +289,7 @@ class _Component:
         ranges = np.arange(int(self.en_ptr[-1]), dtype=np.int64) + np.repeat(lo - self.en_ptr[:-1], hi - lo)
         self.en_loc = np.repeat(np.arange(m, dtype=np.int64), hi - lo)  # member of each enabled pair
         self.en_loc_k = a.en_k[ranges]  # ... and its fair instance
+        self.sf_pairs = a.strong[self.en_loc_k] if len(a.strong) else np.zeros(len(self.en_loc_k), dtype=bool)
         self._reverse: tuple[IntArray, IntArray, IntArray] | None = None
 
     def local(self, state: int) -> int:
@@ -308,40 +309,38 @@ class _Component:
         return _Paths(*self._reverse, np.array([start], dtype=np.int64))
 
     def _walk(
-        self, here: int, state_target: BoolArray, edge_target: BoolArray, back: IntArray
+        self, here: int, state_target: BoolArray, edge_target: BoolArray, score: IntArray, back: IntArray
     ) -> tuple[list[int], list[int]] | None:
         """A shortest walk from `here` that ends in a target state or with a target edge
         (positions in the local CSR): (local states after here, local edge positions).
-        Level by level, stopping at the first level that reaches a target; among the targets
-        of that level, the one nearest the start (`back`: distances to it) wins."""
-        src_has = np.zeros(self.m, dtype=bool)
-        src_has[self.pos_src[edge_target]] = True
+        Level by level, stopping at the first level that reaches a target; of the targets at
+        that distance, the one with the highest `score` (of the state it ends in; an edge
+        scores one more), then the one nearest the start (`back`: distances to it), wins."""
         pred = np.full(self.m, -1, dtype=np.int64)
         via = np.full(self.m, -1, dtype=np.int64)
         seen = np.zeros(self.m, dtype=bool)
         seen[here] = True
         front = np.array([here], dtype=np.int64)
-        level = 0
         while len(front):
-            hit_state = front[state_target[front]] if level else front[:0]  # a walk has a step
-            if len(hit_state):
-                v, last = int(hit_state[int(np.argmin(back[hit_state]))]), -1
-                break
-            hit_edge = front[src_has[front]]
-            if len(hit_edge):
-                _, pos, _ = _expand(self.indptr, self.indices, hit_edge)
-                pos = pos[edge_target[pos]]
-                last = int(pos[int(np.argmin(back[self.indices[pos]]))])
-                v = int(self.pos_src[last])
-                break
             nb, pos, par = _expand(self.indptr, self.indices, front)
             keep = ~seen[nb]
-            nb, first = np.unique(nb[keep], return_index=True)
-            seen[nb] = True
-            pred[nb] = par[keep][first]
-            via[nb] = pos[keep][first]
-            front = nb
-            level += 1
+            new, first = np.unique(nb[keep], return_index=True)
+            seen[new] = True
+            pred[new] = par[keep][first]
+            via[new] = pos[keep][first]
+            hit_edges = pos[edge_target[pos]]
+            hit_states = new[state_target[new]]
+            if len(hit_edges) or len(hit_states):
+                ends = np.concatenate([self.indices[hit_edges], hit_states])
+                scores = score[ends] + np.concatenate([np.ones(len(hit_edges), dtype=np.int64), np.zeros(len(hit_states), dtype=np.int64)])
+                j = int(np.lexsort((back[ends], -scores))[0])
+                if j < len(hit_edges):
+                    last = int(hit_edges[j])
+                    v = int(self.pos_src[last])
+                else:
+                    last, v = -1, int(hit_states[j - len(hit_edges)])
+                break
+            front = new
         else:
             return None
         states, edges = [], []
@@ -403,14 +402,19 @@ class _Component:
         here = start
         while True:
             while weak or sf or need_must:
-                state_target = np.zeros(self.m, dtype=bool)
+                # what visiting each member would settle: pending weak instances it disables,
+                # the visit `must` asks for; less the strongly fair instances it would add
+                score = np.zeros(self.m, dtype=np.int64)
                 if need_must and must is not None:
-                    state_target |= must
+                    score += must
                 if weak:
                     sel = np.isin(self.en_loc_k, list(weak))
-                    state_target |= np.bincount(self.en_loc[sel], minlength=self.m) < len(weak)
+                    score += len(weak) - np.bincount(self.en_loc[sel], minlength=self.m)
+                state_target = score > 0
+                fresh = self.sf_pairs & ~np.isin(self.en_loc_k, list(taken | sf))
+                score -= np.bincount(self.en_loc[fresh], minlength=self.m)
                 edge_target = np.isin(self.edge_k, list(weak | sf))
-                path = self._walk(here, state_target, edge_target, back.dist)
+                path = self._walk(here, state_target, edge_target, score, back.dist)
                 if path is None:
                     return None
                 here = walk(path)
@@ -435,18 +439,17 @@ def _best_lasso(
     property: shortest prefixes, the states of accepting fair components, their labels, and
     what a cycle must visit. Start states are tried nearest first (a few per component and
     prefix length); each cycle is rotated to start where the prefix to it is shortest, and
-    the search stops when no start left can beat the best lasso (a cycle has a step)."""
+    the search stops when no start left can beat the best lasso (a cycle has a step, and two
+    where a fair instance is enabled or `must` is not met)."""
     g = a.g
     starts: list[tuple[int, int, int]] = []  # (prefix length, option, state)
     for i, (prefix, good, _, _) in enumerate(options):
         cand = prefix.order[good[prefix.order]][: MAX_STARTS * MAX_STARTS_PER_COMPONENT]
         starts.extend(zip(prefix.dist[cand].tolist(), [i] * len(cand), cand.tolist()))
     starts.sort()
-    internal_by_label: dict[int, tuple[IntArray, IntArray]] = {}
-    components: dict[tuple[int, int], _Component] = {}
+    components: dict[int, _Component] = {}
     tried: dict[tuple[int, int], int] = {}
     tried_level: dict[tuple[int, int, int], int] = {}
-    covered: dict[tuple[int, int], set[int]] = {}
     best: tuple[int, int, list[int], list[int]] | None = None  # (length, option, states, edges)
     n_tried = 0
     for dist, i, s in starts:
@@ -455,38 +458,31 @@ def _best_lasso(
         if n_tried >= MAX_STARTS:
             break
         prefix, good, comp, must = options[i]
+        owes = bool(a.enabled(s)) or (must is not None and not must[s])
+        if best is not None and owes and dist + 2 >= best[0]:
+            continue  # a fair instance is enabled at s, or s is not what must be visited: no stutter
         label = int(comp[s])
         key = (i, label)
         if tried.get(key, 0) >= MAX_STARTS_PER_COMPONENT or tried_level.get((i, label, dist), 0) >= MAX_STARTS_PER_LEVEL:
             continue
-        if s in covered.get(key, ()):
-            continue  # on a cycle already found here, which was rotated to its best start
         tried[key] = tried.get(key, 0) + 1
         tried_level[(i, label, dist)] = tried_level.get((i, label, dist), 0) + 1
         n_tried += 1
-        component = components.get(key)
+        component = components.get(label)
         if component is None:
-            if label not in internal_by_label:
-                members = np.flatnonzero(comp == label)
-                inside = (comp[g.src] == label) & (comp[g.dst] == label) & a.changes
-                internal_by_label[label] = (members, np.flatnonzero(inside))
-            members, edges = internal_by_label[label]
-            component = components[key] = _Component(a, members, edges)
+            inside = (comp[g.src] == label) & (comp[g.dst] == label) & a.changes
+            component = components[label] = _Component(a, np.flatnonzero(comp == label), np.flatnonzero(inside))
         local_must = None if must is None else must[component.members]
-        for _ in (1,):
-            found = component.cycle(component.local(s), local_must)
-            if found is None:  # the fair-SCC analysis and the cycle search disagree
-                raise InternalError(f"no fair cycle found from state {s} of a component the analysis calls fair")
-            local_states, edges = found
-            cyc = [int(v) for v in component.members[local_states]] if local_states else [s]
-            covered.setdefault(key, set()).update(cyc)
-            j = int(np.argmin(prefix.dist[cyc]))  # rotate: start where the prefix is shortest
-            cyc, edges = cyc[j:] + cyc[:j], edges[j:] + edges[:j]
-            length = int(prefix.dist[cyc[0]]) + max(1, len(edges))
-            if best is None or length < best[0]:
-                best = (length, i, cyc, edges)
-            if not edges:
-                break  # nothing owed: a stutter, the shortest cycle there is
+        found = component.cycle(component.local(s), local_must)
+        if found is None:  # the fair-SCC analysis and the cycle search disagree
+            raise InternalError(f"no fair cycle found from state {s} of a component the analysis calls fair")
+        local_states, edges = found
+        cyc = [int(v) for v in component.members[local_states]] if local_states else [s]
+        j = int(np.argmin(prefix.dist[cyc]))  # rotate: start where the prefix is shortest
+        cyc, edges = cyc[j:] + cyc[:j], edges[j:] + edges[:j]
+        length = int(prefix.dist[cyc[0]]) + max(1, len(edges))
+        if best is None or length < best[0]:
+            best = (length, i, cyc, edges)
     if best is None:
         return None
     return options[best[1]][0], best[2], best[3]
