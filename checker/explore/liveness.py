@@ -333,7 +333,7 @@ class _Component:
             if len(hit_edges) or len(hit_states):
                 ends = np.concatenate([self.indices[hit_edges], hit_states])
                 scores = score[ends] + np.concatenate([np.ones(len(hit_edges), dtype=np.int64), np.zeros(len(hit_states), dtype=np.int64)])
-                j = int(np.lexsort((back[ends], -scores))[0])
+                j = int(np.lexsort((-scores, back[ends] - scores))[0])
                 if j < len(hit_edges):
                     last = int(hit_edges[j])
                     v = int(self.pos_src[last])
