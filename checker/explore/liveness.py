@@ -32,7 +32,7 @@ from typing import Sequence
 import numpy as np
 from numpy.typing import NDArray
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from replicheck.backends.reference import evaluate, fire
 from replicheck.errors import InternalError
@@ -102,46 +102,60 @@ def _expand(indptr: IntArray, indices: IntArray, front: IntArray) -> tuple[IntAr
     return indices[pos], pos, np.repeat(front, counts)
 
 
+def _depths(pred: IntArray, root: int) -> IntArray:
+    """The depth of every node of a search tree given by parents (`pred`: negative for the
+    root and for nodes not reached, whose depth is -1), by pointer doubling: a few
+    vectorised passes, however deep the tree."""
+    reached = pred >= 0
+    reached[root] = True
+    up = np.where(pred >= 0, pred, root)
+    depth = (pred >= 0).astype(np.int64)
+    while True:
+        nxt = up[up]
+        if bool(np.all(nxt == up)):
+            break
+        depth = depth + depth[up]
+        up = nxt
+    return np.where(reached, depth, -1)
+
+
 class _Paths:
-    """A multi-source breadth-first search over a CSR graph, one NumPy step per level:
-    distance (-1: not reached), parent and tree edge of every node, and the visit order
-    (sources first, by distance). Scales to millions of nodes: each level is vectorised."""
+    """A multi-source breadth-first search over a CSR graph, in scipy (a super-source feeds
+    every source): distance (-1: not reached) and parent (-1 for a source or not reached)
+    of every node, and the visit order (sources first, by distance). Linear in the graph,
+    in C; depths come from the parents by pointer doubling."""
 
     def __init__(
         self, indptr: IntArray, indices: IntArray, eids: IntArray, sources: IntArray, allowed: BoolArray | None = None
     ) -> None:
         n = len(indptr) - 1
-        self.dist = np.full(n, -1, dtype=np.int64)
-        self.pred = np.full(n, -1, dtype=np.int64)
-        self.edge = np.full(n, -1, dtype=np.int64)
-        front = np.unique(np.asarray(sources, dtype=np.int64))
+        srcs = np.unique(np.asarray(sources, dtype=np.int64))
         if allowed is not None:
-            front = front[allowed[front]]
-        self.dist[front] = 0
-        levels = [front]
-        depth = 0
-        while len(front):
-            nb, pos, par = _expand(indptr, indices, front)
-            keep = self.dist[nb] < 0
-            if allowed is not None:
-                keep &= allowed[nb]
-            if not keep.any():
-                break
-            nb, first = np.unique(nb[keep], return_index=True)
-            depth += 1
-            self.dist[nb] = depth
-            self.pred[nb] = par[keep][first]
-            self.edge[nb] = eids[pos[keep][first]]
-            levels.append(nb)
-            front = nb
-        self.order = np.concatenate(levels)
+            srcs = srcs[allowed[srcs]]
+            rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
+            keep = allowed[rows] & allowed[indices]
+            indptr = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(np.bincount(rows[keep], minlength=n), out=indptr[1:])
+            indices, eids = indices[keep], eids[keep]
+        self.indptr, self.indices, self.eids = indptr, indices, eids
+        ext_indptr = np.append(indptr, indptr[-1] + len(srcs))
+        ext_indices = np.concatenate([indices, srcs])
+        mat = csr_matrix((np.ones(len(ext_indices), dtype=np.int8), ext_indices, ext_indptr), shape=(n + 1, n + 1))
+        order, pred = breadth_first_order(mat, n, directed=True, return_predecessors=True)
+        pred = pred.astype(np.int64)
+        self.dist = (_depths(pred, n) - 1)[:n]
+        self.dist[self.dist < 0] = -1
+        self.pred = np.where((pred[:n] >= 0) & (pred[:n] != n), pred[:n], -1)
+        self.order = order[1:].astype(np.int64)
 
     def path_to(self, v: int) -> tuple[list[int], list[int]]:
         """(nodes, edge ids) of a shortest path from a source to v."""
         nodes, edges = [v], []
         while self.pred[nodes[-1]] >= 0:
-            edges.append(int(self.edge[nodes[-1]]))
-            nodes.append(int(self.pred[nodes[-1]]))
+            u, w = int(self.pred[nodes[-1]]), nodes[-1]
+            lo, hi = int(self.indptr[u]), int(self.indptr[u + 1])
+            edges.append(int(self.eids[lo + int(np.flatnonzero(self.indices[lo:hi] == w)[0])]))
+            nodes.append(u)
         return nodes[::-1], edges[::-1]
 
 
@@ -258,8 +272,8 @@ class _Analysis:
 # costs a few breadth-first searches inside its component), in all, per component and per
 # (component, prefix length). Starts are tried nearest first and the search stops as soon as
 # no start can beat the best lasso found, so on most graphs far fewer are tried.
-MAX_STARTS = 64
-MAX_STARTS_PER_COMPONENT = 32
+MAX_STARTS = 16
+MAX_STARTS_PER_COMPONENT = 8
 MAX_STARTS_PER_LEVEL = 2
 
 
@@ -290,7 +304,7 @@ class _Component:
         self.en_loc = np.repeat(np.arange(m, dtype=np.int64), hi - lo)  # member of each enabled pair
         self.en_loc_k = a.en_k[ranges]  # ... and its fair instance
         self.sf_pairs = a.strong[self.en_loc_k] if len(a.strong) else np.zeros(len(self.en_loc_k), dtype=bool)
-        self._reverse: tuple[IntArray, IntArray, IntArray] | None = None
+        self._reverse: csr_matrix | None = None
 
     def local(self, state: int) -> int:
         return int(np.searchsorted(self.members, state))
@@ -298,15 +312,14 @@ class _Component:
     def enabled(self, v: int) -> set[int]:
         return {int(k) for k in self.en_loc_k[self.en_ptr[v] : self.en_ptr[v + 1]]}
 
-    def _back(self, start: int) -> _Paths:
-        """Shortest walks from every member back to `start` (a search on the reversed edges):
-        `dist[v]` steps, the next member `pred[v]` and the local edge position `edge[v]`."""
+    def _back(self, start: int) -> tuple[IntArray, IntArray]:
+        """Shortest walks from every member back to `start`: (distance, the next member on
+        the way; -1 for start), by one breadth-first search (scipy) on the reversed edges."""
         if self._reverse is None:
-            order = np.argsort(self.indices, kind="stable")
-            indptr = np.zeros(self.m + 1, dtype=np.int64)
-            np.cumsum(np.bincount(self.indices, minlength=self.m), out=indptr[1:])
-            self._reverse = (indptr, self.pos_src[order], order)
-        return _Paths(*self._reverse, np.array([start], dtype=np.int64))
+            ones = np.ones(len(self.indices), dtype=np.int8)
+            self._reverse = csr_matrix((ones, (self.indices, self.pos_src)), shape=(self.m, self.m))
+        _, pred = breadth_first_order(self._reverse, start, directed=True, return_predecessors=True)
+        return _depths(pred.astype(np.int64), start), np.where(pred >= 0, pred, -1).astype(np.int64)
 
     def _walk(
         self, here: int, state_target: BoolArray, edge_target: BoolArray, score: IntArray, back: IntArray
@@ -396,8 +409,8 @@ class _Component:
 
         if not (weak or sf or need_must):
             return [], []
-        back = self._back(start)
-        if bool((back.dist < 0).any()):
+        back, toward = self._back(start)
+        if bool((back < 0).any()):
             return None  # not strongly connected
         here = start
         while True:
@@ -414,7 +427,7 @@ class _Component:
                 fresh = self.sf_pairs & ~np.isin(self.en_loc_k, list(taken | sf))
                 score -= np.bincount(self.en_loc[fresh], minlength=self.m)
                 edge_target = np.isin(self.edge_k, list(weak | sf))
-                path = self._walk(here, state_target, edge_target, score, back.dist)
+                path = self._walk(here, state_target, edge_target, score, back)
                 if path is None:
                     return None
                 here = walk(path)
@@ -422,8 +435,9 @@ class _Component:
                 break
             home: tuple[list[int], list[int]] = ([], [])
             while here != start:  # down the tree of shortest walks back
-                home[1].append(int(back.edge[here]))
-                here = int(back.pred[here])
+                lo, nxt = int(self.indptr[here]), int(toward[here])
+                home[1].append(lo + int(np.flatnonzero(self.indices[lo : self.indptr[here + 1]] == nxt)[0]))
+                here = nxt
                 home[0].append(here)
             walk(home)
             if not (weak or sf or need_must):
