@@ -20,8 +20,19 @@ stuttering step: it neither counts as taking A nor makes A enabled. So "enabled"
 on the whole graph: an instance is enabled in a state when that state has an edge labelled
 with it to another state (actions are deterministic), and "taken" means such an edge.
 
+Lassos are short. The prefix is a shortest path, from any initial state, to the state where
+the cycle starts (for `eventually P` one that avoids P; for `P leads to Q` one through a
+trigger with Q false ever since, searched on a two-layer graph, unless the cycle itself holds
+the trigger). The cycle is greedy: from its start, walk to the nearest state or edge that
+settles a pending obligation (a weakly fair instance enabled at every state visited so far,
+a strongly fair instance enabled at any, a state `must` asks for), then back; a few start
+states per accepting component are tried, nearest first, each cycle is rotated to begin
+where its prefix is shortest, and the shortest prefix + cycle wins. A shortest covering walk
+is NP-hard, so the cycle is not always minimal (tests/explore/test_minimal_lassos.py compares
+with a brute-force search). Every search is one scipy pass or one NumPy step per level.
+
 Must not import: z3, hypothesis, `replicheck.cli`, `replicheck.report` renderers. Uses numpy and
-scipy (strongly connected components of large graphs).
+scipy (strongly connected components and breadth-first searches of large graphs).
 """
 
 from __future__ import annotations
