@@ -172,22 +172,19 @@ class _Paths:
 
 class _Prefix:
     """Shortest prefixes to the states where a cycle may start: `dist[v]` (-1: none), `order`
-    (the states reached, nearest first) and `path(v)`. With `layers`, the search ran on the
-    two-layer graph of `leads_to` (nodes n..2n-1: the trigger has happened) and only layer 1
-    counts."""
+    (the states reached, nearest first) and `path(v)`. With `layer`, the search ran on the
+    two-layer graph of `leads_to` (nodes 0..n-1: no trigger yet, which are the plain graph's
+    shortest paths; n..2n-1: the trigger has happened) and only that layer counts."""
 
-    def __init__(self, paths: _Paths, n: int, layers: bool = False) -> None:
-        self.paths, self.n, self.layers = paths, n, layers
-        if layers:
-            self.dist = paths.dist[n:]
-            self.order = paths.order[paths.order >= n] - n
-        else:
-            self.dist, self.order = paths.dist, paths.order
+    def __init__(self, paths: _Paths, n: int, layer: int = 0) -> None:
+        self.paths, self.n, self.offset = paths, n, layer * n
+        in_layer = (paths.order >= self.offset) & (paths.order < self.offset + n)
+        self.dist = paths.dist[self.offset : self.offset + n]
+        self.order = paths.order[in_layer] - self.offset
 
     def path(self, v: int) -> tuple[list[int], list[int]]:
-        nodes, edges = self.paths.path_to(v + self.n if self.layers else v)
+        nodes, edges = self.paths.path_to(v + self.offset)
         return [u % self.n for u in nodes], edges
-
 
 
 class _Analysis:
@@ -552,14 +549,15 @@ def find_violation(
         # a cycle where Q is false throughout, and either a trigger earlier, after which Q
         # stays false (the two-layer search: layer 1 once the trigger has happened), or a
         # trigger on the cycle itself
-        layered = _Prefix(_Paths(*_leads_to_layers(graph, indptr, indices, eids, trigger, ~q_true)), n, layers=True)
+        both = _Paths(*_leads_to_layers(graph, indptr, indices, eids, trigger, ~q_true))
+        layered = _Prefix(both, n, layer=1)
         good, comp = a.fair_states(~q_true & (layered.dist >= 0), None)
         options.append((layered, good, comp, None))
         labels = np.where(good, comp, 0)
         has_trigger = np.bincount(labels[good & p_true], minlength=int(labels.max()) + 1 if len(labels) else 1) > 0
         good_b = good & has_trigger[labels]
         if good_b.any():
-            plain = _Prefix(_Paths(indptr, indices, eids, graph.initial), n)
+            plain = _Prefix(both, n, layer=0)
             options.append((plain, good_b, comp, p_true))
     else:
         raise ValueError(f"unknown temporal form {form!r}")
