@@ -113,21 +113,32 @@ def _expand(indptr: IntArray, indices: IntArray, front: IntArray) -> tuple[IntAr
     return indices[pos], pos, np.repeat(front, counts)
 
 
-def _depths(pred: IntArray, root: int) -> IntArray:
-    """The depth of every node of a search tree given by parents (`pred`: negative for the
-    root and for nodes not reached, whose depth is -1), by pointer doubling: a few
-    vectorised passes, however deep the tree."""
-    reached = pred >= 0
-    reached[root] = True
+def _depths(order: IntArray, pred: IntArray) -> IntArray:
+    """The depth of every node of a breadth-first search tree, from scipy's visit order (the
+    root first) and parents (negative for the root and for nodes not reached, whose depth is
+    -1). In a queue-driven search the parents' visit positions never decrease along the
+    order, so each level is found with one binary search; pointer doubling otherwise."""
+    depth = np.full(len(pred), -1, dtype=np.int64)
+    pos = np.zeros(len(pred), dtype=np.int64)
+    pos[order] = np.arange(len(order), dtype=np.int64)
+    parent_pos = pos[pred[order[1:]]]
+    if bool(np.all(parent_pos[1:] >= parent_pos[:-1])):
+        bounds = [0, 1]
+        while bounds[-1] < len(order):
+            bounds.append(1 + int(np.searchsorted(parent_pos, bounds[-1], side="left")))
+        depth[order] = np.repeat(np.arange(len(bounds) - 1, dtype=np.int64), np.diff(bounds))
+        return depth
+    root = int(order[0])
     up = np.where(pred >= 0, pred, root)
-    depth = (pred >= 0).astype(np.int64)
+    hops = (pred >= 0).astype(np.int64)
     while True:
         nxt = up[up]
         if bool(np.all(nxt == up)):
             break
-        depth = depth + depth[up]
+        hops = hops + hops[up]
         up = nxt
-    return np.where(reached, depth, -1)
+    depth[order] = hops[order]
+    return depth
 
 
 class _Paths:
@@ -154,7 +165,7 @@ class _Paths:
         mat = csr_matrix((np.ones(len(ext_indices), dtype=np.int8), ext_indices, ext_indptr), shape=(n + 1, n + 1))
         order, pred = breadth_first_order(mat, n, directed=True, return_predecessors=True)
         pred = pred.astype(np.int64)
-        self.dist = (_depths(pred, n) - 1)[:n]
+        self.dist = (_depths(order.astype(np.int64), pred) - 1)[:n]
         self.dist[self.dist < 0] = -1
         self.pred = np.where((pred[:n] >= 0) & (pred[:n] != n), pred[:n], -1)
         self.order = order[1:].astype(np.int64)
@@ -326,8 +337,9 @@ class _Component:
         if self._reverse is None:
             ones = np.ones(len(self.indices), dtype=np.int8)
             self._reverse = csr_matrix((ones, (self.indices, self.pos_src)), shape=(self.m, self.m))
-        _, pred = breadth_first_order(self._reverse, start, directed=True, return_predecessors=True)
-        return _depths(pred.astype(np.int64), start), np.where(pred >= 0, pred, -1).astype(np.int64)
+        order, pred = breadth_first_order(self._reverse, start, directed=True, return_predecessors=True)
+        pred = pred.astype(np.int64)
+        return _depths(order.astype(np.int64), pred), np.where(pred >= 0, pred, -1)
 
     def _walk(
         self, here: int, state_target: BoolArray, edge_target: BoolArray, score: IntArray, back: IntArray
@@ -585,18 +597,30 @@ def _leads_to_layers(
     false ever since. Layer 0 has every edge; an edge into a trigger also enters layer 1;
     layer 1 has the edges between states where Q is false. Initial triggers start in layer 1."""
     n = graph.n
-    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
-    cross = trigger[indices]
-    inner = no_q[rows] & no_q[indices]
-    r = np.concatenate([rows, rows[cross], rows[inner] + n])
-    c = np.concatenate([indices, indices[cross] + n, indices[inner] + n])
-    e = np.concatenate([eids, eids[cross], eids[inner]])
-    order = np.argsort(r, kind="stable")
+    deg = np.diff(indptr)
+    rows = np.repeat(np.arange(n, dtype=np.int64), deg)
+    cross = np.flatnonzero(trigger[indices])
+    inner = np.flatnonzero(no_q[rows] & no_q[indices])
+    # layer-0 row u: its own edges, then its edges into triggers (to layer 1); then the
+    # layer-1 rows, whose edges keep the original order (already by row)
+    cdeg = np.bincount(rows[cross], minlength=n)
     new_indptr = np.zeros(2 * n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(r, minlength=2 * n), out=new_indptr[1:])
+    np.cumsum(deg + cdeg, out=new_indptr[1 : n + 1])
+    np.cumsum(np.bincount(rows[inner], minlength=n), out=new_indptr[n + 1 :])
+    new_indptr[n + 1 :] += new_indptr[n]
+    new_indices = np.empty(int(new_indptr[-1]), dtype=np.int64)
+    new_eids = np.empty(int(new_indptr[-1]), dtype=np.int64)
+    own = new_indptr[rows] + (np.arange(len(indices), dtype=np.int64) - indptr[rows])
+    new_indices[own], new_eids[own] = indices, eids
+    first = np.cumsum(cdeg) - cdeg  # index in `cross` of each row's first edge into a trigger
+    cr = rows[cross]
+    into = new_indptr[cr] + deg[cr] + (np.arange(len(cross), dtype=np.int64) - first[cr])
+    new_indices[into], new_eids[into] = indices[cross] + n, eids[cross]
+    after = new_indptr[n] + np.arange(len(inner), dtype=np.int64)
+    new_indices[after], new_eids[after] = indices[inner] + n, eids[inner]
     init = graph.initial
     sources = np.concatenate([init, init[trigger[init]] + n])
-    return new_indptr, c[order], e[order], sources
+    return new_indptr, new_indices, new_eids, sources
 
 
 def step_enabled(program: Program, action: int, state: State) -> bool:

@@ -467,3 +467,38 @@ def test_random_graphs_get_the_brute_forces_verdict() -> None:
             length = len(found[1].actions)
             shortest = brute.shortest_below(length + 1)
             assert shortest is not None and len(shortest[1]) <= length, what
+
+
+def test_search_depths_match_a_plain_breadth_first_search() -> None:
+    # Prefix lengths come from scipy's search order and parents (_depths): on random graphs
+    # they must be a plain queue-driven BFS's distances; and an order whose parents' positions
+    # go back (not scipy's, but allowed) takes the pointer-doubling branch.
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import breadth_first_order
+
+    from replicheck.explore.liveness import _depths
+
+    rng = np.random.default_rng(14)
+    for _ in range(100):
+        n, m = int(rng.integers(2, 60)), int(rng.integers(0, 200))
+        r, c = rng.integers(0, n, m), rng.integers(0, n, m)
+        order, pred = breadth_first_order(
+            csr_matrix((np.ones(m, dtype=np.int8), (r, c)), shape=(n, n)), 0, directed=True, return_predecessors=True
+        )
+        adj: list[list[int]] = [[] for _ in range(n)]
+        for a, b in zip(r.tolist(), c.tolist()):
+            adj[a].append(b)
+        want = [-1] * n
+        want[0] = 0
+        queue = deque([0])
+        while queue:
+            u = queue.popleft()
+            for v in adj[u]:
+                if want[v] < 0:
+                    want[v] = want[u] + 1
+                    queue.append(v)
+        assert _depths(order.astype(np.int64), pred.astype(np.int64)).tolist() == want
+    # 0 -> 1, 0 -> 2, 2 -> 3, 1 -> 4, listed 0 1 2 3 4: node 4's parent comes before node 3's
+    order = np.arange(5, dtype=np.int64)
+    pred = np.array([-9999, 0, 0, 2, 1], dtype=np.int64)
+    assert _depths(order, pred).tolist() == [0, 1, 1, 2, 2]
