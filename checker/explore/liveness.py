@@ -145,7 +145,7 @@ class _Paths:
     """A multi-source breadth-first search over a CSR graph, in scipy (a super-source feeds
     every source): distance (-1: not reached) and parent (-1 for a source or not reached)
     of every node, and the visit order (sources first, by distance). Linear in the graph,
-    in C; depths come from the parents by pointer doubling."""
+    in C; depths come from the visit order and the parents (`_depths`)."""
 
     def __init__(
         self, indptr: IntArray, indices: IntArray, eids: IntArray, sources: IntArray, allowed: BoolArray | None = None
@@ -294,6 +294,7 @@ class _Analysis:
 MAX_STARTS = 16
 MAX_STARTS_PER_COMPONENT = 8
 MAX_STARTS_PER_LEVEL = 2
+CANDIDATES = 4096  # accepting states looked at, nearest first, when choosing the starts
 
 
 class _Component:
@@ -478,7 +479,7 @@ def _best_lasso(
     g = a.g
     starts: list[tuple[int, int, int]] = []  # (prefix length, option, state)
     for i, (prefix, good, _, _) in enumerate(options):
-        cand = prefix.order[good[prefix.order]][: MAX_STARTS * MAX_STARTS_PER_COMPONENT]
+        cand = prefix.order[good[prefix.order]][:CANDIDATES]
         starts.extend(zip(prefix.dist[cand].tolist(), [i] * len(cand), cand.tolist()))
     starts.sort()
     components: dict[int, _Component] = {}

@@ -370,8 +370,11 @@ LARGE = {
     ("ebs.remirror", "as_2011"), ("ebs.remirror", "backoff"), ("ebs.remirror", "reconnect"),
     ("ebs.remirror", "buffer"), ("ebs.remirror", "race_fixed"),
 }
-# small enough for the brute force (a few hundred states, short lassos)
-BRUTE = {("rds.multi_az", "as_2011")}
+# small enough for the brute force (short lassos: every closed walk of up to 6 steps around
+# every state within 5 steps of an initial one is enumerated, about a second each); the
+# others' lassos are 11 steps or more, out of its reach, and are argued by hand in
+# tests/models (their 1-step cycles make them prefix + 1, the prefix a shortest path)
+BRUTE = {("rds.multi_az", "as_2011"), ("ebs.election", "cp_unreachable")}
 
 
 SHIPPED = _violated_liveness()
