@@ -371,9 +371,9 @@ LARGE = {
     ("ebs.remirror", "buffer"), ("ebs.remirror", "race_fixed"),
 }
 # small enough for the brute force (short lassos: every closed walk of up to 6 steps around
-# every state within 5 steps of an initial one is enumerated, about a second each); the
-# others' lassos are 11 steps or more, out of its reach, and are argued by hand in
-# tests/models (their 1-step cycles make them prefix + 1, the prefix a shortest path)
+# every state within 5 steps of an initial one is enumerated, about a second each). The
+# other lassos, of 11 steps or more, are out of its reach: the control plane's 13 is argued
+# below; the rest have 1-step cycles, and tests/models pins their lengths with the reasons.
 BRUTE = {("rds.multi_az", "as_2011"), ("ebs.election", "cp_unreachable")}
 
 
