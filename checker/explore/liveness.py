@@ -20,8 +20,19 @@ stuttering step: it neither counts as taking A nor makes A enabled. So "enabled"
 on the whole graph: an instance is enabled in a state when that state has an edge labelled
 with it to another state (actions are deterministic), and "taken" means such an edge.
 
+Lassos are short. The prefix is a shortest path, from any initial state, to the state where
+the cycle starts (for `eventually P` one that avoids P; for `P leads to Q` one through a
+trigger with Q false ever since, searched on a two-layer graph, unless the cycle itself holds
+the trigger). The cycle is greedy: from its start, walk to the nearest state or edge that
+settles a pending obligation (a weakly fair instance enabled at every state visited so far,
+a strongly fair instance enabled at any, a state `must` asks for), then back; a few start
+states per accepting component are tried, nearest first, each cycle is rotated to begin
+where its prefix is shortest, and the shortest prefix + cycle wins. A shortest covering walk
+is NP-hard, so the cycle is not always minimal (tests/explore/test_minimal_lassos.py compares
+with a brute-force search). Every search is one scipy pass or one NumPy step per level.
+
 Must not import: z3, hypothesis, `replicheck.cli`, `replicheck.report` renderers. Uses numpy and
-scipy (strongly connected components of large graphs).
+scipy (strongly connected components and breadth-first searches of large graphs).
 """
 
 from __future__ import annotations
@@ -35,6 +46,7 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import breadth_first_order, connected_components
 
 from replicheck.backends.reference import evaluate, fire
+from replicheck.errors import InternalError
 from replicheck.ir import Program, Property, State
 
 STUTTER = -1  # the action index of a stuttering step in a lasso
@@ -91,51 +103,99 @@ def _fair_tables(program: Program) -> tuple[IntArray, BoolArray]:
     return fair_index, np.array(strong, dtype=bool)
 
 
-class _Tree:
-    """A breadth-first search tree: visit order (by distance), predecessor and tree edge of
-    every visited node."""
-
-    def __init__(self, n: int, order: IntArray, pred: IntArray, edge: IntArray) -> None:
-        self.order = order  # visited nodes, sources first, by distance
-        self.pred = pred  # pred[v]: parent of v, -1 for a source, -2 if not visited
-        self.edge = edge  # edge[v]: id of the tree edge into v
-        self.visited = np.zeros(n, dtype=bool)
-        self.visited[order] = True
-
-    def path_to(self, target: int) -> tuple[list[int], list[int]]:
-        states, edges = [target], []
-        while self.pred[states[-1]] >= 0:
-            edges.append(int(self.edge[states[-1]]))
-            states.append(int(self.pred[states[-1]]))
-        return states[::-1], edges[::-1]
+def _expand(indptr: IntArray, indices: IntArray, front: IntArray) -> tuple[IntArray, IntArray, IntArray]:
+    """Every edge out of the nodes of `front`: (target, position in the CSR, source)."""
+    starts = indptr[front]
+    counts = indptr[front + 1] - starts
+    total = int(counts.sum())
+    offsets = np.cumsum(counts) - counts
+    pos = np.arange(total, dtype=np.int64) + np.repeat(starts - offsets, counts)
+    return indices[pos], pos, np.repeat(front, counts)
 
 
-def _bfs(
-    indptr: IntArray, indices: IntArray, eids: IntArray, sources: Sequence[int], allowed: BoolArray
-) -> _Tree:
-    """Multi-source BFS inside `allowed`, in scipy (a super-source feeds every source)."""
-    n = len(indptr) - 1
-    srcs = np.array(sorted({int(s) for s in sources if allowed[s]}), dtype=np.int64)
-    pred = np.full(n, -2, dtype=np.int64)
-    edge = np.full(n, -1, dtype=np.int64)
-    if len(srcs) == 0:
-        return _Tree(n, np.zeros(0, dtype=np.int64), pred, edge)
-    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
-    keep = allowed[rows] & allowed[indices]
-    r = np.concatenate([rows[keep], np.full(len(srcs), n, dtype=np.int64)])
-    c = np.concatenate([indices[keep], srcs])
-    e = np.concatenate([eids[keep], np.full(len(srcs), -1, dtype=np.int64)])
-    mat = csr_matrix((np.ones(len(r), dtype=np.int8), (r, c)), shape=(n + 1, n + 1))
-    order, p = breadth_first_order(mat, n, directed=True, return_predecessors=True)
-    visit = order[1:].astype(np.int64)
-    pu = p[visit].astype(np.int64)
-    # the tree edge into each visited node: the first kept edge from its parent to it
-    key = r * (n + 1) + c
-    first_keys, first_pos = np.unique(key, return_index=True)
-    tree_edge = e[first_pos[np.searchsorted(first_keys, pu * (n + 1) + visit)]]
-    pred[visit] = np.where(pu == n, -1, pu)
-    edge[visit] = tree_edge
-    return _Tree(n, visit, pred, edge)
+def _depths(order: IntArray, pred: IntArray) -> IntArray:
+    """The depth of every node of a breadth-first search tree, from scipy's visit order (the
+    root first) and parents (negative for the root and for nodes not reached, whose depth is
+    -1). In a queue-driven search the parents' visit positions never decrease along the
+    order, so each level is found with one binary search; pointer doubling otherwise."""
+    depth = np.full(len(pred), -1, dtype=np.int64)
+    pos = np.zeros(len(pred), dtype=np.int64)
+    pos[order] = np.arange(len(order), dtype=np.int64)
+    parent_pos = pos[pred[order[1:]]]
+    if bool(np.all(parent_pos[1:] >= parent_pos[:-1])):
+        bounds = [0, 1]
+        while bounds[-1] < len(order):
+            bounds.append(1 + int(np.searchsorted(parent_pos, bounds[-1], side="left")))
+        depth[order] = np.repeat(np.arange(len(bounds) - 1, dtype=np.int64), np.diff(bounds))
+        return depth
+    root = int(order[0])
+    up = np.where(pred >= 0, pred, root)
+    hops = (pred >= 0).astype(np.int64)
+    while True:
+        nxt = up[up]
+        if bool(np.all(nxt == up)):
+            break
+        hops = hops + hops[up]
+        up = nxt
+    depth[order] = hops[order]
+    return depth
+
+
+class _Paths:
+    """A multi-source breadth-first search over a CSR graph, in scipy (a super-source feeds
+    every source): distance (-1: not reached) and parent (-1 for a source or not reached)
+    of every node, and the visit order (sources first, by distance). Linear in the graph,
+    in C; depths come from the visit order and the parents (`_depths`)."""
+
+    def __init__(
+        self, indptr: IntArray, indices: IntArray, eids: IntArray, sources: IntArray, allowed: BoolArray | None = None
+    ) -> None:
+        n = len(indptr) - 1
+        srcs = np.unique(np.asarray(sources, dtype=np.int64))
+        if allowed is not None:
+            srcs = srcs[allowed[srcs]]
+            rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
+            keep = allowed[rows] & allowed[indices]
+            indptr = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum(np.bincount(rows[keep], minlength=n), out=indptr[1:])
+            indices, eids = indices[keep], eids[keep]
+        self.indptr, self.indices, self.eids = indptr, indices, eids
+        ext_indptr = np.append(indptr, indptr[-1] + len(srcs))
+        ext_indices = np.concatenate([indices, srcs])
+        mat = csr_matrix((np.ones(len(ext_indices), dtype=np.int8), ext_indices, ext_indptr), shape=(n + 1, n + 1))
+        order, pred = breadth_first_order(mat, n, directed=True, return_predecessors=True)
+        pred = pred.astype(np.int64)
+        self.dist = (_depths(order.astype(np.int64), pred) - 1)[:n]
+        self.dist[self.dist < 0] = -1
+        self.pred = np.where((pred[:n] >= 0) & (pred[:n] != n), pred[:n], -1)
+        self.order = order[1:].astype(np.int64)
+
+    def path_to(self, v: int) -> tuple[list[int], list[int]]:
+        """(nodes, edge ids) of a shortest path from a source to v."""
+        nodes, edges = [v], []
+        while self.pred[nodes[-1]] >= 0:
+            u, w = int(self.pred[nodes[-1]]), nodes[-1]
+            lo, hi = int(self.indptr[u]), int(self.indptr[u + 1])
+            edges.append(int(self.eids[lo + int(np.flatnonzero(self.indices[lo:hi] == w)[0])]))
+            nodes.append(u)
+        return nodes[::-1], edges[::-1]
+
+
+class _Prefix:
+    """Shortest prefixes to the states where a cycle may start: `dist[v]` (-1: none), `order`
+    (the states reached, nearest first) and `path(v)`. With `layer`, the search ran on the
+    two-layer graph of `leads_to` (nodes 0..n-1: no trigger yet, which are the plain graph's
+    shortest paths; n..2n-1: the trigger has happened) and only that layer counts."""
+
+    def __init__(self, paths: _Paths, n: int, layer: int = 0) -> None:
+        self.paths, self.n, self.offset = paths, n, layer * n
+        in_layer = (paths.order >= self.offset) & (paths.order < self.offset + n)
+        self.dist = paths.dist[self.offset : self.offset + n]
+        self.order = paths.order[in_layer] - self.offset
+
+    def path(self, v: int) -> tuple[list[int], list[int]]:
+        nodes, edges = self.paths.path_to(v + self.offset)
+        return [u % self.n for u in nodes], edges
 
 
 class _Analysis:
@@ -227,90 +287,240 @@ class _Analysis:
                 work.append(members)
         return good, comp
 
-    def cycle(self, members: BoolArray, entry: int, must: BoolArray | None) -> tuple[list[int], list[int]]:
-        """A short fair cycle from entry inside `members`: (states, actions).
+# How far the search for a short lasso looks: start states tried for the greedy cycle (each
+# costs a few breadth-first searches inside its component), in all, per component and per
+# (component, prefix length). Starts are tried nearest first and the search stops as soon as
+# no start can beat the best lasso found, so on most graphs far fewer are tried.
+MAX_STARTS = 16
+MAX_STARTS_PER_COMPONENT = 8
+MAX_STARTS_PER_LEVEL = 2
+CANDIDATES = 4096  # accepting states looked at, nearest first, when choosing the starts
 
-        Greedy: every weakly fair action instance enabled somewhere in the component must be
-        taken on the cycle or be disabled in some state of it (strongly fair ones, after
-        pruning, must be taken when enabled anywhere); `must` asks for one state of a set.
-        From the current state, walk to the nearest state or edge that settles some pending
-        obligation, crediting every state and edge passed on the way; then return to entry."""
-        indptr, indices, eids = self.g.csr(members)
-        # the edges inside the component that take a step (self-loops settle no fairness)
-        internal = np.flatnonzero(members[self.g.src] & members[self.g.dst] & self.changes)
-        in_comp = members[self.en_state]
-        comp_en_state, comp_en_k = self.en_state[in_comp], self.en_k[in_comp]
-        pending = set(np.unique(comp_en_k).tolist())  # fair actions enabled somewhere here
-        need_must = must is not None and not bool(must[entry])
-        states: list[int] = [entry]
-        actions: list[int] = []
-        here = entry
 
-        def credit_state(v: int) -> None:
-            nonlocal need_must
-            pending.difference_update(k for k in list(pending) if not self.strong[k] and k not in self.enabled(v))
-            if need_must and must is not None and must[v]:
-                need_must = False
+class _Component:
+    """One fair component as a graph of its own (local indices 0..m-1 for `members`, which
+    are sorted): its state-changing internal edges in CSR form, and the fair instances each
+    member enables. `cycle` builds a short fair closed walk inside it."""
 
-        def credit_edge(e: int) -> None:
-            if self.changes[e]:
-                pending.discard(int(self.fair_index[self.g.act[e]]))
+    def __init__(self, a: _Analysis, members: IntArray, edges: IntArray) -> None:
+        self.a = a
+        self.members = members
+        m = self.m = len(members)
+        g = a.g
+        lsrc = np.searchsorted(members, g.src[edges])
+        ldst = np.searchsorted(members, g.dst[edges])
+        order = np.argsort(lsrc, kind="stable")
+        self.indptr = np.zeros(m + 1, dtype=np.int64)
+        np.cumsum(np.bincount(lsrc, minlength=m), out=self.indptr[1:])
+        self.indices = ldst[order]
+        self.eids = edges[order]
+        self.pos_src = lsrc[order]
+        self.edge_k = a.fair_index[g.act[self.eids]]  # the fair instance of each local edge, or -1
+        lo = np.searchsorted(a.en_state, members, side="left")
+        hi = np.searchsorted(a.en_state, members, side="right")
+        self.en_ptr = np.zeros(m + 1, dtype=np.int64)
+        np.cumsum(hi - lo, out=self.en_ptr[1:])
+        ranges = np.arange(int(self.en_ptr[-1]), dtype=np.int64) + np.repeat(lo - self.en_ptr[:-1], hi - lo)
+        self.en_loc = np.repeat(np.arange(m, dtype=np.int64), hi - lo)  # member of each enabled pair
+        self.en_loc_k = a.en_k[ranges]  # ... and its fair instance
+        self.sf_pairs = a.strong[self.en_loc_k] if len(a.strong) else np.zeros(len(self.en_loc_k), dtype=bool)
+        self._reverse: csr_matrix | None = None
 
-        credit_state(entry)
-        while pending or need_must:
-            tree = _bfs(indptr, indices, eids, [here], members)
-            pos = np.full(self.g.n, -1, dtype=np.int64)
-            pos[tree.order] = np.arange(len(tree.order))
-            best: tuple[int, str, int] | None = None  # (rank, kind, target)
-            if need_must and must is not None:
-                cand = tree.order[must[tree.order]]
-                if len(cand):
-                    best = (int(pos[cand[0]]), "state", int(cand[0]))
-            weak_pending = [k for k in pending if not self.strong[k]]
-            if weak_pending:
-                sel = np.isin(comp_en_k, weak_pending)
-                n_enabled = np.bincount(comp_en_state[sel], minlength=self.g.n)
-                settles = members & (n_enabled < len(weak_pending))
-                cand = tree.order[settles[tree.order]]
-                if len(cand) and (best is None or pos[cand[0]] < best[0]):
-                    best = (int(pos[cand[0]]), "state", int(cand[0]))
-            if pending:
-                ks = np.array(sorted(pending), dtype=np.int64)
-                edges = internal[np.isin(self.fair_index[self.g.act[internal]], ks)]
-                if len(edges):
-                    ranks = pos[self.g.src[edges]]
-                    j = int(np.argmin(np.where(ranks >= 0, ranks, np.iinfo(np.int64).max)))
-                    if ranks[j] >= 0 and (best is None or ranks[j] + 1 <= best[0]):
-                        best = (int(ranks[j]) + 1, "edge", int(edges[j]))
-            if best is None:  # cannot happen for a fair component; stop rather than loop
+    def local(self, state: int) -> int:
+        return int(np.searchsorted(self.members, state))
+
+    def enabled(self, v: int) -> set[int]:
+        return {int(k) for k in self.en_loc_k[self.en_ptr[v] : self.en_ptr[v + 1]]}
+
+    def _back(self, start: int) -> tuple[IntArray, IntArray]:
+        """Shortest walks from every member back to `start`: (distance, the next member on
+        the way; -1 for start), by one breadth-first search (scipy) on the reversed edges."""
+        if self._reverse is None:
+            ones = np.ones(len(self.indices), dtype=np.int8)
+            self._reverse = csr_matrix((ones, (self.indices, self.pos_src)), shape=(self.m, self.m))
+        order, pred = breadth_first_order(self._reverse, start, directed=True, return_predecessors=True)
+        pred = pred.astype(np.int64)
+        return _depths(order.astype(np.int64), pred), np.where(pred >= 0, pred, -1)
+
+    def _walk(
+        self, here: int, state_target: BoolArray, edge_target: BoolArray, score: IntArray, back: IntArray
+    ) -> tuple[list[int], list[int]] | None:
+        """A shortest walk from `here` that ends in a target state or with a target edge
+        (positions in the local CSR): (local states after here, local edge positions).
+        Level by level, stopping at the first level that reaches a target; of the targets at
+        that distance, the one with the highest `score` (of the state it ends in; an edge
+        scores one more), then the one nearest the start (`back`: distances to it), wins."""
+        pred = np.full(self.m, -1, dtype=np.int64)
+        via = np.full(self.m, -1, dtype=np.int64)
+        seen = np.zeros(self.m, dtype=bool)
+        seen[here] = True
+        front = np.array([here], dtype=np.int64)
+        while len(front):
+            nb, pos, par = _expand(self.indptr, self.indices, front)
+            keep = ~seen[nb]
+            new, first = np.unique(nb[keep], return_index=True)
+            seen[new] = True
+            pred[new] = par[keep][first]
+            via[new] = pos[keep][first]
+            hit_edges = pos[edge_target[pos]]
+            hit_states = new[state_target[new]]
+            if len(hit_edges) or len(hit_states):
+                ends = np.concatenate([self.indices[hit_edges], hit_states])
+                scores = score[ends] + np.concatenate([np.ones(len(hit_edges), dtype=np.int64), np.zeros(len(hit_states), dtype=np.int64)])
+                j = int(np.lexsort((-scores, back[ends] - scores))[0])
+                if j < len(hit_edges):
+                    last = int(hit_edges[j])
+                    v = int(self.pos_src[last])
+                else:
+                    last, v = -1, int(hit_states[j - len(hit_edges)])
                 break
-            _, kind, target = best
-            dest = target if kind == "state" else int(self.g.src[target])
-            path, path_edges = tree.path_to(dest)
-            for v, e in zip(path[1:], path_edges):
+            front = new
+        else:
+            return None
+        states, edges = [], []
+        while v != here:
+            states.append(v)
+            edges.append(int(via[v]))
+            v = int(pred[v])
+        states.reverse()
+        edges.reverse()
+        if last >= 0:
+            states.append(int(self.indices[last]))
+            edges.append(last)
+        return states, edges
+
+    def cycle(self, start: int, must: BoolArray | None) -> tuple[list[int], list[int]] | None:
+        """A fair closed walk from local state `start` inside the component: (local states,
+        global edge ids), states[i] --edges[i]--> states[i + 1], the last edge back to start.
+        Empty lists: nothing is owed, so the behaviour may stutter at start.
+
+        Fair on its own (TLA+'s <<A>>_vars fairness): a weakly fair instance enabled in every
+        state it visits is taken on it; a strongly fair instance enabled in any state it
+        visits is taken on it; `must` (a member mask) asks for one visit to a state of a set.
+        Greedy: from where it is, walk to the nearest state or edge that settles a pending
+        obligation (of those equally near, the one nearest the start), crediting every state
+        and edge passed; then take a shortest walk back to start, and settle anything that
+        walk made pending (a newly seen strongly fair instance). None if an obligation cannot
+        be settled (never for a fair component)."""
+        strong = self.a.strong
+        taken: set[int] = set()
+        en0 = self.enabled(start)
+        weak = {k for k in en0 if not strong[k]}  # enabled at every state visited, not taken
+        sf = {k for k in en0 if strong[k]}  # enabled at some state visited, not taken
+        need_must = must is not None and not bool(must[start])
+        states: list[int] = []
+        edges: list[int] = []
+
+        def walk(path: tuple[list[int], list[int]]) -> int:
+            nonlocal need_must
+            for v, p in zip(*path):
                 states.append(v)
-                actions.append(int(self.g.act[e]))
-                credit_edge(e)
-                credit_state(v)
-            here = dest
-            if kind == "edge":
-                v = int(self.g.dst[target])
-                states.append(v)
-                actions.append(int(self.g.act[target]))
-                credit_edge(target)
-                credit_state(v)
-                here = v
-        if here != entry:
-            path, path_edges = _bfs(indptr, indices, eids, [here], members).path_to(entry)
-            states.extend(path[1:])
-            actions.extend(int(self.g.act[e]) for e in path_edges)
-        if not actions:  # nothing fair to do: stutter forever at entry
-            # an action whose step changes nothing here is a stuttering step too; name it, so
-            # the story reads "search_fails, forever" rather than a bare stutter
-            loops = np.flatnonzero((self.g.src == entry) & (self.g.dst == entry))
-            states.append(entry)
-            actions.append(int(self.g.act[loops[0]]) if len(loops) else STUTTER)
-        return states, actions
+                edges.append(int(self.eids[p]))
+                k = int(self.edge_k[p])
+                if k >= 0:
+                    taken.add(k)
+                    weak.discard(k)
+                    sf.discard(k)
+                en = self.enabled(v)
+                weak.intersection_update(en)
+                sf.update(k for k in en if strong[k] and k not in taken)
+                if need_must and must is not None and must[v]:
+                    need_must = False
+            return path[0][-1]
+
+        if not (weak or sf or need_must):
+            return [], []
+        back, toward = self._back(start)
+        if bool((back < 0).any()):
+            return None  # not strongly connected
+        here = start
+        while True:
+            while weak or sf or need_must:
+                # what visiting each member would settle: pending weak instances it disables,
+                # the visit `must` asks for; less the strongly fair instances it would add
+                score = np.zeros(self.m, dtype=np.int64)
+                if need_must and must is not None:
+                    score += must
+                if weak:
+                    sel = np.isin(self.en_loc_k, list(weak))
+                    score += len(weak) - np.bincount(self.en_loc[sel], minlength=self.m)
+                state_target = score > 0
+                fresh = self.sf_pairs & ~np.isin(self.en_loc_k, list(taken | sf))
+                score -= np.bincount(self.en_loc[fresh], minlength=self.m)
+                edge_target = np.isin(self.edge_k, list(weak | sf))
+                path = self._walk(here, state_target, edge_target, score, back)
+                if path is None:
+                    return None
+                here = walk(path)
+            if here == start:
+                break
+            home: tuple[list[int], list[int]] = ([], [])
+            while here != start:  # down the tree of shortest walks back
+                lo, nxt = int(self.indptr[here]), int(toward[here])
+                home[1].append(lo + int(np.flatnonzero(self.indices[lo : self.indptr[here + 1]] == nxt)[0]))
+                here = nxt
+                home[0].append(here)
+            walk(home)
+            if not (weak or sf or need_must):
+                break
+        return [start] + states[:-1], edges
+
+
+def _best_lasso(
+    a: _Analysis, options: list[tuple[_Prefix, BoolArray, IntArray, BoolArray | None]]
+) -> tuple[_Prefix, list[int], list[int]] | None:
+    """The shortest lasso this search finds: (prefix, cycle states, cycle edge ids), the
+    cycle starting at the state the prefix reaches. Each option is a way to violate the
+    property: shortest prefixes, the states of accepting fair components, their labels, and
+    what a cycle must visit. Start states are tried nearest first (a few per component and
+    prefix length); each cycle is rotated to start where the prefix to it is shortest, and
+    the search stops when no start left can beat the best lasso (a cycle has a step, and two
+    where a fair instance is enabled or `must` is not met)."""
+    g = a.g
+    starts: list[tuple[int, int, int]] = []  # (prefix length, option, state)
+    for i, (prefix, good, _, _) in enumerate(options):
+        cand = prefix.order[good[prefix.order]][:CANDIDATES]
+        starts.extend(zip(prefix.dist[cand].tolist(), [i] * len(cand), cand.tolist()))
+    starts.sort()
+    components: dict[int, _Component] = {}
+    tried: dict[tuple[int, int], int] = {}
+    tried_level: dict[tuple[int, int, int], int] = {}
+    best: tuple[int, int, list[int], list[int]] | None = None  # (length, option, states, edges)
+    n_tried = 0
+    for dist, i, s in starts:
+        if best is not None and dist + 1 >= best[0]:
+            break
+        if n_tried >= MAX_STARTS:
+            break
+        prefix, good, comp, must = options[i]
+        owes = bool(a.enabled(s)) or (must is not None and not must[s])
+        if best is not None and owes and dist + 2 >= best[0]:
+            continue  # a fair instance is enabled at s, or s is not what must be visited: no stutter
+        label = int(comp[s])
+        key = (i, label)
+        if tried.get(key, 0) >= MAX_STARTS_PER_COMPONENT or tried_level.get((i, label, dist), 0) >= MAX_STARTS_PER_LEVEL:
+            continue
+        tried[key] = tried.get(key, 0) + 1
+        tried_level[(i, label, dist)] = tried_level.get((i, label, dist), 0) + 1
+        n_tried += 1
+        component = components.get(label)
+        if component is None:
+            inside = (comp[g.src] == label) & (comp[g.dst] == label) & a.changes
+            component = components[label] = _Component(a, np.flatnonzero(comp == label), np.flatnonzero(inside))
+        local_must = None if must is None else must[component.members]
+        found = component.cycle(component.local(s), local_must)
+        if found is None:  # the fair-SCC analysis and the cycle search disagree
+            raise InternalError(f"no fair cycle found from state {s} of a component the analysis calls fair")
+        local_states, edges = found
+        cyc = [int(v) for v in component.members[local_states]] if local_states else [s]
+        j = int(np.argmin(prefix.dist[cyc]))  # rotate: start where the prefix is shortest
+        cyc, edges = cyc[j:] + cyc[:j], edges[j:] + edges[:j]
+        length = int(prefix.dist[cyc[0]]) + max(1, len(edges))
+        if best is None or length < best[0]:
+            best = (length, i, cyc, edges)
+    if best is None:
+        return None
+    return options[best[1]][0], best[2], best[3]
 
 
 def find_violation(
@@ -320,69 +530,98 @@ def find_violation(
     p_true: BoolArray,
     q_true: BoolArray | None = None,
 ) -> Lasso | None:
-    """A fair lasso violating `prop`, or None if every fair behaviour satisfies it."""
+    """A short fair lasso violating `prop`, or None if every fair behaviour satisfies it.
+
+    The prefix is a shortest path (from any initial state) to the state where the cycle
+    starts; among the accepting fair components, start states nearest the initial states are
+    tried and the shortest prefix + cycle is kept (see `_best_lasso`, `_Component.cycle`)."""
     a = _Analysis(program, graph)
     n = graph.n
-    everything = np.ones(n, dtype=bool)
-    full_indptr, full_indices, full_eids = a.full_csr
+    indptr, indices, eids = a.full_csr
     form = prop.temporal
+    options: list[tuple[_Prefix, BoolArray, IntArray, BoolArray | None]] = []
     if form == "eventually":
-        region = ~p_true
-        tree = _bfs(full_indptr, full_indices, full_eids, graph.initial.tolist(), region)
-        hit = _nearest(a, tree.visited & region, None, tree)
-        if hit is None:
+        # the prefix and the cycle both stay where P is false
+        prefix = _Prefix(_Paths(indptr, indices, eids, graph.initial, ~p_true), n)
+        good, comp = a.fair_states(~p_true & (prefix.dist >= 0), None)
+        options.append((prefix, good, comp, None))
+    elif form in ("always_eventually", "eventually_always"):
+        prefix = _Prefix(_Paths(indptr, indices, eids, graph.initial), n)
+        reached = prefix.dist >= 0
+        if form == "always_eventually":  # a cycle where P is false throughout
+            good, comp = a.fair_states(~p_true & reached, None)
+            options.append((prefix, good, comp, None))
+        else:  # a cycle that visits a state where P is false
+            good, comp = a.fair_states(reached, ~p_true)
+            options.append((prefix, good, comp, ~p_true))
+    elif form == "leads_to":
+        assert q_true is not None
+        trigger = p_true & ~q_true
+        if not trigger.any():
             return None
-        members, entry = hit
-        prefix_states, prefix_edges = tree.path_to(entry)
+        # a cycle where Q is false throughout, and either a trigger earlier, after which Q
+        # stays false (the two-layer search: layer 1 once the trigger has happened), or a
+        # trigger on the cycle itself
+        both = _Paths(*_leads_to_layers(graph, indptr, indices, eids, trigger, ~q_true))
+        layered = _Prefix(both, n, layer=1)
+        good, comp = a.fair_states(~q_true & (layered.dist >= 0), None)
+        options.append((layered, good, comp, None))
+        labels = np.where(good, comp, 0)
+        has_trigger = np.bincount(labels[good & p_true], minlength=int(labels.max()) + 1 if len(labels) else 1) > 0
+        good_b = good & has_trigger[labels]
+        if good_b.any():
+            plain = _Prefix(both, n, layer=0)
+            options.append((plain, good_b, comp, p_true))
     else:
-        tree0 = _bfs(full_indptr, full_indices, full_eids, graph.initial.tolist(), everything)
-        if form == "always_eventually":
-            hit = _nearest(a, ~p_true, None, tree0)
-            if hit is None:
-                return None
-            members, entry = hit
-            prefix_states, prefix_edges = tree0.path_to(entry)
-        elif form == "eventually_always":
-            hit = _nearest(a, everything, ~p_true, tree0)
-            if hit is None:
-                return None
-            members, entry = hit
-            prefix_states, prefix_edges = tree0.path_to(entry)
-        elif form == "leads_to":
-            assert q_true is not None
-            triggers = np.flatnonzero(p_true & ~q_true)
-            if len(triggers) == 0:
-                return None
-            region = ~q_true
-            tree1 = _bfs(full_indptr, full_indices, full_eids, triggers.tolist(), region)
-            hit = _nearest(a, tree1.visited, None, tree1)
-            if hit is None:
-                return None
-            members, entry = hit
-            tail_states, tail_edges = tree1.path_to(entry)
-            head_states, head_edges = tree0.path_to(tail_states[0])
-            prefix_states = head_states + tail_states[1:]
-            prefix_edges = head_edges + tail_edges
-        else:
-            raise ValueError(f"unknown temporal form {form!r}")
-    must = ~p_true if form == "eventually_always" else None
-    cyc_states, cyc_actions = a.cycle(members, entry, must)
-    states = prefix_states + cyc_states[1:]
-    actions = [int(graph.act[e]) for e in prefix_edges] + cyc_actions
-    # the last step returns to the entry, so drop the repeated final state
-    loop_start = len(prefix_states) - 1
-    return Lasso(states[:-1] if len(states) > 1 else states, actions, loop_start)
-
-
-def _nearest(a: _Analysis, region: BoolArray, must: BoolArray | None, tree: _Tree) -> tuple[BoolArray, int] | None:
-    """The fair component in region with the member the BFS `tree` reaches first (so the
-    prefix to it is shortest), as (member mask, that member)."""
-    good, comp = a.fair_states(region, must)
-    reached = good[tree.order]
-    if not reached.any():
+        raise ValueError(f"unknown temporal form {form!r}")
+    found = _best_lasso(a, options)
+    if found is None:
         return None
-    s = int(tree.order[int(np.argmax(reached))])
-    return comp == comp[s], s
+    prefix, cyc_states, cyc_edges = found
+    prefix_states, prefix_edges = prefix.path(cyc_states[0])
+    states = prefix_states + cyc_states[1:]
+    actions = [int(graph.act[e]) for e in prefix_edges + cyc_edges]
+    if not cyc_edges:  # nothing fair to do: stutter forever at the entry
+        # an action whose step changes nothing here is a stuttering step too; name it, so
+        # the story reads "search_fails, forever" rather than a bare stutter
+        entry = cyc_states[0]
+        loops = np.flatnonzero((graph.src == entry) & (graph.dst == entry))
+        actions.append(int(graph.act[loops[0]]) if len(loops) else STUTTER)
+    return Lasso(states, actions, len(prefix_states) - 1)
+
+
+def _leads_to_layers(
+    graph: StateGraph, indptr: IntArray, indices: IntArray, eids: IntArray, trigger: BoolArray, no_q: BoolArray
+) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    """The two-layer graph for `P leads to Q` as (indptr, indices, edge ids, sources): node v
+    is state v before any trigger, node n + v is state v after a trigger (P and not Q) with Q
+    false ever since. Layer 0 has every edge; an edge into a trigger also enters layer 1;
+    layer 1 has the edges between states where Q is false. Initial triggers start in layer 1."""
+    n = graph.n
+    deg = np.diff(indptr)
+    rows = np.repeat(np.arange(n, dtype=np.int64), deg)
+    cross = np.flatnonzero(trigger[indices])
+    inner = np.flatnonzero(no_q[rows] & no_q[indices])
+    # layer-0 row u: its own edges, then its edges into triggers (to layer 1); then the
+    # layer-1 rows, whose edges keep the original order (already by row)
+    cdeg = np.bincount(rows[cross], minlength=n)
+    new_indptr = np.zeros(2 * n + 1, dtype=np.int64)
+    np.cumsum(deg + cdeg, out=new_indptr[1 : n + 1])
+    np.cumsum(np.bincount(rows[inner], minlength=n), out=new_indptr[n + 1 :])
+    new_indptr[n + 1 :] += new_indptr[n]
+    new_indices = np.empty(int(new_indptr[-1]), dtype=np.int64)
+    new_eids = np.empty(int(new_indptr[-1]), dtype=np.int64)
+    own = new_indptr[rows] + (np.arange(len(indices), dtype=np.int64) - indptr[rows])
+    new_indices[own], new_eids[own] = indices, eids
+    first = np.cumsum(cdeg) - cdeg  # index in `cross` of each row's first edge into a trigger
+    cr = rows[cross]
+    into = new_indptr[cr] + deg[cr] + (np.arange(len(cross), dtype=np.int64) - first[cr])
+    new_indices[into], new_eids[into] = indices[cross] + n, eids[cross]
+    after = new_indptr[n] + np.arange(len(inner), dtype=np.int64)
+    new_indices[after], new_eids[after] = indices[inner] + n, eids[inner]
+    init = graph.initial
+    sources = np.concatenate([init, init[trigger[init]] + n])
+    return new_indptr, new_indices, new_eids, sources
 
 
 def step_enabled(program: Program, action: int, state: State) -> bool:

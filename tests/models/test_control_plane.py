@@ -87,14 +87,20 @@ def _replay_lasso(trace) -> None:
 
 
 def test_the_checkers_lasso_starves_the_healthy_zone_for_ever(results) -> None:
-    # 44 steps (a 2-step prefix, a 42-step cycle) is the checker's rendering, not a minimal
-    # story: its greedy cycle walks to the nearest state or edge that settles a pending
-    # fairness obligation until every weakly fair instance is taken or seen disabled. The
-    # minimal lasso (17 steps) is the next test. (Before the greedy construction, the cycle
-    # took an edge of every fair instance taken anywhere in the component: 196 steps.)
+    # 13 steps, the minimum: a 2-step prefix (z1's watched call arrives, z2 degrades: the
+    # trigger needs the one, a zone holding threads the other) and an 11-step cycle (2 z2
+    # arrivals and 2 dispatches take both threads, winning the tie against z1's call of the
+    # same age; 4 ticks; z1's late call is retried, age 0 again; both z2 calls time out),
+    # which needs each of its steps for the reason given in the next test. (Main's greedy
+    # cycle gave 44 = 2 + 42, and 196 before that; tests/explore/test_minimal_lassos.py
+    # compares lassos with a brute-force search.)
     v = verdict(results["regional_pool_long_timeout"], LIVENESS)
-    assert v.trace is not None and len(v.trace) == 44 and v.trace.loop_start == 2
+    assert v.trace is not None and len(v.trace) == 13 and v.trace.loop_start == 2
     assert actions(v.trace)[:2] == ["arrive(z=z1, watched=1)", "degrade(z=z2)"]
+    cycle = actions(v.trace)[2:]
+    assert sorted(cycle) == sorted(
+        ["arrive(z=z2, watched=0)", "dispatch(z=z2)"] * 2 + ["tick"] * 4 + ["retry(z=z1)"] + ["time_out(z=z2)"] * 2
+    )
     _replay_lasso(v.trace)
 
 
@@ -104,7 +110,9 @@ def test_a_minimal_starvation_lasso_is_real_and_fair() -> None:
     # time out, the client retries z1's call (age 0), and two fresh z2 calls arrive at the same
     # instant, as old as the retried one, and win the tie for the two threads. Nothing shorter:
     # each cycle needs 4 ticks (a thread is held 4), 2 time-outs, 2 arrivals and 2 dispatches to
-    # refill both threads, and the retry. The checker's own lasso verifier accepts it.
+    # refill both threads, and the retry. The checker's own lasso verifier accepts it. (The
+    # refill need not precede the loop: the checker's 13-step lasso, above, puts it in the
+    # cycle, which then starts right after the degrade.)
     program = ControlPlane(variant="regional_pool_long_timeout").compile()
     by_label = {a.label: i for i, a in enumerate(program.actions)}
     refill = ["arrive(z=z2, watched=0)", "dispatch(z=z2)"] * 2
