@@ -1,9 +1,14 @@
-"""How often `simulate` finds each shipped model's bugs: seeds out of 20 that find a violation
-within 500 runs (nothing shrunk), per incident variant. Prints figures; asserts nothing.
+"""How often and how fast `simulate` finds each shipped model's bugs, and how many runs per
+second it makes. Prints figures; asserts nothing.
 
-    .venv/bin/python benchmarks/bench_simulate.py [--seeds 20] [--runs 500]
+    .venv/bin/python benchmarks/bench_simulate.py [--seeds 20] [--runs 500] [--part finds|speed|all]
 
-Used to choose the default scheduling (docs/simulation.md): compare the printed table before
+`finds`: seeds out of 20 that find a violation within 500 runs (nothing shrunk), per
+incident variant, the median run that found it, and the seconds for all seeds. `speed`: runs
+per second and steps per second on variants where nothing is found, so that every run goes
+to its end (the whole `simulate` call, compilation included, over `--speed-runs` runs).
+
+Used to choose the default scheduling (docs/simulation.md): compare the printed tables before
 and after a change to `replicheck.simulation`, in one run on one machine.
 """
 
@@ -23,22 +28,52 @@ CASES = [
     ("ebs.remirror", "as_2011"),
 ]
 
+# Variants where no violation is found: every run goes to its end (quiescence or --depth).
+SPEED_CASES = [
+    ("ebs.election", "authority", {}),
+    ("ebs.election", "authority", {"Node": 5, "Volume": 3}),
+    ("rds.multi_az", "fixed", {}),
+    ("ebs.remirror", "all_fixes", {}),
+]
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seeds", type=int, default=20)
-    ap.add_argument("--runs", type=int, default=500)
-    args = ap.parse_args()
+
+def finds(seeds: int, runs: int) -> None:
     print(f"{'model':<20} {'variant':<24} {'seeds that find a bug':>22} {'median run':>11} {'seconds':>8}")
     for model, variant in CASES:
         t0 = time.perf_counter()
-        runs = []
-        for seed in range(args.seeds):
-            sim = r.simulate(model, variant=variant, runs=args.runs, seed=seed, shrink=False)
+        found = []
+        for seed in range(seeds):
+            sim = r.simulate(model, variant=variant, runs=runs, seed=seed, shrink=False)
             if sim.exit_code == 1 and sim.simulation is not None and sim.simulation.found_in_run is not None:
-                runs.append(sim.simulation.found_in_run + 1)
-        median = sorted(runs)[len(runs) // 2] if runs else "-"
-        print(f"{model:<20} {variant:<24} {len(runs):>17}/{args.seeds:<4} {median:>11} {time.perf_counter() - t0:>8.1f}")
+                found.append(sim.simulation.found_in_run + 1)
+        median = sorted(found)[len(found) // 2] if found else "-"
+        print(f"{model:<20} {variant:<24} {len(found):>17}/{seeds:<4} {median:>11} {time.perf_counter() - t0:>8.1f}")
+
+
+def speed(runs: int) -> None:
+    print(f"{'model':<20} {'variant':<12} {'settings':<18} {'runs':>6} {'steps':>8} {'seconds':>8} {'runs/s':>8} {'steps/s':>8}")
+    for model, variant, settings in SPEED_CASES:
+        t0 = time.perf_counter()
+        res = r.simulate(model, variant=variant, settings=settings, runs=runs, seed=0)
+        seconds = time.perf_counter() - t0
+        sim = res.simulation
+        assert sim is not None
+        shown = ",".join(f"{k}={v}" for k, v in settings.items()) or "default"
+        print(f"{model:<20} {variant:<12} {shown:<18} {sim.runs:>6} {sim.steps:>8} {seconds:>8.2f} "
+              f"{sim.runs / seconds:>8.0f} {sim.steps / seconds:>8.0f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=20)
+    ap.add_argument("--runs", type=int, default=500)
+    ap.add_argument("--speed-runs", type=int, default=2000)
+    ap.add_argument("--part", choices=("finds", "speed", "all"), default="all")
+    args = ap.parse_args()
+    if args.part in ("finds", "all"):
+        finds(args.seeds, args.runs)
+    if args.part in ("speed", "all"):
+        speed(args.speed_runs)
 
 
 if __name__ == "__main__":
