@@ -27,7 +27,10 @@ from __future__ import annotations
 
 import random
 import time
+from bisect import bisect
 from dataclasses import dataclass, field
+from itertools import accumulate
+from operator import ne
 from typing import Any, Callable, Sequence
 
 from replicheck.backends import reference as R
@@ -40,6 +43,7 @@ from replicheck.explore.traces import (
     replay_path,
 )
 from replicheck.ir import Program, Property, State
+from replicheck.ir.types import ElemType
 from replicheck.report.results import (
     HOLDS,
     INCOMPLETE,
@@ -201,6 +205,79 @@ class _Checks:
         return next(self.program.out_of_domain(state), None) is not None
 
 
+# The default schedule's constants (docs/simulation.md says how they were chosen).
+BIAS_LOW, BIAS_HIGH = 0.5, 0.9  # each run's probability of taking a newly enabled instance
+LOCALITY = 3.0  # weight per parameter value shared with the last step
+
+
+class _Weights:
+    """The default ("reactive") schedule: which enabled instance a run takes next.
+
+    Each instance gets a weight, the product of
+    - rarity, 1 / (1 + the number of distinct states seen so far, in this simulation's runs,
+      in which it was enabled): an instance enabled almost everywhere (a fault, a heal, a
+      tick) will have other chances, a rarely enabled one (a reaction to an unusual state)
+      may not;
+    - locality, 1 + LOCALITY * the number of parameter values (sort elements) it shares with
+      the last step: a fault or a reaction on the node the last step involved;
+    - variety, 1 / (1 + the times this run has already taken it);
+    and weight 0 for a step that undoes the last one (its state differs from the state
+    before the last step in at most one slot, and it puts back a slot that step changed: a
+    heal right after its partition), unless every candidate does. With the run's
+    probability `bias` the candidates are the newly enabled instances (when there are any),
+    else all enabled ones; one is drawn in proportion to its weight."""
+
+    def __init__(self, program: Program) -> None:
+        self.enabled_in = [0] * len(program.actions)
+        self.params = [
+            frozenset((p.type.sort, p.value) for p in a.params if isinstance(p.type, ElemType))
+            for a in program.actions
+        ]
+        self.writes = [tuple(slot for slot, _ in a.updates) for a in program.actions]
+        self.write_sets = [frozenset(w) for w in self.writes]
+        self._near: dict[int, list[float]] = {}
+
+    def count(self, succ: Sequence[tuple[int, State]]) -> None:
+        """A state seen for the first time enables these instances."""
+        enabled_in = self.enabled_in
+        for a, _ in succ:
+            enabled_in[a] += 1
+
+    def near(self, last: int) -> list[float]:
+        """Each instance's locality weight after the step `last`."""
+        row = self._near.get(last)
+        if row is None:
+            mine = self.params[last]
+            row = [1.0 + LOCALITY * len(mine & theirs) for theirs in self.params]
+            self._near[last] = row
+        return row
+
+    def choose(self, rng: random.Random, succ: Sequence[tuple[int, State]], fresh: Sequence[bool], bias: float,
+               state: State, prev: State | None, last: int, fired: dict[int, int]) -> tuple[int, State]:
+        enabled_in = self.enabled_in
+        if last >= 0:
+            near = self.near(last)
+            w = [near[a] / ((1 + enabled_in[a]) * (1 + fired.get(a, 0))) for a, _ in succ]
+        else:
+            w = [1.0 / (1 + enabled_in[a]) for a, _ in succ]
+        if prev is not None and last >= 0:
+            changed = [i for i in self.writes[last] if state[i] != prev[i]]
+            if changed:
+                undo = [k for k, (a, t) in enumerate(succ)
+                        if not self.write_sets[a].isdisjoint(changed)
+                        and any(t[i] == prev[i] for i in changed) and sum(map(ne, t, prev)) <= 1]
+                if undo and len(undo) < len(succ):
+                    for k in undo:
+                        w[k] = 0.0
+        if True in fresh and rng.random() < bias:
+            wf = [x if f else 0.0 for x, f in zip(w, fresh)]
+            if any(wf):
+                w = wf
+        cum = list(accumulate(w))
+        k = bisect(cum, rng.random() * cum[-1])
+        return succ[min(k, len(succ) - 1)]
+
+
 def choose_properties(program: Program, only: frozenset[str] | None, skip: frozenset[str],
                       helpers: bool) -> tuple[list[int], list[int]]:
     """(invariant, action property) indices into program.properties that a simulation checks."""
@@ -243,7 +320,7 @@ def simulate(program: Program, options: SimulateOptions | None = None,
     inv, act, may_leave = checks.inv, checks.act, checks.may_leave
     if options.schedule not in ("reactive", "uniform"):
         raise ValueError(f"unknown schedule {options.schedule!r}; use 'reactive' or 'uniform'")
-    reactive = options.schedule == "reactive"
+    weights = _Weights(program) if options.schedule == "reactive" else None
 
     stats = RunStats(engine="simulate", initial_states=len(inits))
     seen: set[int] = set()
@@ -256,7 +333,7 @@ def simulate(program: Program, options: SimulateOptions | None = None,
     for run in range(options.runs):
         rng = random.Random(options.seed * 1_000_003 + run)
         allowed: list[bool] | None = None
-        bias = 1.0 if run % 2 == 0 else rng.random()  # this run's reactivity (see SimulateOptions)
+        bias = BIAS_LOW + (BIAS_HIGH - BIAS_LOW) * rng.random()  # this run's reactivity (see SimulateOptions)
         if options.swarm:
             mask = [rng.random() < 0.5 for _ in families]
             if not any(mask):
@@ -270,24 +347,32 @@ def simulate(program: Program, options: SimulateOptions | None = None,
                 found = Found(Target("domain", "domain"), init, [], run)
             elif inv is not None and (k := inv(state)) >= 0:
                 found = Found(_inv_target(program, invariants[k]), init, [], run)
-            seen.add(hash(state))
+            h = hash(state)
+            new_state = h not in seen
+            seen.add(h)
             depth = 0
             was_enabled: set[int] = set()
+            prev: State | None = None
+            fired: dict[int, int] = {}
             while found is None and depth < options.depth and not checks.outside(state):
                 succ = successors(state)
+                if weights is not None and new_state:
+                    weights.count(succ)
                 if allowed is not None:
                     succ = [x for x in succ if allowed[x[0]]]
                 if not succ:
                     if deadlock:
                         found = Found(Target("deadlock", "deadlock"), init, actions, run)
                     break
-                if reactive:
+                if weights is not None:
                     now_enabled = {x[0] for x in succ}
-                    fresh = [x for x in succ if x[0] not in was_enabled]
+                    fresh = [x[0] not in was_enabled for x in succ]
                     was_enabled = now_enabled
-                    if fresh and (bias >= 1.0 or rng.random() < bias):
-                        succ = fresh
-                ai, t = succ[rng.randrange(len(succ))]
+                    ai, t = weights.choose(rng, succ, fresh, bias, state, prev,
+                                           actions[-1] if actions else -1, fired)
+                    fired[ai] = fired.get(ai, 0) + 1
+                else:
+                    ai, t = succ[rng.randrange(len(succ))]
                 actions.append(ai)
                 depth += 1
                 if may_leave[ai] and checks.out_of_domain(t):
@@ -296,8 +381,10 @@ def simulate(program: Program, options: SimulateOptions | None = None,
                 if act is not None and (k := act(state, t)) >= 0:
                     found = Found(_act_target(program, action_props[k]), init, actions, run)
                     break
-                state = t
-                seen.add(hash(state))
+                prev, state = state, t
+                h = hash(state)
+                new_state = h not in seen
+                seen.add(h)
                 if inv is not None and (k := inv(state)) >= 0:
                     found = Found(_inv_target(program, invariants[k]), init, actions, run)
                     break
