@@ -206,8 +206,8 @@ class _Checks:
 
 
 # The default schedule's constants (docs/simulation.md says how they were chosen).
-BIAS_LOW, BIAS_HIGH = 0.5, 0.9  # each run's probability of taking a newly enabled instance
-LOCALITY = 3.0  # weight per parameter value shared with the last step
+BIAS_LOW, BIAS_HIGH = 0.6, 0.9  # each run's probability of taking a newly enabled instance
+LOCALITY = 6.0  # weight per parameter value shared with the last step
 
 
 class _Weights:
@@ -269,8 +269,9 @@ class _Weights:
                 if undo and len(undo) < len(succ):
                     for k in undo:
                         w[k] = 0.0
-        if True in fresh and rng.random() < bias:
-            wf = [x if f else 0.0 for x, f in zip(w, fresh)]
+        if True in fresh:
+            take_fresh = rng.random() < bias
+            wf = [x if f == take_fresh else 0.0 for x, f in zip(w, fresh)]
             if any(wf):
                 w = wf
         cum = list(accumulate(w))
