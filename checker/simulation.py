@@ -1,9 +1,18 @@
 """Random simulation: seeded random walks, swarm testing, and shrinking of counterexamples.
 
-Owns: `simulate(program, options) -> Simulation`. Each run starts in an initial state and
-takes up to `depth` steps, each an action instance chosen uniformly at random among the
-enabled ones (in swarm mode a run first draws a random subset of the action families and
-uses only those, as in Spin's swarm verification and Hypothesis' swarm testing). Every
+Owns: `simulate(program, options) -> Simulation` and the schedules that choose each step.
+Each run starts in an initial state and takes up to `depth` steps, each an enabled action
+instance. The default schedule ("reactive", `_Weights`): with the run's own probability
+`bias` (drawn from BIAS_LOW..BIAS_HIGH when the run starts) the step is one of the instances
+the last step newly enabled (a reaction), else one of those that were enabled before it (an
+interruption: a fault or a request striking between an event and its reaction); within that
+set, an instance is drawn in proportion to its weight: rarity (1 / (1 + the number of
+distinct states seen so far, over all earlier runs of this simulation, in which it was
+enabled)), locality (1 + LOCALITY per parameter value shared with the last step) and variety
+(1 / (1 + the times this run already took it)); a step that undoes the last one (a heal right
+after its partition) is not taken while another is enabled. "uniform": any enabled instance,
+uniformly. In swarm mode a run first draws a random subset of the action families and uses
+only those, as in Spin's swarm verification and Hypothesis' swarm testing. Every
 state is checked against the chosen invariants, every step against the action properties
 and the domains of the variables; a model run-time error is a violation too. Stepping uses
 the compiled backend; the first violation found is *shrunk* (`shrink`): steps are removed
@@ -14,7 +23,9 @@ still violate the *same* property; the candidate order (fewer steps, then smalle
 parameters) strictly decreases, so shrinking terminates and never lengthens a trace. The
 shrunk trace is replayed and confirmed through the reference evaluator
 (`replicheck.explore.traces`) before it is reported. Runs are deterministic for a seed: run
-`r` of seed `s` uses its own `random.Random` seeded from `(s, r)`.
+`r` of seed `s` draws from its own `random.Random` seeded from `(s, r)`, and (by default) its
+rarity weights come from runs 0..r-1 of the same simulation, so the same seed, program and
+options give the same runs.
 
 Simulation is not a proof: when nothing is found, the verdicts are `incomplete` and say how
 many runs were made.
@@ -61,19 +72,19 @@ class SimulateOptions:
 
     runs: number of random walks; depth: steps per walk at most; seed: the seed (same seed,
     same program, same options: same result). swarm: each run uses a random subset of the
-    action families. schedule: "reactive" (the default: when the last step enabled action
-    instances that were not enabled before it, the next step is, with the run's own
-    probability (drawn uniformly from 0..1 when the run starts), one of those, chosen
-    uniformly; otherwise any enabled instance, uniformly) or "uniform" (any enabled instance, uniformly). Reactive scheduling lets a
+    action families. schedule: "reactive" (the default; `_Weights` and docs/simulation.md say
+    how it chooses: newly enabled instances with the run's probability `bias`, drawn from
+    BIAS_LOW..BIAS_HIGH, else the instances enabled before the last step; within those, by
+    rarity, locality and variety weights; never a step that undoes the last one while another
+    is enabled) or "uniform" (any enabled instance, uniformly). Reactive scheduling lets a
     protocol's reactions to an event run before the next fault or client request arrives,
     which is how such bugs unfold; under uniform choice, faults (many instances, always
     enabled) crowd out the reactions. The bias is not a rule, and it differs from run to run:
     a pure "reactions first" choice never lets a fault strike between an event and its
     reaction (a primary that acknowledges a write and crashes before replicating it was missed
-    in 21,000 runs), and a fixed bias suits some bugs and starves others (measured on the
-    shipped models: docs/simulation.md), so some runs are nearly uniform and some nearly
-    purely reactive. only / skip: property names to check (None: all); by default the
-    strengthening helper invariants (proof aids, `@invariant(strengthening=True)`) are not
+    in 21,000 runs), and the interruptions are what the shortest bugs of the shipped models
+    need (measured: docs/simulation.md). only / skip: property names to check (None: all);
+    by default the strengthening helper invariants (proof aids, `@invariant(strengthening=True)`) are not
     checked unless `helpers` is set or `only` names them. deadlock: a state with no enabled
     action (within the run's families) is a violation. shrink: shrink the violation found.
     max_seconds: stop the runs (not the shrinking) after this long. progress: called with
@@ -223,9 +234,10 @@ class _Weights:
     - variety, 1 / (1 + the times this run has already taken it);
     and weight 0 for a step that undoes the last one (its state differs from the state
     before the last step in at most one slot, and it puts back a slot that step changed: a
-    heal right after its partition), unless every candidate does. With the run's
-    probability `bias` the candidates are the newly enabled instances (when there are any),
-    else all enabled ones; one is drawn in proportion to its weight."""
+    heal right after its partition), unless every candidate does. When the last step newly
+    enabled some instances, the candidates are, with the run's probability `bias`, those
+    (a reaction), else the ones enabled before it (an interruption); if that set has no
+    weight, all enabled instances. One is drawn in proportion to its weight."""
 
     def __init__(self, program: Program) -> None:
         self.enabled_in = [0] * len(program.actions)
@@ -254,29 +266,41 @@ class _Weights:
 
     def choose(self, rng: random.Random, succ: Sequence[tuple[int, State]], fresh: Sequence[bool], bias: float,
                state: State, prev: State | None, last: int, fired: dict[int, int]) -> tuple[int, State]:
-        enabled_in = self.enabled_in
-        if last >= 0:
-            near = self.near(last)
-            w = [near[a] / ((1 + enabled_in[a]) * (1 + fired.get(a, 0))) for a, _ in succ]
-        else:
-            w = [1.0 / (1 + enabled_in[a]) for a, _ in succ]
-        if prev is not None and last >= 0:
-            changed = [i for i in self.writes[last] if state[i] != prev[i]]
-            if changed:
-                undo = [k for k, (a, t) in enumerate(succ)
-                        if not self.write_sets[a].isdisjoint(changed)
-                        and any(t[i] == prev[i] for i in changed) and sum(map(ne, t, prev)) <= 1]
-                if undo and len(undo) < len(succ):
-                    for k in undo:
-                        w[k] = 0.0
+        cands = succ
         if True in fresh:
             take_fresh = rng.random() < bias
-            wf = [x if f == take_fresh else 0.0 for x, f in zip(w, fresh)]
-            if any(wf):
-                w = wf
+            cands = [x for x, f in zip(succ, fresh) if f == take_fresh] or succ
+        w = self.weigh(cands, state, prev, last, fired)
+        if w is None and cands is not succ:  # every candidate undoes the last step
+            cands = succ
+            w = self.weigh(cands, state, prev, last, fired)
+        if w is None:
+            w = self.weigh(cands, state, None, last, fired)
+            assert w is not None
         cum = list(accumulate(w))
         k = bisect(cum, rng.random() * cum[-1])
-        return succ[min(k, len(succ) - 1)]
+        return cands[min(k, len(cands) - 1)]
+
+    def weigh(self, cands: Sequence[tuple[int, State]], state: State, prev: State | None, last: int,
+              fired: dict[int, int]) -> list[float] | None:
+        """The candidates' weights (undoing steps 0); None if every candidate undoes the last step."""
+        enabled_in = self.enabled_in
+        if last < 0:
+            return [1.0 / (1 + enabled_in[a]) for a, _ in cands]
+        near, times = self.near(last), fired.get
+        w = [near[a] / ((1 + enabled_in[a]) * (1 + times(a, 0))) for a, _ in cands]
+        if prev is not None:
+            changed = [i for i in self.writes[last] if state[i] != prev[i]]
+            if changed:
+                writes = self.write_sets
+                undo = [k for k, (a, t) in enumerate(cands)
+                        if not writes[a].isdisjoint(changed)
+                        and any(t[i] == prev[i] for i in changed) and sum(map(ne, t, prev)) <= 1]
+                if len(undo) == len(cands):
+                    return None
+                for k in undo:
+                    w[k] = 0.0
+        return w
 
 
 def choose_properties(program: Program, only: frozenset[str] | None, skip: frozenset[str],
