@@ -219,6 +219,7 @@ class _Checks:
 # The default schedule's constants (docs/simulation.md says how they were chosen).
 BIAS_LOW, BIAS_HIGH = 0.6, 0.9  # each run's probability of taking a newly enabled instance
 LOCALITY = 6.0  # weight per parameter value shared with the last step
+NEAR_CACHE = 2_000_000  # cached locality weights at most (memory: 8 bytes each)
 
 
 class _Weights:
@@ -246,8 +247,9 @@ class _Weights:
             for a in program.actions
         ]
         self.writes = [tuple(slot for slot, _ in a.updates) for a in program.actions]
-        self.write_sets = [frozenset(w) for w in self.writes]
         self._near: dict[int, list[float]] = {}
+        most = max((len(p) for p in self.params), default=0)
+        self._levels = [1.0 + LOCALITY * k for k in range(most + 1)]
 
     def count(self, succ: Sequence[tuple[int, State]]) -> None:
         """A state seen for the first time enables these instances."""
@@ -256,11 +258,14 @@ class _Weights:
             enabled_in[a] += 1
 
     def near(self, last: int) -> list[float]:
-        """Each instance's locality weight after the step `last`."""
+        """Each instance's locality weight after the step `last` (rows are cached, sharing
+        their float objects, and the cache is emptied before it holds NEAR_CACHE entries)."""
         row = self._near.get(last)
         if row is None:
-            mine = self.params[last]
-            row = [1.0 + LOCALITY * len(mine & theirs) for theirs in self.params]
+            if (len(self._near) + 1) * len(self.params) > NEAR_CACHE:
+                self._near.clear()
+            mine, levels = self.params[last], self._levels
+            row = [levels[len(mine & theirs)] for theirs in self.params]
             self._near[last] = row
         return row
 
@@ -277,29 +282,41 @@ class _Weights:
         if w is None:
             w = self.weigh(cands, state, None, last, fired)
             assert w is not None
+        u = rng.random()
+        if len(cands) == 1:
+            return cands[0]
         cum = list(accumulate(w))
-        k = bisect(cum, rng.random() * cum[-1])
-        return cands[min(k, len(cands) - 1)]
+        return cands[min(bisect(cum, u * cum[-1]), len(cands) - 1)]
 
     def weigh(self, cands: Sequence[tuple[int, State]], state: State, prev: State | None, last: int,
               fired: dict[int, int]) -> list[float] | None:
         """The candidates' weights (undoing steps 0); None if every candidate undoes the last step."""
+        undo: list[int] = []
+        if prev is not None and last >= 0:
+            changed = [i for i in self.writes[last] if state[i] != prev[i]]
+            if changed:
+                # within one slot of `prev` and a changed slot put back; with two or more
+                # changed slots, being within one slot means putting back one of the first two
+                c0 = changed[0]
+                p0 = prev[c0]
+                if len(changed) == 1:
+                    undo = [k for k, (_, t) in enumerate(cands) if t[c0] == p0 and sum(map(ne, t, prev)) <= 1]
+                else:
+                    c1 = changed[1]
+                    p1 = prev[c1]
+                    undo = [k for k, (_, t) in enumerate(cands)
+                            if (t[c0] == p0 or t[c1] == p1) and sum(map(ne, t, prev)) <= 1]
+                if len(undo) == len(cands):
+                    return None
+        if len(cands) == 1:
+            return [1.0]
         enabled_in = self.enabled_in
         if last < 0:
             return [1.0 / (1 + enabled_in[a]) for a, _ in cands]
         near, times = self.near(last), fired.get
         w = [near[a] / ((1 + enabled_in[a]) * (1 + times(a, 0))) for a, _ in cands]
-        if prev is not None:
-            changed = [i for i in self.writes[last] if state[i] != prev[i]]
-            if changed:
-                writes = self.write_sets
-                undo = [k for k, (a, t) in enumerate(cands)
-                        if not writes[a].isdisjoint(changed)
-                        and any(t[i] == prev[i] for i in changed) and sum(map(ne, t, prev)) <= 1]
-                if len(undo) == len(cands):
-                    return None
-                for k in undo:
-                    w[k] = 0.0
+        for k in undo:
+            w[k] = 0.0
         return w
 
 
