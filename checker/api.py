@@ -23,8 +23,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
-from replicheck.engines import ENGINES, explicit_engine, refusals
-from replicheck.errors import UsageProblem
+from replicheck import interrupts
+from replicheck.engines import ENGINES, Limits, explicit_engine, refusals
+from replicheck.errors import OptionError
+from replicheck.ir.selection import check_names
 from replicheck.lang.model import Model
 from replicheck.report.results import (
     HOLDS,
@@ -35,6 +37,7 @@ from replicheck.report.results import (
     RunStats,
     Trace,
     Verdict,
+    write_verdicts,
 )
 
 if TYPE_CHECKING:
@@ -56,11 +59,6 @@ DEFAULT_BMC_DEPTH = 10
 # Seconds `prove --bmc` lets the solver try, per depth, to show the state space is exhausted
 # (which would turn a bounded result into a proof) before it settles for a bounded result.
 COMPLETENESS_CAP = 30.0
-
-
-class OptionError(UsageProblem, ValueError):
-    """Options that do not go together, or name something the model does not have (the CLI
-    reports it as a usage error, exit 2)."""
 
 
 # -- models -------------------------------------------------------------------------------
@@ -87,15 +85,6 @@ def instantiate(model: ModelRef, variant: str | None = None, settings: Mapping[s
 
 def _program(model: Model) -> Program:
     return model.compile()
-
-
-def _check_names(program: Program, names: Iterable[str], extra: Iterable[str] = ()) -> None:
-    known = {p.name for p in program.properties} | set(extra)
-    for name in names:
-        if name not in known:
-            raise OptionError(
-                f"{program.name} has no property {name!r}; its properties are: {', '.join(sorted(known)) or '(none)'}"
-            )
 
 
 # -- results ------------------------------------------------------------------------------
@@ -134,7 +123,9 @@ class Result:
     @property
     def exit_code(self) -> int:
         if self.command == "simulate":  # a simulation that finds nothing has nothing to report
-            return 1 if self.details.first_violation() is not None else 0
+            if self.details.first_violation() is not None:
+                return 1
+            return 3 if self.details.stats.stop_reason.startswith("interrupted") else 0
         return self.details.exit_code
 
     @property
@@ -226,7 +217,8 @@ def check_options(
     from replicheck.explore import CheckOptions
 
     only, skip = list(only), list(skip)
-    _check_names(program, only + skip)
+    check_names(program, only + skip)
+    limits = Limits(max_states, max_depth, max_seconds, max_memory)  # validated here, once
     if engine not in ENGINE_CHOICES:
         raise OptionError(f"engine is one of {', '.join(ENGINE_CHOICES)}, not {engine!r}")
     if strategy not in STRATEGIES:
@@ -235,22 +227,16 @@ def check_options(
         raise OptionError(f"store is one of {', '.join(STORES)}, not {store!r}")
     if engine == "batch" and strategy != "bfs":
         raise OptionError("the batch engine is breadth-first; drop --dfs or use --engine scalar")
-    if workers < 1:
-        raise OptionError(f"--workers must be at least 1, not {workers}")
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise OptionError(f"--workers must be a whole number, at least 1, not {workers!r}")
     if unreduced and not symmetry:
         raise OptionError("--unreduced counts what --symmetry reduces; give --symmetry too")
     # what the chosen engine supports is declared once, in replicheck.engines
-    requested = {"max_states": max_states, "max_depth": max_depth, "max_seconds": max_seconds,
-                 "max_memory": max_memory, "symmetry": symmetry, "workers": workers, "store": store,
+    requested = {**limits.requested(), "symmetry": symmetry, "workers": workers, "store": store,
                  "constraint": bool(program.of_kind("constraint"))}
     refused = refusals(explicit_engine(engine, strategy), requested)
     if refused:
         raise OptionError(refused[0])
-    for name, value in (("max_states", max_states), ("max_depth", max_depth)):
-        if value is not None and value < 1:
-            raise OptionError(f"{name} must be at least 1, not {value}")
-    if max_seconds is not None and max_seconds <= 0:
-        raise OptionError(f"max_seconds must be more than 0, not {max_seconds}")
     return CheckOptions(
         strategy=strategy,
         max_states=max_states,
@@ -363,7 +349,7 @@ def prove_selection(program: Program, engine: str, only: Iterable[str] = ()) -> 
     for name in only:
         prop = by_name.get(name)
         if prop is None:
-            _check_names(program, [name])
+            check_names(program, [name], deadlock_is_a_name=False)
         elif prop.kind not in kinds:
             hint = "use --bmc" if prop.kind in PROVE_KINDS["bmc"] else "use `replicheck check`"
             what = "the induction engines prove invariants only" if engine != "bmc" else "prove does not check these"
@@ -406,21 +392,33 @@ def prove(
     from replicheck.symbolic import k_induction as run_k_induction
 
     program = _program(instantiate(model, variant, settings))
+    Limits(max_seconds=timeout)  # the same rules as every engine's limits
     engine, bound, header, default = prove_plan(program, bmc=bmc, k_induction=k_induction, inductive=inductive)
     names, warnings = prove_selection(program, engine, only)
     induction = None
-    if engine == "bmc":
-        details = run_bmc(program, bound, invariants=names, timeout=timeout, completeness_cap=COMPLETENESS_CAP)
-    else:
-        if engine == "inductive":
-            induction = check_inductive(program, invariants=names, timeout=timeout)
+    try:
+        if engine == "bmc":
+            details = run_bmc(program, bound, invariants=names, timeout=timeout, completeness_cap=COMPLETENESS_CAP)
         else:
-            induction = run_k_induction(program, bound, invariants=names, timeout=timeout)
-        details = induction.to_check_result()
+            if engine == "inductive":
+                induction = check_inductive(program, invariants=names, timeout=timeout)
+            else:
+                induction = run_k_induction(program, bound, invariants=names, timeout=timeout)
+            details = induction.to_check_result()
+    except KeyboardInterrupt as err:  # Ctrl-C, SIGTERM while Python (not the solver) ran
+        details = _interrupted_proof(program, names, interrupts.note(err))
     details.warnings.extend(warnings)
     helpers = [p.name for p in program.properties if p.kind == "invariant" and p.strengthening and p.name in names]
     info = ProofInfo(engine, bound if engine != "inductive" else None, default, header, names, helpers, induction)
     return Result(details, command="prove", proof=info)
+
+
+def _interrupted_proof(program: Program, names: list[str], signal_name: str) -> CheckResult:
+    kinds = {p.name: p.kind for p in program.properties}
+    why = f"not decided: interrupted ({signal_name})"
+    verdicts = write_verdicts([(n, kinds[n]) for n in names], {}, lambda n, k: Verdict(n, k, INCOMPLETE, why))
+    stats = RunStats(engine="z3", complete=False, stop_reason=f"interrupted ({signal_name})")
+    return CheckResult(program.name, dict(program.settings), program.variant, verdicts, stats)
 
 
 # -- simulate -----------------------------------------------------------------------------
@@ -454,7 +452,8 @@ def simulate(
     instance = instantiate(model, variant, settings)
     program = _program(instance)
     only, skip = list(only), list(skip)
-    _check_names(program, only + skip, extra=["deadlock"])
+    check_names(program, only + skip)
+    Limits(max_seconds=max_seconds)  # the same rules as every engine's limits
     if schedule not in ("reactive", "uniform"):
         raise OptionError(f"schedule is 'reactive' or 'uniform', not {schedule!r}")
     for name, value in (("runs", runs), ("depth", depth)):

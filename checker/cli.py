@@ -12,24 +12,30 @@ Must not import: z3 or hypothesis directly (engines that need them are imported 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
+import re
 import signal
 import sys
-from typing import Any, NoReturn, Sequence
+import tempfile
+from typing import Any, Callable, NoReturn, Sequence
 
-from replicheck import __version__
+from replicheck import __version__, interrupts
+from replicheck.engines import parse_count, parse_memory, parse_seconds
 from replicheck.errors import (
     EXIT_INCOMPLETE,
+    EXIT_INTERNAL,
     EXIT_OK,
     EXIT_USAGE,
     EXIT_VIOLATED,
     REPORT_BUGS,
     InternalError,
+    OptionError,
     ReplicheckError,
     UsageProblem,
 )
-from replicheck.lang.errors import ModelError
+from replicheck.lang.errors import ModelError, from_exception, traceback_location
 from replicheck.lang.model import Model, model_shape
 from replicheck.registry import ModelInfo, RegistryError, discover, load, parse_settings
 from replicheck.report.json_result import envelope, error_document
@@ -142,6 +148,9 @@ def _parser() -> argparse.ArgumentParser:
     ex.add_argument("--deadlock", dest="deadlock", action="store_true", default=None, help="the peer reports states without successors (default: as the model says)")
     ex.add_argument("--no-deadlock", dest="deadlock", action="store_false", help="the peer ignores states without successors")
     ex.add_argument("--json", action="store_true", help="print the files written (or their text) as JSON (docs/json.md)")
+    for parser in (p, *sub.choices.values()):
+        parser.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                            help="on an error, show Python's traceback too (for reporting a bug)")
     return p
 
 
@@ -151,48 +160,24 @@ def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--variant", metavar="NAME", help="a named variant of the model")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {text}")
-    return value
+def _flag(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """An argparse type from one of `replicheck.engines`' parsers (the rules every engine's
+    limits share): its refusal becomes argparse's usage error."""
+
+    def convert(text: str) -> Any:
+        try:
+            return parse(text)
+        except OptionError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+
+    convert.__name__ = parse.__name__.removeprefix("parse_")
+    return convert
 
 
-def _natural_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
-    return value
-
-
-def _memory_size(text: str) -> int:
-    """Bytes from `8G`, `500M`, `64K` or a plain number of bytes (binary units)."""
-    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-    t = text.strip().upper().removesuffix("IB").removesuffix("B")
-    scale = units.get(t[-1:], 1)
-    try:
-        value = float(t[:-1] if t[-1:] in units else t) * scale
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a size like 8G or 500M, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive size, got {text}")
-    return int(value)
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return value
+_positive_int = _flag(parse_count)
+_natural_int = _flag(lambda text: parse_count(text, least=0))
+_memory_size = _flag(parse_memory)
+_positive_float = _flag(parse_seconds)
 
 
 def _instantiate(args: argparse.Namespace) -> tuple[ModelInfo, Model]:
@@ -261,7 +246,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from replicheck.explore.full import check_model
 
     info, model = _instantiate(args)
-    program = model.compile()
+    program = model.compile(max_seconds=args.max_seconds)
     if args.graph_out:
         _graph_format(args.graph_out)
     options = check_options(
@@ -511,11 +496,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     from replicheck.report.itf import itf_to_json
     from replicheck.report.replay import (
         TraceFileError,
+        check_settings,
         load_trace_file,
         replay,
         trace_model_file,
         trace_source,
         trace_verdict,
+        variant_settings,
+        verify_claim,
     )
 
     if args.format == "html" and not args.output and not args.json:
@@ -523,27 +511,38 @@ def cmd_report(args: argparse.Namespace) -> int:
     data = load_trace_file(args.trace)
     name, settings, variant = trace_source(data)
     info, changed = load_for_trace(name, trace_model_file(data), args.model)
+    replay_with, differs = variant_settings(settings, variant, info.cls.variants)
+    relabelled = f"the trace claims the variant {variant}, but its settings are not {variant}'s ({differs})"
     try:
-        program = info.cls(variant=variant, **settings).compile()
+        check_settings(replay_with, model_shape(info.cls).sorts)
+        try:
+            program = info.cls(variant=variant, **replay_with).compile()
+        except MemoryError:
+            shown = ", ".join(f"{k}={v}" for k, v in replay_with.items())
+            raise TraceFileError(f"the model is too large to build with the trace's settings ({shown or 'none'}): out of memory") from None
         trace = replay(program, data)
+        verdict = verify_claim(trace, trace_verdict(data, trace), _lasso_check, _model_error_check)
     except TraceFileError as err:
+        if differs:
+            err = TraceFileError(f"{relabelled}; replayed against {variant}, as it claims: {err}")
         if changed:
             raise TraceFileError(f"{changed}, and the trace does not replay against it: {err}") from None
-        raise
+        raise err from None
     except ModelError as err:
         if changed:
             raise RegistryError(f"{changed}, and the model does not load: {err.one_line()}") from None
         raise
     if changed:
         print(f"replicheck: warning: {changed}; the trace still replays against it", file=sys.stderr)
-    verdict = trace_verdict(data, trace)
+    if differs:
+        print(f"replicheck: warning: {relabelled}; it replays against {variant}, as it claims", file=sys.stderr)
     if args.json:
         from replicheck.report.json_result import verdict_document
 
         _print_json(envelope("report", "ok", EXIT_OK, **verdict_document(trace, verdict, data)))
         return EXIT_OK
     if args.format in ("itf", "json"):
-        text = itf_to_json(data)
+        text = itf_to_json(data, ascii_only=not args.output)  # escapes for a terminal, not for a file
     elif args.format == "html":
         from replicheck.report.html import render_html
 
@@ -563,9 +562,24 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _lasso_check(program: Any, states: Sequence[Any], actions: Sequence[int | None], loop: int, prop: Any) -> str | None:
+    """`report`'s liveness check (`replicheck.report.replay.LassoCheck`): `verify_lasso`."""
+    from replicheck.explore.liveness import STUTTER, verify_lasso
+
+    return verify_lasso(program, states, [STUTTER if a is None else a for a in actions], loop, prop)
+
+
+def _model_error_check(program: Any, state: Any) -> str | None:
+    """`report`'s model-error check (`replicheck.report.replay.ErrorCheck`): `reference_error`."""
+    from replicheck.explore.traces import reference_error
+
+    found = reference_error(program, state, program.invariants(), program.reachables(), program.action_properties())
+    return None if found is None else f"model error in {found[1]}: {found[0]}"
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     from replicheck.report.matrix import render_matrix
-    from replicheck.sweep import SweepRow, run_sweep
+    from replicheck.sweep import SweepRow, run_sweep, variants_of
 
     if args.models:
         models = [load(m) for m in args.models]
@@ -588,7 +602,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     written = _write_sweep_traces(rows, args.out, models) if args.out else None
     if any(r.mismatches() for r in rows):
         code, status = EXIT_VIOLATED, "unexpected"
-    elif any(not r.result.stats.complete for r in rows):
+    elif any(not r.result.stats.complete for r in rows) or interrupts.received():
         code, status = EXIT_INCOMPLETE, "incomplete"
     else:
         code, status = EXIT_OK, "as expected"
@@ -599,9 +613,20 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                              traces_written=written, out=args.out))
         return code
     print(render_matrix(rows, args.format))
+    if interrupts.received():
+        total = sum(len(variants_of(info.cls)) for info in models)
+        print(f"\ninterrupted ({interrupts.received()}): {len(rows)} of {total} variant(s) checked", file=sys.stderr)
     if written is not None:
         print(f"\n{written} counterexample(s) written to {args.out}")
     return code
+
+
+def safe_file_name(text: str) -> str:
+    """A file name made from names a model chose (model, variant, property): letters, digits,
+    `.`, `-` and `_` kept, anything else (a `/`, `..` at the start, a control character) made
+    `_`, at most 200 characters, so it always names a file inside the folder it is joined to."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", text)[:200].lstrip(".")
+    return name or "_"
 
 
 def _write_sweep_traces(rows: Sequence[Any], out: str, models: Sequence[ModelInfo]) -> int:
@@ -617,7 +642,7 @@ def _write_sweep_traces(rows: Sequence[Any], out: str, models: Sequence[ModelInf
         for v in row.result.verdicts:
             if v.trace is None or v.status != "violated":
                 continue
-            stem = f"{row.model}.{row.variant or 'default'}.{v.property}"
+            stem = safe_file_name(f"{row.model}.{row.variant or 'default'}.{v.property}")
             source = source_of(row.result, file)
             _write(os.path.join(out, stem + ".itf.json"), itf_to_json(trace_to_itf(v.trace, v, source)))
             _write(os.path.join(out, stem + ".txt"), render_trace(v.trace, v))
@@ -729,21 +754,127 @@ COMMANDS = {"list": cmd_list, "check": cmd_check, "prove": cmd_prove, "report": 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if not _stdout_open():
+        return _fail(argv, "usage", "error: standard output is closed; redirect it to a file or /dev/null")
+    interrupts.reset()
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    interrupts.install()
+    try:
+        code = _run(argv)
+        sys.stdout.flush()
+        return code
+    except OSError as err:  # standard output on a full disk, or a file system that fails under us
+        return _output_failed(argv, err)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _run(argv: list[str]) -> int:
+    # with --debug, every error propagates, so that Python prints its traceback
+    debug: tuple[type[Exception], ...] = (Exception,) if "--debug" in argv else ()
     try:
         args = _parser().parse_args(argv)
+        _check_outputs(args)
         return COMMANDS[args.command](args)
+    except BrokenPipeError:
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+        return EXIT_OK
+    except debug:
+        raise
     except ModelError as err:  # a model mistake that is really a usage one (a bad setting) reads as one line
         if err.is_usage_error():
             return _fail(argv, "usage", f"error: {err.one_line()}")
         return _fail(argv, err.kind, f"model error: {err}")
     except ReplicheckError as err:  # the kind and the exit code come from the error (replicheck.errors)
         return _fail(argv, err.kind, _error_text(err), err.exit_code)
-    except KeyboardInterrupt:
-        print("replicheck: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
+    except KeyboardInterrupt as err:  # a phase with nothing to summarise yet (the others report and exit 3)
+        name = interrupts.note(err)
+        return _fail(argv, "interrupted", f"interrupted ({name}) before any verdict was known", EXIT_INCOMPLETE)
+    except OSError:
+        raise  # main() reports an output that fails
+    except Exception as err:  # raised in the user's own files (e.g. a model's __init__), else replicheck's bug
+        if traceback_location(err.__traceback__).line:
+            return _fail(argv, "model", "model error: " + str(from_exception(err, "the model's code")))
+        return _fail(argv, "internal", f"internal error: {type(err).__name__}: {err} (run again with --debug "
+                     f"for the traceback)\n({REPORT_BUGS})", EXIT_INTERNAL)
+
+
+def _stdout_open() -> bool:
+    if sys.stdout is None:
+        return False
+    try:
+        os.fstat(sys.stdout.fileno())
+    except io.UnsupportedOperation:  # a stream without a descriptor (tests capture output so)
+        return True
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _output_failed(argv: Sequence[str], err: OSError) -> int:
+    """Standard output (or another file) failed while writing: one line on stderr, exit 2, and
+    standard output pointed at /dev/null so that Python's own flush at exit stays quiet."""
+    if isinstance(err, BrokenPipeError):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         return EXIT_OK
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass
+    what = err.strerror or str(err)
+    where = f" {err.filename}" if err.filename else " standard output"
+    try:
+        print(f"replicheck: error: cannot write to{where}: {what}", file=sys.stderr)
+    except OSError:
+        pass
+    return EXIT_USAGE
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """Every path the run will write, checked before it starts: not empty, not a directory
+    where a file is written (nor a file where a folder is), in a folder that exists or can be
+    made, and writable."""
+    files = [(flag, getattr(args, attr, None)) for flag, attr in
+             (("--trace-out", "trace_out"), ("--graph-out", "graph_out"))]
+    if args.command == "report":
+        files.append(("--output", getattr(args, "output", None)))
+    for flag, path in files:
+        if path is not None:
+            _writable(flag, path, folder=False)
+    if args.command == "sweep" and getattr(args, "out", None) is not None:
+        _writable("--out", args.out, folder=True)
+    if args.command == "export" and getattr(args, "output", None) is not None:
+        _writable("--output", args.output, folder=os.path.isdir(args.output))
+
+
+def _writable(flag: str, path: str, folder: bool) -> None:
+    if not path.strip():
+        raise UsageError(f"{flag}: the path is empty")
+    if "\0" in path:
+        raise UsageError(f"{flag}: the path contains a NUL character")
+    if os.path.isdir(path) and not folder:
+        raise UsageError(f"{flag} {path}: is a directory; give a file name")
+    if os.path.exists(path) and folder and not os.path.isdir(path):
+        raise UsageError(f"{flag} {path}: is a file; give a folder")
+    try:  # a real probe: permission bits say little to root, or on /proc
+        if folder:
+            os.makedirs(path, exist_ok=True)
+            with tempfile.TemporaryFile(dir=path):
+                pass
+        elif os.path.exists(path):
+            with open(path, "a", encoding="utf-8"):
+                pass
+        else:
+            parent = os.path.dirname(path)
+            if parent:
+                os.makedirs(parent, exist_ok=True)
+            with open(path, "x", encoding="utf-8"):
+                pass
+            os.unlink(path)
+    except OSError as err:
+        raise UsageError(f"{flag} {path}: cannot write there: {err.strerror or err}") from None
 
 
 def _error_text(err: ReplicheckError) -> str:

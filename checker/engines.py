@@ -1,6 +1,8 @@
-"""The engine contract: what each engine supports, declared once.
+"""The engine contract: what each engine supports, declared once, and the limits of a run.
 
-Owns: `Capabilities` (what one engine can do: which property kinds it decides, whether it is
+Owns: `Limits` (max_states, max_depth, max_seconds, max_memory: validated once, when made, for
+every engine and phase; the CLI parses its flags with `parse_seconds`/`parse_memory`/
+`parse_count`, which use the same rules), `Capabilities` (what one engine can do: which property kinds it decides, whether it is
 exhaustive and finds shortest counterexamples, @constraint, symmetry, which limits it honours,
 how many processes and which state stores), `ENGINES` (every engine by name), `OPTION_FLAGS`
 (the CLI flag of each option, for messages) and `refusals(engine, requested)`: the sentences
@@ -14,16 +16,134 @@ Every engine must give one meaning to one model: `tests/test_engines.py` runs ev
 exhaustive engine on every fixture and shipped model and requires equal counts and verdicts,
 and checks the bounded and random engines' verdicts against them.
 
-Must not import: anything of replicheck (this is a table), z3, numpy, hypothesis.
+Must not import: anything of replicheck but `replicheck.errors` (this is a table every
+package may import), z3, numpy, hypothesis.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+import time
+from dataclasses import dataclass, field, replace
 from typing import Mapping
+
+from replicheck.errors import OptionError
 
 SAFETY = frozenset({"invariant", "action", "reachable", "deadlock", "domain"})
 LIMITS = ("max_states", "max_depth", "max_seconds", "max_memory")
+
+
+MEMORY_UNITS = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def _whole(name: str, value: object, least: int) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise OptionError(f"{name} must be a whole number, not {value!r}")
+    if value < least:
+        raise OptionError(f"{name} must be at least {least}, not {value}")
+    return value
+
+
+def _seconds(name: str, value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise OptionError(f"{name} must be a number of seconds, not {value!r}")
+    if not math.isfinite(value) or value <= 0:
+        raise OptionError(f"{name} must be a finite number of seconds above 0, not {value}")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Where a run stops, cleanly, with an incomplete verdict: after `max_states` distinct
+    states, beyond `max_depth` steps from an initial state (the states `max_depth` steps away
+    are checked, not expanded: `prove --bmc N` counts the same steps), after `max_seconds` of
+    wall time (the whole run: every phase after the first gets what is left), or when resident
+    memory passes `max_memory` bytes. None: no limit. Checked when made: a limit of the wrong
+    kind (a bool, nan, inf, a negative or zero bound) is an `OptionError`."""
+
+    max_states: int | None = None
+    max_depth: int | None = None
+    max_seconds: float | None = None
+    max_memory: int | None = None
+
+    def __post_init__(self) -> None:
+        _whole("max_states", self.max_states, 1)
+        _whole("max_depth", self.max_depth, 1)
+        _whole("max_memory", self.max_memory, 1)
+        object.__setattr__(self, "max_seconds", _seconds("max_seconds", self.max_seconds))
+
+    @property
+    def max_level(self) -> int | None:
+        """`max_depth` in TLC's depth convention (levels; the initial states are level 1)."""
+        return None if self.max_depth is None else self.max_depth + 1
+
+    def requested(self) -> dict[str, object]:
+        """The limits set, by name (for `refusals`)."""
+        return {name: getattr(self, name) for name in LIMITS if getattr(self, name) is not None}
+
+    def after(self, seconds_used: float) -> Limits:
+        """The limits of a later phase of the same run, `seconds_used` seconds in: the time left
+        (a tiny positive remainder when it is spent, so the phase stops at its first look at
+        the clock)."""
+        if self.max_seconds is None:
+            return self
+        return replace(self, max_seconds=max(self.max_seconds - seconds_used, 1e-9))
+
+
+class Deadline:
+    """The wall clock of a run against its `max_seconds` (None: never expires)."""
+
+    def __init__(self, max_seconds: float | None) -> None:
+        self.start = time.perf_counter()
+        self.max_seconds = max_seconds
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+    def remaining(self) -> float | None:
+        return None if self.max_seconds is None else self.max_seconds - self.elapsed()
+
+    def expired(self) -> bool:
+        return self.max_seconds is not None and self.elapsed() >= self.max_seconds
+
+
+def parse_count(text: str, least: int = 1) -> int:
+    """A whole number from a flag's text (`--max-states`, `--max-depth`, ...)."""
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise OptionError(f"expected a whole number, got {text!r}") from None
+    if value < least:
+        raise OptionError(f"expected a number >= {least}, got {text}")
+    return value
+
+
+def parse_seconds(text: str) -> float:
+    """Seconds from a flag's text: a finite number above 0 (not nan, not inf)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise OptionError(f"expected a number of seconds, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise OptionError(f"expected a finite number of seconds above 0, got {text}")
+    return value
+
+
+def parse_memory(text: str) -> int:
+    """Bytes from `8G`, `500M`, `64K` or a plain number of bytes (binary units)."""
+    t = text.strip().upper().removesuffix("IB").removesuffix("B")
+    scale = MEMORY_UNITS.get(t[-1:], 1)
+    try:
+        value = float(t[:-1] if t[-1:] in MEMORY_UNITS else t) * scale
+    except ValueError:
+        raise OptionError(f"expected a size like 8G or 500M, got {text!r}") from None
+    if not math.isfinite(value) or value < 1:
+        raise OptionError(f"expected a finite positive size like 8G or 500M, got {text}")
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -142,4 +262,5 @@ def capability_table() -> str:
     return "\n".join(rows)
 
 
-__all__ = ["Capabilities", "ENGINES", "capability_table", "LIMITS", "OPTION_FLAGS", "SAFETY", "explicit_engine", "refusals"]
+__all__ = ["Capabilities", "Deadline", "ENGINES", "Limits", "capability_table", "LIMITS", "parse_count",
+           "parse_memory", "parse_seconds", "OPTION_FLAGS", "SAFETY", "explicit_engine", "refusals"]

@@ -6,13 +6,18 @@ families, each with its exit code and the word `--json` reports as `error.kind`:
 - `UsageProblem` (exit 2, kind "usage"): the request cannot be carried out as asked: an
   unknown model, property, variant or setting, options that do not go together, a model an
   engine refuses (symmetry, export). What to do: the message says what to write instead.
-  Subclasses: `replicheck.api.OptionError`, `replicheck.registry.RegistryError`,
+  Subclasses: `OptionError` (options that do not go together, a limit that is not a
+  number of the right kind; `UnknownProperty`: a property name the model does not have),
+  `replicheck.registry.RegistryError`,
   `replicheck.explore.symmetry.SymmetryRefused`, `replicheck.export.ExportError`,
-  `replicheck.report.graph_export.GraphTooLarge`.
+  `replicheck.report.graph_export.GraphTooLarge`, `replicheck.explore.batch_workers.WorkerSettingError`.
 - `TraceFileProblem` (exit 2, kind "trace file"): `report` on a file that cannot be read or
   does not replay against its model: `replicheck.report.replay.TraceFileError`.
 - `ModelProblem` (exit 2, kind "model"): a mistake in the model's code, reported with the
   file, line, action and what to write instead: `replicheck.lang.ModelError`.
+- `TracingIncomplete` (exit 3, kind "incomplete"): `--max-seconds` ran out while the model
+  was being traced, before any state was checked (a search that runs out of time is not an
+  error: it returns its partial result, exit 3).
 - `InternalError` (exit 4, kind "internal"): replicheck disagrees with itself: an engine's
   result does not replay through the reference evaluator, or Z3 and the reference evaluator
   disagree. The verdict cannot be trusted; it is a bug in replicheck, never in the model.
@@ -59,6 +64,24 @@ class ModelProblem(ReplicheckError):
     kind = "model"
 
 
+class OptionError(UsageProblem, ValueError):
+    """Options that do not go together, a limit that is not a number of the right kind, or a
+    name the model does not have (exit 2). The Python API raises it; the CLI reports it as
+    a usage error."""
+
+
+class UnknownProperty(OptionError):
+    """`only`/`skip` (or a trace file) names a property the model does not have; the message
+    lists the model's properties."""
+
+
+class TracingIncomplete(ReplicheckError):
+    """A time limit ran out while the model was traced: nothing was checked (exit 3)."""
+
+    exit_code = EXIT_INCOMPLETE
+    kind = "incomplete"
+
+
 class InternalError(ReplicheckError):
     """replicheck disagrees with itself: a bug in replicheck (exit 4)."""
 
@@ -68,5 +91,6 @@ class InternalError(ReplicheckError):
 
 __all__ = [
     "EXIT_INCOMPLETE", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "EXIT_VIOLATED", "REPORT_BUGS",
-    "InternalError", "ModelProblem", "ReplicheckError", "TraceFileProblem", "UsageProblem",
+    "InternalError", "ModelProblem", "OptionError", "ReplicheckError", "TraceFileProblem", "TracingIncomplete",
+    "UnknownProperty", "UsageProblem",
 ]

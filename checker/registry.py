@@ -3,7 +3,8 @@
 Owns: discovery of the models shipped in the `models` package (imported by name at run time,
 never statically, so the engine does not depend on any model), loading one model class by
 name or by a user's file (`ModelFile`: where it came from and the sha256 of its source; the
-file may import the modules beside it, and may be a module of a package folder), finding the
+file may import the modules beside it, and may be a module of a package folder; anything the
+file's code raises while it is imported, sys.exit() included, is a `ModelError` at its line), finding the
 model a saved trace was made with (`load_for_trace`), and parsing `--set K=V` settings against
 a model's declared sorts and settings.
 
@@ -27,7 +28,7 @@ from types import CodeType, ModuleType
 from typing import Any, Mapping, Sequence
 
 from replicheck.errors import UsageProblem
-from replicheck.lang.errors import ModelError
+from replicheck.lang.errors import ModelError, from_exception
 from replicheck.lang.model import Model, model_shape
 
 MODELS_PACKAGE = "replicheck.models"
@@ -292,8 +293,10 @@ def _import_user_file(given: str) -> tuple[ModuleType, str]:
         raise
     except SyntaxError as err:
         raise RegistryError(f"{err.filename or given}:{err.lineno}: syntax error: {err.msg}") from None
-    except Exception as err:
-        raise RegistryError(f"{given}: importing it raised {type(err).__name__}: {err}") from None
+    except KeyboardInterrupt:
+        raise
+    except BaseException as err:  # the file's own code: an exception, sys.exit(), a RecursionError
+        raise from_exception(err, f"importing {given}") from err
     finally:
         sys.meta_path.remove(finder)
         for name in list(sys.modules):

@@ -44,6 +44,7 @@ from itertools import accumulate
 from operator import ne
 from typing import Any, Callable, Sequence
 
+from replicheck import interrupts
 from replicheck.backends import reference as R
 from replicheck.backends.compiled import CompiledProgram, compile_program
 from replicheck.explore.traces import (
@@ -53,7 +54,8 @@ from replicheck.explore.traces import (
     reference_error,
     replay_path,
 )
-from replicheck.ir import Program, Property, State
+from replicheck.ir import Program, State
+from replicheck.ir.selection import select
 from replicheck.ir.types import ElemType
 from replicheck.report.results import (
     HOLDS,
@@ -63,6 +65,7 @@ from replicheck.report.results import (
     RunStats,
     Trace,
     Verdict,
+    write_verdicts,
 )
 
 
@@ -322,26 +325,10 @@ class _Weights:
 
 def choose_properties(program: Program, only: frozenset[str] | None, skip: frozenset[str],
                       helpers: bool) -> tuple[list[int], list[int]]:
-    """(invariant, action property) indices into program.properties that a simulation checks."""
-    names = {p.name for p in program.properties} | {"deadlock"}
-    unknown = sorted((set(only or ()) | set(skip)) - names)
-    if unknown:
-        raise ValueError(
-            f"{program.name} has no property {', '.join(unknown)}; its properties are: " + ", ".join(sorted(names))
-        )
-
-    def chosen(p: Property) -> bool:
-        if only is not None:
-            return p.name in only
-        if p.name in skip:
-            return False
-        return helpers or not p.strengthening
-
-    props = program.properties
-    return (
-        [k for k, p in enumerate(props) if p.kind == "invariant" and chosen(p)],
-        [k for k, p in enumerate(props) if p.kind == "action" and chosen(p)],
-    )
+    """(invariant, action property) indices into program.properties that a simulation checks
+    (`replicheck.ir.selection.select`; the strengthening helpers only if asked for)."""
+    chosen = select(program, only, skip, kinds=("invariant", "action"), helpers=helpers)
+    return chosen.of_kind("invariant"), chosen.of_kind("action")
 
 
 def simulate(program: Program, options: SimulateOptions | None = None,
@@ -352,7 +339,7 @@ def simulate(program: Program, options: SimulateOptions | None = None,
     start = time.perf_counter()
     compiled = compiled if compiled is not None else compile_program(program)
     invariants, action_props = choose_properties(program, options.only, options.skip, options.helpers)
-    deadlock = options.deadlock and (options.only is None or "deadlock" in options.only) and "deadlock" not in options.skip
+    deadlock = select(program, options.only, options.skip, kinds=(), deadlock=options.deadlock).deadlock
     checks = _Checks(program, compiled, invariants, action_props)
     inits = compiled.initial_states()
     families = sorted({a.family for a in program.actions})
@@ -432,6 +419,9 @@ def simulate(program: Program, options: SimulateOptions | None = None,
                     break
         except R.ModelRuntimeError as err:
             found = Found(Target("error", "model error", message=str(err)), init, actions, run)
+        except KeyboardInterrupt as err:  # Ctrl-C, SIGTERM: report the runs done so far
+            stop_reason = f"interrupted ({interrupts.note(err)})"
+            break
         steps_total += len(actions)
         longest = max(longest, len(actions))
         if found is not None:
@@ -460,7 +450,10 @@ def simulate(program: Program, options: SimulateOptions | None = None,
         if options.shrink:
             t0 = time.perf_counter()
             shrinker = Shrinker(program, compiled, checks, found.target)
-            found = shrinker.shrink(found)
+            try:
+                found = shrinker.shrink(found)
+            except KeyboardInterrupt as err:  # the violation found stands, unshrunk
+                sim.result.warnings.append(f"shrinking interrupted ({interrupts.note(err)}): the trace is as found")
             sim.shrink_seconds = time.perf_counter() - t0
             sim.shrink_attempts = shrinker.attempts
         sim.shrunk_steps = len(found.actions)
@@ -475,19 +468,15 @@ def simulate(program: Program, options: SimulateOptions | None = None,
         stats.complete = False
         stats.stop_reason = stop_reason or "a simulation is not exhaustive"
     not_found = f"not violated in {sim.runs:,} random runs (not a proof)"
-    for k in invariants + action_props:
-        p = program.properties[k]
-        if found is None or p.name != found.target.name:
-            verdicts.append(Verdict(p.name, p.kind, INCOMPLETE,
-                                    not_found if found is None else "not checked after the violation"))
+    selected = [(program.properties[k].name, program.properties[k].kind) for k in sorted(invariants + action_props)]
+    verdicts = write_verdicts(
+        selected, {v.property: v for v in verdicts},
+        lambda name, kind: Verdict(name, kind, INCOMPLETE, not_found if found is None else "not checked after the violation"),
+        deadlock=deadlock,
+    )
     stats.engine = what
-    sim.result.verdicts = _order(program, verdicts)
+    sim.result.verdicts = verdicts
     return sim
-
-
-def _order(program: Program, verdicts: list[Verdict]) -> list[Verdict]:
-    rank = {p.name: k for k, p in enumerate(program.properties)}
-    return sorted(verdicts, key=lambda v: rank.get(v.property, len(rank)))
 
 
 def _mask_of(allowed: list[bool] | None, family_of: list[int], n: int) -> list[bool]:

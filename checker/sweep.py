@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+from replicheck import interrupts
 from replicheck.explore import CheckOptions
 from replicheck.explore.full import check_model
 from replicheck.lang.errors import ModelError
@@ -89,15 +90,19 @@ def run_sweep(
     for info in models:
         for variant in variants_of(info.cls):
             started = time.perf_counter()
-            model = info.cls(variant=variant)
-            program = model.compile()
-            options = CheckOptions(
-                max_states=max_states,
-                max_seconds=max_seconds,
-                deadlock=info.cls.check_deadlock,
-                stop_at_first=False,
-            )
-            result = check_model(program, options)
+            try:
+                model = info.cls(variant=variant)
+                program = model.compile()
+                options = CheckOptions(
+                    max_states=max_states,
+                    max_seconds=max_seconds,
+                    deadlock=info.cls.check_deadlock,
+                    stop_at_first=False,
+                )
+                result = check_model(program, options)
+            except KeyboardInterrupt as err:  # while compiling: nothing of this variant to show
+                interrupts.note(err)
+                return rows
             result.stats.seconds = time.perf_counter() - started  # compiling included
             expected = dict(info.cls.expected.get(variant or "", {})) if info.cls.expected else {}
             headline = [p.name for p in program.properties if not p.strengthening and p.kind != "constraint"]
@@ -105,4 +110,6 @@ def run_sweep(
             rows.append(row)
             if on_row is not None:
                 on_row(row)
+            if interrupts.received():  # Ctrl-C or SIGTERM: the rows so far, not the next variant
+                return rows
     return rows

@@ -274,6 +274,14 @@ class Graph:
 # -- code generation rules -----------------------------------------------------------------
 
 
+# The generated text of one expression nests at most this many IR levels (each a few
+# parentheses: Python's parser stops at 200); a deeper expression's inner part becomes a
+# local function, `def _d7(): return ...`, called where the text would have been. It is
+# called exactly when and where the text would have been evaluated, so laziness and the
+# order in which run-time errors surface are unchanged.
+NEST_LEVELS = 12
+
+
 class Emitter:
     """Turns CNodes into Python expression text in one scope (names of temporaries,
     of pre-state slots and of post-state slots)."""
@@ -284,6 +292,8 @@ class Emitter:
         self.post = post
         self.counter = [0]
         self.facts: dict[int, int] = {}  # slot -> value known in this scope
+        self.helpers: list[str] = []  # `def _dN(): return ...` lines for deep expressions
+        self.levels: dict[int, int] = {}  # cid -> IR levels its text nests (see NEST_LEVELS)
 
     def fresh(self) -> str:
         self.counter[0] += 1
@@ -299,7 +309,15 @@ class Emitter:
         if name is not None:
             return name
         n = self.g.nodes[cid]
-        return NODE_RULES[n.kind](self, cid, n)
+        text = NODE_RULES[n.kind](self, cid, n)
+        level = 1 + max((self.levels.get(a, 0) for a in n.args), default=0)
+        if level >= NEST_LEVELS:
+            self.counter[0] += 1
+            fn = f"_d{self.counter[0]}"
+            self.helpers.append(f"def {fn}(): return {text}")
+            text, level = f"{fn}()", 1
+        self.levels[cid] = level
+        return text
 
     def int_expr(self, cid: int) -> str:
         """Text whose value is an exact int (Bool values as 0/1, never True/False)."""
@@ -479,11 +497,19 @@ class _Codegen:
         self.props = [self.g.add(p.expr) for p in program.properties]
         self.risky = risky_slots(program, self.g, self.updates, self.g.trust)
         self.counter = [0]
+        self.helpers: list[str] = []  # the current function's helpers for deep expressions
         self.canonical = False  # kernel: map each successor to its orbit's representative
         self.track: set[int] = set()  # kernel: actions whose first enabling is recorded
         # the packed layout: slot k holds (value - lo) in `bits[k]` bits from `offsets[k]`
         self.bits = [max(1, (sl.domain.hi - sl.domain.lo).bit_length()) for sl in program.slots]
         self.offsets = [sum(self.bits[:k]) for k in range(self.width)]
+
+    def with_helpers(self, lines: list[str], at: int) -> list[str]:
+        """A function's lines with the helpers its expressions made (see NEST_LEVELS)
+        defined at position `at` (after the unpacking of the state), and the list emptied."""
+        helpers = [f"    {h}" for h in self.helpers]
+        self.helpers.clear()
+        return lines[:at] + helpers + lines[at:]
 
     def unpack(self, var: str = "st", prefix: str = "s") -> str:
         if self.width == 0:
@@ -504,6 +530,7 @@ class _Codegen:
         lines: list[str] = []
         em = Emitter(self.g, temps)
         em.counter = self.counter
+        em.helpers = self.helpers
         for c in chosen:  # ids are topological: children were added first
             text = em.expr(c)
             name = f"g{c}"
@@ -536,6 +563,7 @@ class _Codegen:
         em = Emitter(self.g, local)
         em.facts = self.guard_facts(self.guards[ai])
         em.counter = self.counter
+        em.helpers = self.helpers
         for c in sorted(strict):
             n = self.g.nodes[c]
             if counts.get(c, 0) >= 2 and n.safe and not n.trivial:
@@ -587,13 +615,16 @@ class _Codegen:
         if expand:
             for ups in self.updates:
                 everything += [c for _, c in ups]
+        self.helpers.clear()
         hoist_lines, temps = self.hoist_global(inv_roots + list(guards), everything)
         em = Emitter(self.g, temps)
         em.counter = self.counter
+        em.helpers = self.helpers
         if sink == "kernel":
             out = [f"def {name}(p, i):"] + [f"    {line}" for line in self.unpack_packed()]
         else:
             out = [f"def {name}(st):", f"    {self.unpack()}"]
+        at = len(out)
         out += [f"    {line}" for line in hoist_lines]
         for k in invariants:
             out.append(f"    if not {em.expr(self.props[k])}:")
@@ -603,7 +634,7 @@ class _Codegen:
             out.append(f"        events.append(('reachable', {k}, None))")
         if not expand:
             out.append("    return 0")
-            return out
+            return self.with_helpers(out, at)
         if sink == "kernel":
             out.append("    n = 0")
         else:
@@ -637,7 +668,7 @@ class _Codegen:
                 else:
                     out += self.kernel_step(ai, ind, values, local, action_props)
         out.append("    return n" if sink == "kernel" else "    return out")
-        return out
+        return self.with_helpers(out, at)
 
     def kernel_step(
         self, ai: int, ind: str, values: dict[int, str], local: dict[int, str], action_props: Sequence[int]
@@ -666,6 +697,7 @@ class _Codegen:
         if action_props:
             pem = Emitter(self.g, dict(local), post=named)
             pem.counter = self.counter
+            pem.helpers = self.helpers
             for k in action_props:
                 out.append(f"{inner}if not {pem.expr(self.props[k])}:")
                 out.append(f"{inner}    events.append(('action', ({k}, {ai}), {self.tuple_text(named)}))")
@@ -727,26 +759,29 @@ class _Codegen:
     def fire_fn(self, name: str, ai: int) -> list[str]:
         em = Emitter(self.g, {})
         em.counter = self.counter
+        em.helpers = self.helpers
         out = [f"def {name}(st):", f"    {self.unpack()}"]
         out.append(f"    if not {em.expr(self.guards[ai])}:")
         out.append("        return None")
         lines, _, values = self.action_block(ai, {}, "    ")
         out += lines
         out.append(f"    return {self.tuple_text(values)}")
-        return out
+        return self.with_helpers(out, 2)
 
     def first_false_fn(self, name: str, exprs: Sequence[int], post: bool) -> list[str]:
         """Index (within exprs) of the first false predicate, or -1."""
         em = Emitter(self.g, {}, post={i: f"p{i}" for i in range(self.width)} if post else None)
         em.counter = self.counter
+        em.helpers = self.helpers
         out = [f"def {name}(st{', pt' if post else ''}):", f"    {self.unpack()}"]
         if post:
             out.append(f"    {self.unpack('pt', 'p')}")
+        at = len(out)
         for j, c in enumerate(exprs):
             out.append(f"    if not {em.expr(c)}:")
             out.append(f"        return {j}")
         out.append("    return -1")
-        return out
+        return self.with_helpers(out, at)
 
 
 def _exec(source: str, namespace: dict[str, Any], filename: str) -> dict[str, Any]:

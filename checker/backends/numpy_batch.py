@@ -270,6 +270,8 @@ class BatchProgram:
         self.guards = [self.g.add(a.guard) for a in program.actions]
         self.updates = [[(slot, self.g.add(e)) for slot, e in a.updates] for a in program.actions]
         self.props = [self.g.add(p.expr) for p in program.properties]
+        # a leads_to property's second predicate (what liveness labels the states with)
+        self.props2 = {k: self.g.add(p.expr2) for k, p in enumerate(program.properties) if p.expr2 is not None}
         self.risky = risky_slots(program, self.g, self.updates)
         self.dtypes = [node_dtype(n) for n in self.g.nodes]
         # the nodes whose values are Python ints (no proof that int64 cannot overflow)

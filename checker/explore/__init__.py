@@ -12,6 +12,8 @@ Must not import: z3, hypothesis, numpy (only `batch` and `store_hash` do), `repl
 
 from __future__ import annotations
 
+from typing import Any
+
 from replicheck.ir import Program
 from replicheck.report.results import CheckResult
 
@@ -19,16 +21,17 @@ from .options import CheckOptions
 from .traces import InternalCheckerError, replay_path
 
 
-def check(program: Program, options: CheckOptions | None = None) -> CheckResult:
+def check(program: Program, options: CheckOptions | None = None, recorder: Any = None) -> CheckResult:
     """Explore every reachable state of `program` (within the options' limits) and check its
-    properties; see `CheckOptions`."""
+    properties; see `CheckOptions`. `recorder`: a `batch_graph.GraphRecorder` the batch engine
+    records the labelled graph into (the other engines take none)."""
     options = options if options is not None else CheckOptions()
     if options.engine == "batch":
         if options.strategy != "bfs":
             raise ValueError("the batch engine is breadth-first; drop --dfs or use --engine scalar")
         from .batch import batch_bfs
 
-        return batch_bfs(program, options)
+        return batch_bfs(program, options, recorder)
     if options.engine != "scalar":
         raise ValueError(f"unknown engine {options.engine!r}; use 'scalar' or 'batch'")
     if options.strategy == "bfs":

@@ -27,7 +27,10 @@ Workers: with `options.workers == 2` a second process (`replicheck.explore.batch
 forked at the start of the search) evaluates chunks while this one evaluates others and
 takes every chunk's summary in chunk order for the store; each level then lives in a shared
 memory file that both read their chunks from. A chunk with anything unusual is re-evaluated
-here with the full event handling, so the result is identical to one worker.
+here with the full event handling, so the result is identical to one worker. A worker that
+dies or stops answering ends the run as incomplete, like a limit (stop reason "worker died" or
+"worker unresponsive", and a warning naming the process and the level); while this process
+waits for the worker, the run's limits and Ctrl-C still stop it.
 
 Must not import: z3, hypothesis, `replicheck.cli`, `models`.
 """
@@ -45,7 +48,8 @@ from replicheck.backends.numpy_batch import BatchProgram, Frame, fingerprint
 from replicheck.ir import Program, State
 from replicheck.report.results import CheckResult
 
-from .batch_workers import EvaluationWorker, LevelFile, Summary
+from .batch_graph import GraphRecorder
+from .batch_workers import EvaluationWorker, LevelFile, StopWaiting, Summary, WorkerLost
 from .bfs import never_enabled_warnings
 from .memory import peak_resident_bytes, resident_bytes
 from .options import CheckOptions
@@ -58,7 +62,10 @@ Array = Any
 MAX_AHEAD = 4  # with a worker: summaries evaluated but not yet taken, at most
 
 
-def batch_bfs(program: Program, options: CheckOptions) -> CheckResult:
+def batch_bfs(program: Program, options: CheckOptions, recorder: GraphRecorder | None = None) -> CheckResult:
+    """The batch search; with a `recorder`, the labelled graph liveness and measures need is
+    recorded as the search goes (`replicheck.explore.batch_graph`), and left in
+    `recorder.finished` when the search is complete."""
     if options.symmetry:
         raise ValueError(
             "symmetry reduction is not available in the batch engine; use --engine scalar "
@@ -67,7 +74,7 @@ def batch_bfs(program: Program, options: CheckOptions) -> CheckResult:
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return BatchSearch(program, options).search()
+        return BatchSearch(program, options, recorder).search()
     finally:
         if was_enabled:
             gc.enable()
@@ -100,6 +107,9 @@ class Part:
     cand_rank: Array
     cand_fps: Array
     ever: list[int]
+    truths: list[Array] = field(default_factory=list)  # the recorder's predicates, per row
+    values: list[Array] = field(default_factory=list)  # the recorder's measures, per row
+    label_error: bool = False  # a predicate or measure raised a run-time error on some row
 
 
 class LevelOut:
@@ -124,9 +134,12 @@ class LevelOut:
 
 
 class BatchSearch:
-    def __init__(self, program: Program, options: CheckOptions) -> None:
+    def __init__(self, program: Program, options: CheckOptions, recorder: GraphRecorder | None = None) -> None:
         self.program = program
         self.options = options
+        # the labelled graph for liveness and measures (None: not wanted, or given up)
+        self.recorder = recorder if recorder is not None and recorder.wanted else None
+        self.level_first = 0  # the number of the current level's first state
         self.run = Run(program, options, "batch")
         self.run.checks_memory = False  # memory_check: both processes, and the store's next growth
         self.bp = BatchProgram(program)
@@ -136,7 +149,7 @@ class BatchSearch:
         if options.store not in ("exact", "fingerprint"):
             raise ValueError(f"unknown store {options.store!r}; use 'exact' or 'fingerprint'")
         self.fp_mode = want_fp and self.layout.words > 1
-        self.store = HashSet(self.layout.words, self.fp_mode)
+        self.store = HashSet(self.layout.words, self.fp_mode, with_ids=self.recorder is not None)
         self.first_seen = FirstSeen()
         self.links = LevelLinks(max(self.nact, 1))
         self.inits: list[State] = []
@@ -148,6 +161,7 @@ class BatchSearch:
         if self.workers > 2:
             raise ValueError("the batch engine uses at most 2 workers (processes)")
         self.worker: EvaluationWorker | None = None
+        self.worker_lost = ""  # why the worker process was given up (a warning), if it was
         rows = options.chunk_rows or ((1 << 15) if self.workers > 1 else (1 << 16))
         self.chunk_rows = max(1, int(rows))
         st = self.run.stats
@@ -169,6 +183,15 @@ class BatchSearch:
                 )
             states.append(nxt)
         return states
+
+    def path_of_number(self, number: int) -> list[State]:
+        """A shortest path to the state the store numbered `number` (levels are numbered in
+        order, so its level is where the running count passes it)."""
+        level = 0
+        while number >= len(self.links.parents[level]):
+            number -= len(self.links.parents[level])
+            level += 1
+        return self.path(level, number)
 
     def tuple_at(self, keys: Array, row: int) -> State:
         return self.layout.unpack_tuple([int(x) for x in keys[row]])
@@ -195,10 +218,11 @@ class BatchSearch:
         level_parts: list[Array] = [keys] if keys.shape[0] else []
         try:
             if self.workers > 1 and level_parts:
-                self.worker = EvaluationWorker(self.layout.words, self.summarize)
+                self.worker = EvaluationWorker(self.layout.words, self.summarize, limits=self.limits_while_waiting)
                 self.worker.levels[0].append(keys)
             del keys
             while level_parts:
+                self.level_first = self.store.count - level_count
                 at_bound = max_depth is not None and depth >= max_depth
                 bounded |= at_bound
                 run.stats.depth = deepest if self.constraint_ks else depth  # for the progress line
@@ -285,6 +309,15 @@ class BatchSearch:
         def evaluate_here(i: int) -> None:
             done[i] = self.summarize(worker.levels[li].read(*bounds[i]), at_bound, *self.live_sets(at_bound))
 
+        def stop(reason: str) -> str:
+            """Stop the level for `reason`; the worker's replies still due are dropped (if it
+            cannot give them, it is given up: the search is stopping anyway)."""
+            try:
+                worker.drain()
+            except StopWaiting:
+                worker.broken = True
+            return reason
+
         def collect(wait: bool) -> None:
             """Take the summaries the worker has finished (at least one if `wait`), and give
             it more chunks in their place, so that it is never idle while there are some."""
@@ -312,25 +345,31 @@ class BatchSearch:
                 s = done.pop(i)
                 feed()
                 if s.usual:
-                    reason = self.take_summary(s, lo, out)
+                    reason = self.take_summary(s, lo, out, at_bound)
                     if reason:
-                        worker.drain()
-                        return reason
+                        return stop(reason)
                 else:
                     stopped, reason = self.chunk(worker.levels[li].read(lo, hi), lo, level, at_bound, out)
                     if stopped:
-                        worker.drain()
-                        return reason
+                        return stop(reason)
                 worker.levels[li].release(lo, hi)  # evaluated and taken: not read again
                 run.stats.transitions = self.transitions
                 reason = run.tick(self.store.count - self.pruned) or self.memory_check(0)
                 if reason and (i + 1 < len(bounds) or out.count):
-                    worker.drain()
-                    return reason
+                    return stop(reason)
             return ""
+        except StopWaiting as halt:  # a limit while waiting, or the worker is gone: stop here
+            worker.broken = True
+            if isinstance(halt, WorkerLost):
+                self.worker_lost = halt.message(level + 1)
+            return halt.reason
         except BaseException:
             worker.broken = True
             raise
+
+    def limits_while_waiting(self) -> str:
+        """The run's reason to stop while this process waits for the worker (progress too)."""
+        return self.run.tick(self.store.count - self.pruned)
 
     def live_sets(self, at_bound: bool) -> tuple[list[int], list[int], list[int]]:
         """The invariants, action properties and reachability targets still checked."""
@@ -352,6 +391,12 @@ class BatchSearch:
         st.workers = 2 if self.worker is not None else 1
         st.fingerprint_collision_probability = collision_probability(stored) if self.fp_mode else 0.0
         result = run.result(stored - self.pruned, stop_reason)  # outside the @constraint: not counted
+        if self.recorder is not None:
+            self.recorder.finished = self.recorder.finish(
+                len(self.inits), self.path_of_number, result.stats.complete and not run.violations, stop_reason)
+            self.store = HashSet(1, True)  # the store is not needed by the graph: its memory goes
+        if self.worker_lost:
+            result.warnings.insert(0, self.worker_lost)
         if result.stats.complete and not run.done:
             result.warnings += never_enabled_warnings(self.program, self.ever_enabled)
         return result
@@ -375,15 +420,33 @@ class BatchSearch:
             return Summary(False)
         transitions = int(part.enabled.sum()) if part.enabled is not None else 0
         pruned = int(part.outside.sum()) if part.outside is not None else 0
-        keys, rank, fps = self.dedupe(part.cand_keys, part.cand_rank, part.cand_fps)
-        return Summary(True, transitions, pruned, part.ever, keys, rank, fps)
+        if self.recorder is None:
+            keys, rank, fps = self.dedupe(part.cand_keys, part.cand_rank, part.cand_fps)
+            return Summary(True, transitions, pruned, part.ever, keys, rank, fps)
+        if part.label_error or any(v.dtype == object for v in part.values):
+            return Summary(False)  # the coordinator takes this chunk itself
+        keys, rank, fps, inverse = self.dedupe_inverse(part.cand_keys, part.cand_rank, part.cand_fps)
+        extra = [part.cand_rank, inverse.astype(np.int32), np.array([part.n], dtype=np.int64)]
+        extra += [t.astype(np.bool_) for t in part.truths] + list(part.values)
+        if part.outside is not None:
+            extra.append(part.outside.astype(np.bool_))
+        return Summary(True, transitions, pruned, part.ever, keys, rank, fps, extra)
 
-    def take_summary(self, s: Summary, c0: int, out: LevelOut) -> str:
+    def take_summary(self, s: Summary, c0: int, out: LevelOut, at_bound: bool = False) -> str:
         for ai in s.ever:
             self.ever_enabled[ai] = True
         self.transitions += s.transitions
         self.pruned += s.pruned
-        return self.admit(s.keys, s.rank, s.fps, c0, out)
+        reason = self.admit(s.keys, s.rank, s.fps, c0, out)
+        if self.recorder is not None and not reason:
+            rec = self.recorder
+            cand_rank, inverse, (n,) = s.extra[0], s.extra[1], s.extra[2].tolist()
+            k = len(rec.predicate_ids)
+            part = Part(n, None, [], s.extra[3 + k + len(rec.measure_ids)] if self.constraint_ks else None,
+                        [], [], None, [], s.keys, s.rank, s.fps, s.ever,
+                        truths=s.extra[3:3 + k], values=s.extra[3 + k:3 + k + len(rec.measure_ids)])
+            self.record(part, c0, at_bound, cand_rank, lambda: self.store.ids_of(s.keys, s.fps)[inverse])
+        return reason
 
     def admit(self, keys: Array, rank: Array, fps: Array, c0: int, out: LevelOut) -> str:
         """Store the chunk's distinct successors the store does not hold yet (in rank order)
@@ -455,15 +518,38 @@ class BatchSearch:
         reason_mem = self.admit(*self.dedupe(ck, cr, cf), c0, out)
         if reason_mem:
             return True, reason_mem
+        if self.recorder is not None and not stopped:
+            self.record(part, c0, at_bound, cr, lambda: self.store.ids_of(ck, cf))
         return stopped, reason
 
+    def record(self, part: Part, c0: int, at_bound: bool, rank: Array, numbers: Any) -> None:
+        """Hand the chunk's labels and steps to the recorder (`numbers()`: the successors'
+        numbers, once the store holds them all); a chunk the recorder cannot take ends the
+        recording (liveness and measures then build their graph as without it)."""
+        rec = self.recorder
+        assert rec is not None
+        if part.label_error:
+            self.recorder = None
+            return
+        rec.label(self.level_first + c0, part.truths, part.values, part.outside)
+        if at_bound:
+            rec.no_steps(part.n)
+        else:
+            rec.steps(part.n, rank, numbers())
+
     def dedupe(self, keys: Array, rank: Array, fps: Array) -> tuple[Array, Array, Array]:
+        keys, rank, fps, _ = self.dedupe_inverse(keys, rank, fps, inverse=False)
+        return keys, rank, fps
+
+    def dedupe_inverse(self, keys: Array, rank: Array, fps: Array,
+                       inverse: bool = True) -> tuple[Array, Array, Array, Array]:
         """The distinct keys, each with its smallest rank (its first discovery), in rank
         order. Groups by fingerprint; in the exact store, if a group's keys differ (two
-        states with one 64-bit hash) it groups by the keys themselves instead."""
+        states with one 64-bit hash) it groups by the keys themselves instead. With
+        `inverse`, also each row's position among the distinct keys."""
         m = keys.shape[0]
         if m == 0:
-            return keys, rank, fps
+            return keys, rank, fps, np.zeros(0, dtype=np.intp)
         pick, entry = self.first_seen.first(fps, rank)
         if not self.fp_mode and keys.shape[1] > 1 and pick.size < m:
             owner = np.empty(int(entry.max()) + 1, dtype=np.intp)
@@ -476,7 +562,18 @@ class BatchSearch:
                 first[1:] = (sk[1:] != sk[:-1]).any(axis=1)
                 cand = by_key[first]
                 pick = cand[np.argsort(rank[cand], kind="stable")]
-        return keys[pick], rank[pick], fps[pick]
+                if inverse:  # each row's group: the sorted run it falls in
+                    group = np.cumsum(first) - 1
+                    place = np.empty(len(cand), dtype=np.intp)
+                    place[np.argsort(rank[cand], kind="stable")] = np.arange(len(cand))
+                    inv = np.empty(m, dtype=np.intp)
+                    inv[by_key] = place[group]
+                    return keys[pick], rank[pick], fps[pick], inv
+        if inverse:
+            at = np.empty(int(entry.max()) + 1, dtype=np.intp)
+            at[entry[pick]] = np.arange(len(pick))
+            return keys[pick], rank[pick], fps[pick], at[entry]
+        return keys[pick], rank[pick], fps[pick], None
 
     # -- vectorised evaluation of a piece of a chunk ---------------------------------------
     def evaluate(self, keys: Array, at_bound: bool, invs: Sequence[int],
@@ -542,6 +639,7 @@ class BatchSearch:
                 if part.ok is None and not any(bad.any() for _, bad in part.bad_props):
                     part.post = {}  # only events read the successors' values (row_events)
             del gvals
+        labels = self.label(f, n, outside) if self.recorder is not None else None
         del f  # the chunk's columns and guard values: not needed past this point (memory)
         row_err = None
         for _, e in errs:
@@ -553,8 +651,33 @@ class BatchSearch:
             cand_keys = np.zeros((0, lay.words), dtype=np.int64)
             cand_rank = np.zeros(0, dtype=np.int64)
         cand_fps = fingerprint(cand_keys)
-        return Part(n, row_err, errs, outside, inv_bad, reach_hit, enabled, parts,
-                    cand_keys, cand_rank, cand_fps, ever)
+        whole = Part(n, row_err, errs, outside, inv_bad, reach_hit, enabled, parts,
+                     cand_keys, cand_rank, cand_fps, ever)
+        if labels is not None:
+            whole.truths, whole.values, whole.label_error = labels
+        return whole
+
+    def label(self, f: Frame, n: int, outside: Array | None) -> tuple[list[Array], list[Array], bool]:
+        """The recorder's predicates and measures on the chunk's rows: (truths, values,
+        whether one raised a run-time error on a row inside the constraint)."""
+        rec, bp = self.recorder, self.bp
+        assert rec is not None
+        cids = [bp.props2[k] if which == 2 else bp.props[k] for k, which in rec.predicate_ids]
+        cids += [bp.props[k] for k in rec.measure_ids]
+        truths: list[Array] = []
+        values: list[Array] = []
+        failed = False
+        if not cids:
+            return truths, values, failed
+        for i, (v, e) in enumerate(f.eval(cids)):  # no plan: the memo here depends on the chunk
+            if e is not None and (e if outside is None else (e & ~outside)).any():
+                failed = True  # the scalar graph reports it, as without the recorder
+            v = np.broadcast_to(v, (n,))
+            if i < len(rec.predicate_ids):
+                truths.append(np.asarray(v, dtype=np.bool_))
+            else:
+                values.append(np.array(v))
+        return truths, values, failed
 
     def fire(self, f: Frame, ai: int, rows: Array, keys: Array, aprops: Sequence[int],
              errs: list[tuple[int, Array]], n: int, invs: Sequence[int] = (),

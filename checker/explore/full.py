@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import time
 
+from replicheck import interrupts
 from replicheck.backends.compiled import compile_program
+from replicheck.backends.reference import ModelRuntimeError
 from replicheck.ir import Program, Property
+from replicheck.ir.selection import select
 from replicheck.report.results import INCOMPLETE, CheckResult, RunStats, Verdict
 
 from . import check
-from .graph import BuiltGraph, Progress, build_graph
-from .live import check_liveness
+from .batch_graph import GraphRecorder
+from .graph import LabelledGraph, Progress, build_graph
+from .live import check_liveness, evaluation_error
 from .measures import measure_all
 from .options import CheckOptions
 from .symmetry import SymmetryRefused
@@ -33,14 +37,28 @@ def check_model(program: Program, options: CheckOptions | None = None, liveness:
             "cycle of states (fairness is per action instance); check liveness without --symmetry, "
             "or skip it with --no-liveness"
         )
-    result = check(program, options)
-    built: BuiltGraph | None = None
-    measures = list(program.of_kind("measure"))
-    if measures and result.stats.distinct_states > 0:
+    measures = select(program, options.only, options.skip, kinds=("measure",)).properties
+    recorder = _recorder(program, options, measures, _selected_liveness(program, options) if liveness else [])
+    result = check(program, options, recorder)
+    recorded = recorder.finished if recorder is not None else None  # the batch engine's graph
+    built: LabelledGraph | None = None
+    if measures and result.stats.stop_reason == "error":  # the graph would meet the same run-time error
+        result.warnings.append("measures not computed: the model raised a run-time error (the model error above)")
+    elif measures and result.stats.distinct_states > 0:
         started = time.perf_counter()
-        built = build_graph(compile_program(program), options.max_states, options.max_seconds, options.max_memory,
-                            _graph_progress(options, "measures"))
-        result.measurements = measure_all(program, built, measures)
+        left = options.limits.after(result.stats.seconds)  # every phase gets what the run has left
+        try:
+            built = recorded if recorded is not None else build_graph(
+                compile_program(program), left.max_states, left.max_seconds, left.max_memory,
+                _graph_progress(options, "measures"))
+            try:
+                result.measurements = measure_all(program, built, measures)
+            except ModelRuntimeError:
+                result.verdicts.append(evaluation_error(program, built, "a measure", [m.expr for m in measures]))
+                result.stats.complete, result.stats.stop_reason = False, "error"
+                return result
+        except KeyboardInterrupt as err:  # Ctrl-C, SIGTERM: what safety found stands
+            return _interrupted(result, program, options, err, "while the measures' graph was built")
         result.stats.seconds += time.perf_counter() - started
         if not built.complete:
             result.warnings.append("measures cover only the states explored before a limit")
@@ -61,15 +79,48 @@ def check_model(program: Program, options: CheckOptions | None = None, liveness:
         result.verdicts += [Verdict(p.name, "liveness", INCOMPLETE, f"not checked: {why}") for p in props]
         return result
     started = time.perf_counter()
-    remaining = None if options.max_seconds is None else max(1.0, options.max_seconds - result.stats.seconds)
-    live = check_liveness(program, props, built=built, max_states=options.max_states, max_seconds=remaining,
-                          max_memory=options.max_memory, progress=_graph_progress(options, "liveness"))
+    left = options.limits.after(result.stats.seconds)
+    if recorded is not None and recorded.complete:
+        built = recorded  # one exploration: the batch search recorded the graph
+    elif built is not None and not built.complete:
+        built = None
+    try:
+        live = check_liveness(program, props, built=built, max_states=left.max_states, max_seconds=left.max_seconds,
+                              max_memory=left.max_memory,
+                              progress=_graph_progress(options, "liveness") if built is None else None)
+    except KeyboardInterrupt as err:
+        return _interrupted(result, program, options, err, "while liveness was checked")
     result.verdicts += live
+    if any(v.property == "model error" for v in live):
+        result.stats.complete, result.stats.stop_reason = False, "error"
     result.warnings += [f"{v.property} {v.message}" for v in live if "vacuously" in v.message]
     result.stats.seconds += time.perf_counter() - started
     if any(v.kind == "liveness" and v.status == INCOMPLETE for v in result.verdicts):
         result.stats.complete = False
         result.stats.stop_reason = result.stats.stop_reason or "liveness graph limit"
+    return result
+
+
+def _recorder(program: Program, options: CheckOptions, measures: list[Property],
+              live: list[Property]) -> GraphRecorder | None:
+    """With the batch engine, the recorder of the labelled graph the measures and the
+    liveness properties need, so that the search is the only exploration."""
+    if options.engine != "batch" or not (measures or live):
+        return None
+    predicates = [(p, 1) for p in live] + [(p, 2) for p in live if p.expr2 is not None]
+    return GraphRecorder(program, predicates, measures, bool(program.of_kind("constraint")), len(program.actions))
+
+
+def _interrupted(result: CheckResult, program: Program, options: CheckOptions, err: KeyboardInterrupt,
+                 when: str) -> CheckResult:
+    """The result of a run interrupted after its safety search: every verdict the search
+    found stands; the liveness properties are incomplete."""
+    name = interrupts.note(err)
+    result.stats.complete = False
+    result.stats.stop_reason = "interrupted"
+    result.warnings.append(f"interrupted ({name}) {when}")
+    result.verdicts += [Verdict(p.name, "liveness", INCOMPLETE, f"not checked: interrupted ({name})")
+                        for p in _selected_liveness(program, options)]
     return result
 
 
@@ -93,8 +144,4 @@ def _graph_progress(options: CheckOptions, purpose: str) -> Progress | None:
 
 
 def _selected_liveness(program: Program, options: CheckOptions) -> list[Property]:
-    return [
-        p
-        for p in program.liveness()
-        if (options.only is None or p.name in options.only) and p.name not in options.skip
-    ]
+    return select(program, options.only, options.skip, kinds=("liveness",)).properties

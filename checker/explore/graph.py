@@ -25,7 +25,7 @@ import dataclasses
 import time
 from array import array
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Protocol
 
 import numpy as np
 
@@ -45,6 +45,7 @@ class BuiltGraph:
     seconds: float
     parent: list[int]  # breadth-first parent of each state (-1 for initial states)
     stop_reason: str = ""  # "max_states", "max_seconds" or "max_memory" when not complete
+    program: Program | None = None  # what `mask` and `measure_range` evaluate
 
     def path_to(self, i: int) -> list[State]:
         """A shortest path from an initial state to state i."""
@@ -52,6 +53,47 @@ class BuiltGraph:
         while self.parent[path[-1]] >= 0:
             path.append(self.parent[path[-1]])
         return [self.states[k] for k in reversed(path)]
+
+    def state(self, i: int) -> State:
+        return self.states[i]
+
+    def mask(self, prop: Property, which: int = 1) -> BoolArray:
+        """Where the property's predicate (1: `expr`, 2: `expr2`) holds, per state."""
+        expr = prop.expr if which == 1 else prop.expr2
+        assert expr is not None and self.program is not None
+        return predicate_mask(self.program, expr, self.states)
+
+    def measure_range(self, m: Property) -> tuple[int, list[State], int, list[State]]:
+        """(minimum, a shortest path to it, maximum, a shortest path to it): the first state
+        in breadth-first order attaining each."""
+        assert self.program is not None
+        value = value_fn(self.program, m.expr)
+        lo_i = hi_i = 0
+        lo = hi = value(self.states[0])
+        for i in range(1, len(self.states)):
+            v = value(self.states[i])
+            if v < lo:
+                lo, lo_i = v, i
+            elif v > hi:
+                hi, hi_i = v, i
+        return lo, self.path_to(lo_i), hi, self.path_to(hi_i)
+
+
+class LabelledGraph(Protocol):
+    """What liveness and measures read of a reachable graph: `BuiltGraph` (built here, scalar)
+    or the batch engine's `replicheck.explore.batch_graph.RecordedGraph`."""
+
+    graph: StateGraph
+    complete: bool
+    stop_reason: str
+
+    def path_to(self, i: int) -> list[State]: ...
+
+    def state(self, i: int) -> State: ...
+
+    def mask(self, prop: Property, which: int = 1) -> BoolArray: ...
+
+    def measure_range(self, m: Property) -> tuple[int, list[State], int, list[State]]: ...
 
 
 Progress = Callable[[int, int, float], None]  # (states, transitions, seconds so far)
@@ -137,7 +179,7 @@ def build_graph(
         np.frombuffer(blocked_src, dtype=np.int64).copy(),
         np.frombuffer(blocked_act, dtype=np.int64).copy(),
     )
-    return BuiltGraph(graph, states, complete, time.perf_counter() - started, parent, stop_reason)
+    return BuiltGraph(graph, states, complete, time.perf_counter() - started, parent, stop_reason, compiled.program)
 
 
 def predicate_fn(program: Program, expr: Expr) -> Callable[[State], bool]:

@@ -14,20 +14,20 @@ from __future__ import annotations
 from typing import Sequence
 
 from replicheck.backends.compiled import CompiledProgram, compile_program
-from replicheck.backends.reference import initial_states
-from replicheck.ir import Program, Property
+from replicheck.backends.reference import ModelRuntimeError, evaluate, initial_states
+from replicheck.ir import Expr, Program, Property
 from replicheck.report.results import HOLDS, INCOMPLETE, VIOLATED, Step, Trace, Verdict
 
-from .graph import BuiltGraph, Progress, build_graph, predicate_mask
+from .graph import LabelledGraph, Progress, build_graph
 from .liveness import STUTTER, find_violation, step_enabled, taken_in_cycle, verify_lasso
-from .traces import InternalCheckerError
+from .traces import InternalCheckerError, replay_path
 
 
 def check_liveness(
     program: Program,
     properties: Sequence[Property] | None = None,
     compiled: CompiledProgram | None = None,
-    built: BuiltGraph | None = None,
+    built: LabelledGraph | None = None,
     max_states: int | None = None,
     max_seconds: float | None = None,
     max_memory: int | None = None,
@@ -45,9 +45,20 @@ def check_liveness(
             for p in props
         ]
     verdicts = []
+    failed = False
     for prop in props:
-        p_true = predicate_mask(program, prop.expr, built.states)
-        q_true = None if prop.expr2 is None else predicate_mask(program, prop.expr2, built.states)
+        if failed:
+            verdicts.append(Verdict(prop.name, "liveness", INCOMPLETE, "not checked: the model raised a run-time error"))
+            continue
+        try:
+            p_true = built.mask(prop, 1)
+            q_true = None if prop.expr2 is None else built.mask(prop, 2)
+        except ModelRuntimeError:
+            verdicts.append(evaluation_error(program, built, f"liveness property {prop.name}",
+                                             [e for e in (prop.expr, prop.expr2) if e is not None]))
+            verdicts.append(Verdict(prop.name, "liveness", INCOMPLETE, "not checked: the model raised a run-time error"))
+            failed = True  # a model error stops the run, as in the search
+            continue
         if prop.temporal == "leads_to" and not p_true.any():
             verdicts.append(
                 Verdict(
@@ -60,7 +71,7 @@ def check_liveness(
         if lasso is None:
             verdicts.append(Verdict(prop.name, "liveness", HOLDS, _holds_message(prop)))
             continue
-        states = [built.states[i] for i in lasso.states]
+        states = [built.state(i) for i in lasso.states]
         problem = verify_lasso(program, states, lasso.actions, lasso.loop_start, prop)
         if problem is not None:
             raise InternalCheckerError(
@@ -68,6 +79,23 @@ def check_liveness(
             )
         verdicts.append(Verdict(prop.name, "liveness", VIOLATED, _violation_message(prop, states, lasso.actions, lasso.loop_start), _trace(program, states, lasso.actions, lasso.loop_start)))
     return verdicts
+
+
+def evaluation_error(program: Program, built: LabelledGraph, where: str, exprs: Sequence[Expr]) -> Verdict:
+    """The "model error" verdict of a predicate or measure that raised on a state of the graph:
+    the first such state (in breadth-first order, so a shortest trace), found and reported
+    through the reference evaluator, with the model's source line."""
+    for i in range(built.graph.n):
+        state = built.state(i)
+        for expr in exprs:
+            try:
+                evaluate(expr, state)
+            except ModelRuntimeError as err:
+                src = err.source
+                at = f" at {src.file}:{src.line}" + (f": {src.text}" if src.text else "") if src and src.line else ""
+                trace = replay_path(program, built.path_to(i))
+                return Verdict("model error", "error", VIOLATED, f"model error in {where}: {err}{at}", trace)
+    raise InternalCheckerError(f"{where} raised a run-time error the reference evaluator does not raise")
 
 
 def fairness_notes(program: Program, states: list[tuple[int, ...]], actions: list[int], loop_start: int) -> tuple[str, ...]:

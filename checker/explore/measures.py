@@ -13,25 +13,19 @@ from replicheck.backends.reference import evaluate
 from replicheck.ir import Program, Property
 from replicheck.report.results import Measurement
 
-from .graph import BuiltGraph, value_fn
+from .graph import LabelledGraph
 from .traces import InternalCheckerError, replay_path
 
 
-def measure_all(program: Program, built: BuiltGraph, measures: list[Property]) -> list[Measurement]:
+def measure_all(program: Program, built: LabelledGraph, measures: list[Property]) -> list[Measurement]:
+    """Each measure's range over the graph's states (a `BuiltGraph` or the batch engine's
+    `RecordedGraph`), each end with a shortest trace, re-evaluated by the reference evaluator."""
     out = []
     for m in measures:
-        value = value_fn(program, m.expr)
-        lo_i = hi_i = 0
-        lo = hi = value(built.states[0])
-        for i in range(1, len(built.states)):
-            v = value(built.states[i])
-            if v < lo:
-                lo, lo_i = v, i
-            elif v > hi:
-                hi, hi_i = v, i
+        lo, lo_path, hi, hi_path = built.measure_range(m)
         traces = []
-        for i, want in ((lo_i, lo), (hi_i, hi)):
-            trace = replay_path(program, built.path_to(i))
+        for path, want in ((lo_path, lo), (hi_path, hi)):
+            trace = replay_path(program, path)
             got = evaluate(m.expr, trace.steps[-1].state)
             if got != want:
                 raise InternalCheckerError(

@@ -1,14 +1,18 @@
 """Options of an explicit-state check.
 
-Owns: `CheckOptions`. Must not import: z3, numpy, hypothesis; nothing of checker but
-`replicheck.report.results`.
+Owns: `CheckOptions`. Its limits are validated once, when it is made, by
+`replicheck.engines.Limits` (the rules every engine shares); `options.limits` is that object.
+
+Must not import: z3, numpy, hypothesis; nothing of replicheck but `replicheck.report.results`
+and `replicheck.engines`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
+from replicheck.engines import Limits
 from replicheck.report.results import RunStats
 
 
@@ -58,8 +62,17 @@ class CheckOptions:
     max_memory: int | None = None
     workers: int = 1
     chunk_rows: int | None = None
+    limits: Limits = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.limits = Limits(self.max_states, self.max_depth, self.max_seconds, self.max_memory)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        super().__setattr__(name, value)
+        if name in ("max_states", "max_depth", "max_seconds", "max_memory") and hasattr(self, "limits"):
+            self.__post_init__()  # a limit changed after the options were made: validated again
 
     @property
     def max_level(self) -> int | None:
         """`max_depth` in TLC's depth convention (levels; the initial states are level 1)."""
-        return None if self.max_depth is None else self.max_depth + 1
+        return self.limits.max_level

@@ -16,14 +16,15 @@ from typing import Any, Sequence
 from replicheck.backends import reference as R
 from replicheck.backends.compiled import CompiledProgram, compile_program
 from replicheck.ir import Program, Property, State
+from replicheck.ir.selection import select
 from replicheck.report.results import (
     HOLDS,
-    INCOMPLETE,
-    VACUOUS,
     VIOLATED,
     CheckResult,
     RunStats,
     Verdict,
+    settled,
+    write_verdicts,
 )
 
 from .memory import resident_bytes
@@ -35,27 +36,10 @@ CHUNK = 4096  # states between two looks at the clock
 
 def select_properties(program: Program, options: CheckOptions) -> tuple[list[int], list[int], list[int], bool]:
     """(invariant, action property, reachable) indices into program.properties, and whether
-    to check deadlock. Unknown names in only/skip are an error."""
-    names = {p.name for p in program.properties} | {"deadlock"}
-    asked = set(options.only or ()) | set(options.skip)
-    unknown = sorted(asked - names)
-    if unknown:
-        raise ValueError(
-            f"{program.name} has no property {', '.join(unknown)}; its properties are: "
-            + ", ".join(sorted(names))
-        )
-
-    def chosen(name: str) -> bool:
-        return (options.only is None or name in options.only) and name not in options.skip
-
-    ks = [k for k, p in enumerate(program.properties) if chosen(p.name)]
-    props = program.properties
-    return (
-        [k for k in ks if props[k].kind == "invariant"],
-        [k for k in ks if props[k].kind == "action"],
-        [k for k in ks if props[k].kind == "reachable"],
-        options.deadlock and chosen("deadlock"),
-    )
+    to check deadlock: `replicheck.ir.selection.select`, the selection every engine shares."""
+    chosen = select(program, options.only, options.skip, kinds=("invariant", "action", "reachable"),
+                    deadlock=options.deadlock)
+    return chosen.of_kind("invariant"), chosen.of_kind("action"), chosen.of_kind("reachable"), chosen.deadlock
 
 
 class Run:
@@ -212,33 +196,13 @@ class Run:
             stop_reason = "error"
         st.complete = not stop_reason
         st.stop_reason = stop_reason
-        verdicts: list[Verdict] = []
         chosen = set(self.invariants) | set(self.action_props) | set(self.reachables)
-        for k, p in enumerate(self.program.properties):
-            if k not in chosen:
-                continue
-            if p.name in self.violations:
-                verdicts.append(self.violations[p.name])
-            elif p.name in self.witnesses:
-                verdicts.append(self.witnesses[p.name])
-            elif not st.complete:
-                verdicts.append(Verdict(p.name, p.kind, INCOMPLETE, f"not fully checked ({stop_reason})"))
-            elif p.kind == "reachable":
-                verdicts.append(Verdict(
-                    p.name, p.kind, VACUOUS,
-                    f"no reachable state satisfies {p.name}: the model (or the property) may be vacuous",
-                ))
-            else:
-                verdicts.append(Verdict(p.name, p.kind, HOLDS))
-        if self.deadlock:
-            if "deadlock" in self.violations:
-                verdicts.append(self.violations["deadlock"])
-            else:
-                status = HOLDS if st.complete else INCOMPLETE
-                verdicts.append(Verdict("deadlock", "deadlock", status))
-        for name in ("domain", "model error"):
-            if name in self.violations:
-                verdicts.append(self.violations[name])
+        selected = [(p.name, p.kind) for k, p in enumerate(self.program.properties) if k in chosen]
+        verdicts = write_verdicts(
+            selected, {**self.witnesses, **self.violations},
+            lambda name, kind: settled(name, kind, st.complete, f"not fully checked ({stop_reason})"),
+            deadlock=self.deadlock,
+        )
         return CheckResult(
             model=self.program.name,
             settings=dict(self.program.settings),

@@ -4,7 +4,8 @@ parent links of a breadth-first search as arrays.
 Owns: `HashSet` (linear probing over a power-of-two table; either *exact*, one row of `words`
 int64 per entry holding the packed state itself, or *fingerprint*, one int64 per entry
 holding a 64-bit hash of it; batch `contains`, `insert_new` and `add_absent` (both in
-one probing pass); growth by doubling at a
+one probing pass); made `with_ids`, each state's number (its insertion order) kept beside
+it and read back by `ids_of`: the vertices of the batch engine's liveness graph); growth by doubling at a
 load factor of 3/4; `nbytes`), `collision_probability` (TLC's style of estimate for a
 fingerprint store), and `LevelLinks` (per BFS level: the parent's index in the previous
 level and the action taken, uint32/uint16 arrays, from which a path is rebuilt by replaying
@@ -47,10 +48,11 @@ class HashSet:
     int64 per entry). The table is kept as one 1-D array per word (`table[w]`): gathers and
     comparisons on 1-D arrays are several times faster in NumPy than on rows."""
 
-    def __init__(self, words: int, fingerprints: bool, capacity: int = 1 << 12) -> None:
+    def __init__(self, words: int, fingerprints: bool, capacity: int = 1 << 12, with_ids: bool = False) -> None:
         self.words = words
         self.fingerprints = fingerprints
         self.width = 1 if fingerprints else words
+        self.with_ids = with_ids  # keep each state's number (its insertion order) beside it
         cap = 1 << max(4, (capacity - 1).bit_length())
         self._alloc(cap)
         self.count = 0
@@ -60,10 +62,11 @@ class HashSet:
         self.mask = cap - 1
         self.shift = np.uint64(64 - (cap.bit_length() - 1))
         self.table = [np.full(cap, EMPTY, dtype=np.int64) for _ in range(self.width)]
+        self.ids = np.empty(cap if self.with_ids else 0, dtype=np.int64 if self.with_ids and cap > (1 << 31) else np.int32)
 
     @property
     def nbytes(self) -> int:
-        return sum(int(t.nbytes) for t in self.table)
+        return sum(int(t.nbytes) for t in self.table) + int(self.ids.nbytes)
 
     def growth_bytes(self, extra: int) -> int:
         """Bytes a growth would allocate to hold `extra` more entries (0 if none needed)."""
@@ -71,7 +74,7 @@ class HashSet:
         cap = self.cap
         while need > cap * MAX_LOAD:
             cap *= 2
-        return 0 if cap == self.cap else cap * self.width * 8
+        return 0 if cap == self.cap else cap * (self.width * 8 + (4 if self.with_ids else 0))
 
     def entries(self, fps: Array) -> Array:
         return (fps.view(np.uint64) >> self.shift).astype(np.intp)
@@ -114,6 +117,35 @@ class HashSet:
             pos += 1
             pos &= mask
 
+    def find(self, keys: Array, fps: Array) -> Array:
+        """The entry of each row's key in the table, or -1 where it is absent."""
+        want = self.stored(keys, fps)
+        n = fps.shape[0]
+        at = np.full(n, -1, dtype=np.intp)
+        pos = self.entries(fps)
+        table, mask = self.table, self.mask
+        t0 = table[0]
+        idx = np.arange(n)
+        w = want
+        while idx.size:
+            got = t0[pos]
+            eq = got == w[0]
+            for k in range(1, self.width):
+                eq &= table[k][pos] == w[k]
+            at[idx[eq]] = pos[eq]
+            sel = np.flatnonzero(~eq & (got != EMPTY))
+            idx, pos = idx[sel], (pos[sel] + 1) & mask
+            w = [x[sel] for x in w]
+        return at
+
+    def ids_of(self, keys: Array, fps: Array) -> Array:
+        """The number of each row's state (the order it was inserted in, from 0); every key
+        must be in the set (a set made `with_ids`)."""
+        at = self.find(keys, fps)
+        if (at < 0).any():
+            raise KeyError("ids_of: a key is not in the set")
+        return self.ids[at]
+
     def add_absent(self, keys: Array, fps: Array) -> Array:
         """Insert the keys (distinct within the batch) that the set does not hold yet, and
         return which rows those were. With one int64 per entry this is one probing pass (a
@@ -125,11 +157,13 @@ class HashSet:
             absent = ~self.contains(keys, fps)
             self.insert_new(keys[absent], fps[absent], grow=False)
             return absent
+        first_id = self.count
         self._make_room(n, 0.9)  # so that the batch fits even if every row is new
         want = self.stored(keys, fps)[0]
         pos = self.entries(fps)
         t0, mask = self.table[0], self.mask
         added = np.zeros(n, dtype=np.bool_)
+        at = np.empty(n, dtype=np.intp) if self.with_ids else None
         idx = np.arange(n)
         while True:
             got = t0[pos]
@@ -140,11 +174,16 @@ class HashSet:
                 got[free] = t0[claim]  # read back: another row may have taken the entry
             same = got == want  # stored before, or claimed just now (rows are distinct)
             added[idx[same & free]] = True
+            if at is not None:
+                at[idx[same]] = pos[same]
             more = np.flatnonzero(~same)
             if not more.size:
                 break
             idx, want, pos = idx[more], want[more], (pos[more] + 1) & mask
-        self.count += int(added.sum())
+        new = int(added.sum())
+        if at is not None and new:  # the new states are numbered in row order
+            self.ids[at[added]] = np.arange(first_id, first_id + new, dtype=self.ids.dtype)
+        self.count += new
         return added
 
     def wants_growth(self) -> bool:
@@ -167,12 +206,16 @@ class HashSet:
         if n == 0:
             return
         self._make_room(n, MAX_LOAD if grow else 0.9)
-        self._place(self.stored(keys, fps), self.entries(fps))
+        numbers = np.arange(self.count, self.count + n, dtype=np.int64) if self.with_ids else None
+        self._place(self.stored(keys, fps), self.entries(fps), numbers)
         self.count += n
 
-    def _place(self, want: list[Array], pos: Array) -> None:
+    def _place(self, want: list[Array], pos: Array, numbers: Array | None = None) -> None:
+        """Put absent, distinct keys in free entries (with their numbers, in a set `with_ids`)."""
         table, mask = self.table, self.mask
         t0 = table[0]
+        if numbers is not None:
+            want = want + [numbers]  # carried along, written to `ids` where a key lands
         if self.width > 1:  # in entry order, so that keys claiming one entry are adjacent
             order = np.argsort(pos)
             pos, want = pos[order], [x[order] for x in want]
@@ -194,6 +237,8 @@ class HashSet:
                 t0[cpos] = want[0][free]
                 won = free
                 won[free] = t0[cpos] == want[0][free]
+            if numbers is not None:
+                self.ids[pos[won]] = want[-1][won]
             if won.all():
                 return
             rest = np.flatnonzero(~won)
@@ -203,15 +248,15 @@ class HashSet:
     def _grow(self, cap: int) -> None:
         """Move every entry to a table of `cap` entries, a slice of the old table at a time
         (no copy of all live entries at once: the peak is the two tables)."""
-        old = self.table
+        old, old_ids = self.table, self.ids
         self._alloc(cap)
         step = 1 << 20
         for lo in range(0, old[0].shape[0], step):
             at = np.flatnonzero(old[0][lo:lo + step] != EMPTY) + lo
             live = [t[at] for t in old]
             fps = live[0] if self.fingerprints else fingerprint(np.stack(live, axis=1))
-            self._place(live, self.entries(fps))
-        del old
+            self._place(live, self.entries(fps), old_ids[at] if self.with_ids else None)
+        del old, old_ids
 
 
 class FirstSeen:

@@ -1,7 +1,8 @@
 """Exporters: a traced model as a TLA+ module (with its TLC configuration) or a Promela model.
 
 Owns: `export` (one entry point by format), the TLA+ exporter (`tla`), the Promela exporter
-(`promela`), and `peers` (finding and running TLC and Spin on the exported files, parsing
+(`promela`), what their operator tables share (`rules`: one entry per IR primitive, a rule or
+an explicit `Unsupported` refusal), and `peers` (finding and running TLC and Spin on the exported files, parsing
 their state counts). Exporters read only the IR: they never evaluate the model.
 
 Must not import: replicheck.lang, replicheck.backends, replicheck.explore, replicheck.symbolic,

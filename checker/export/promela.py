@@ -1,18 +1,21 @@
 """The Promela exporter: a traced `Program` as a Spin model with one `d_step` per action.
 
-Owns: `export_promela` and `PromelaExport`. The layout is chosen so that Spin stores exactly
-the states replicheck counts: one global variable per slot (`bit`, `byte`, `short` or `int`,
-the narrowest that holds the slot's domain; a domain with negative values, such as a sort
-element that may be `none` (-1), is stored biased into a byte), initialised in its
-declaration; a single active process whose body is one `do` loop, so the process adds one
-constant control state; each action instance is one loop option `d_step { guard -> ... }`
-(the guard is its first statement); each invariant is one more option that is enabled only
-where the invariant is false and then fails an `assert`, so it is checked in every state
-without creating any. Updates are a parallel assignment over the pre-state: values that other
-updates (or action properties) still read go through `hidden` temporaries, which are not part
-of the state vector. Values outside a slot's domain fail an `assert` before they are stored.
-A model that is not allowed to deadlock has no `end` label, so Spin reports a state without
-successors as an invalid end state.
+Owns: `export_promela`, `PromelaExport` and `RULES`, each IR primitive's Promela form: every
+operator is written through it, and an entry `Unsupported(reason)` refuses the export of a
+model that uses the operator, naming it, where it is used and why (`replicheck.export.rules`).
+
+The layout is chosen so that Spin stores exactly the states replicheck counts: one global
+variable per slot (`bit`, `byte`, `short` or `int`, the narrowest that holds the slot's
+domain; a domain with negative values, such as a sort element that may be `none` (-1), is
+stored biased into a byte), initialised in its declaration; a single active process whose body
+is one `do` loop, so the process adds one constant control state; each action instance is one
+loop option `d_step { guard -> ... }` (the guard is its first statement); each invariant is
+one more option that is enabled only where the invariant is false and then fails an `assert`,
+so it is checked in every state without creating any. Updates are a parallel assignment over
+the pre-state: values that other updates (or action properties) still read go through `hidden`
+temporaries, which are not part of the state vector. Values outside a slot's domain fail an
+`assert` before they are stored. A model that is not allowed to deadlock has no `end` label,
+so Spin reports a state without successors as an invalid end state.
 
 Semantics carried over: Python's floor `//` and `%` (C truncates: the exporter emits the floor
 correction unless range analysis proves both operands non-negative); division by zero and a
@@ -25,15 +28,15 @@ initialisation): `PromelaExport.extra_states` says so, and so does a comment in 
 Compile and run: `spin -a M.pml && gcc -O2 -DSAFETY -DNOREDUCE -o pan pan.c && ./pan -m1000000`
 and compare `states, stored`.
 
-Must not import: anything of checker but `replicheck.ir` and `replicheck.export.common`; no z3,
-numpy or hypothesis.
+Must not import: anything of checker but `replicheck.ir`, `replicheck.export.common` and
+`replicheck.export.rules`; no z3, numpy or hypothesis.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping, Sequence
 
 from replicheck.ir import (
     Action,
@@ -51,8 +54,10 @@ from replicheck.ir import (
     bounds,
 )
 from replicheck.ir.nodes import slots_read, walk
+from replicheck.ir.primitives import PRIMITIVES
 
 from .common import ExportError, Namer, checked_properties, unknown_skips
+from .rules import Unsupported, action_roots, refuse_unsupported, rule_for, where_action, where_property
 
 PROMELA_RESERVED: tuple[str, ...] = tuple((
     "active assert atomic bit bool break byte c_code c_decl c_expr c_state c_track chan d_step "
@@ -63,7 +68,6 @@ PROMELA_RESERVED: tuple[str, ...] = tuple((
     "_bad _p _t _a_t _p_t remoterefs"
 ).split())
 
-_BINARY = {"add": "+", "sub": "-", "mul": "*", "eq": "==", "ne": "!=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 PAN_FLAGS = ("-O2", "-DSAFETY", "-DNOREDUCE")
 
 
@@ -158,6 +162,7 @@ class _Promela:
         self.consts: dict[tuple[str, int], str] = {}  # (type name, value) -> #define name
         self.defines: list[str] = []
         self.temps = 0
+        self.where = "an expression"  # what is being written, for a refusal (see `at`)
 
     @staticmethod
     def _slot_ident(s: Slot) -> str:
@@ -216,30 +221,16 @@ class _Promela:
 
     def op(self, e: Op, post: Mapping[int, str] | None) -> str:
         a = [self.expr(x, post) for x in e.args]
-        op = e.op
-        if op == "and":
-            return "(" + " && ".join(a) + ")"
-        if op == "or":
-            return "(" + " || ".join(a) + ")"
-        if op == "not":
-            return f"(!{a[0]})"
-        if op == "implies":
-            return f"(!{a[0]} || {a[1]})"
-        if op == "neg":
-            return f"(-{a[0]})"
-        if op == "ite":
-            return f"({a[0]} -> {a[1]} : {a[2]})"
-        if op == "min":
-            return f"(({a[0]} <= {a[1]}) -> {a[0]} : {a[1]})"
-        if op == "max":
-            return f"(({a[0]} >= {a[1]}) -> {a[0]} : {a[1]})"
-        if op in _BINARY:
-            return f"({a[0]} {_BINARY[op]} {a[1]})"
-        if op in ("floordiv", "mod"):
-            return self.division(op, e.args[0], e.args[1], a[0], a[1])
-        raise ExportError(f"no Promela rule for operator {op!r}")
+        return rule_for(RULES, e.op, EXPORTER, self.where)(self, e, a)
 
-    def division(self, op: str, x: Expr, y: Expr, a: str, b: str) -> str:
+    def at(self, where: str, roots: Iterable[Expr]) -> None:
+        """What is written next, for a refusal: `where`, from the expressions `roots`; an
+        operator of theirs that RULES marks Unsupported is refused now, before any text."""
+        self.where = where
+        refuse_unsupported(RULES, EXPORTER, where, roots)
+
+    def division(self, e: Op, a: str, b: str) -> str:
+        op, x, y = e.op, e.args[0], e.args[1]
         bx, by = self.bounds(x), self.bounds(y)
         c = "/" if op == "floordiv" else "%"
         if bx is not None and by is not None and bx[0] >= 0 and by[0] > 0:  # C's truncation is the floor here
@@ -280,6 +271,7 @@ class _Promela:
 
     def body(self, a: Action, guard_extra: list[str], action_props: list[tuple[str, Expr]], init: bool) -> list[str]:
         """The statements of one d_step: guard, updates via temporaries, checks, commit."""
+        self.at(where_action(a, initial=init), action_roots(a))
         ups = list(a.updates)
         updated = {s for s, _ in ups}
         reads = [slots_read([e]) for _, e in ups]
@@ -326,8 +318,14 @@ class _Promela:
         p = self.p
         if not p.slots:
             raise ExportError(f"{p.name} has no state variables; there is nothing to export")
-        constraints = [self.expr(c.expr) for c in checked_properties(p, "constraint", self.skip)]
-        action_props = [(c.name, c.expr) for c in checked_properties(p, "action", self.skip)]
+        constraints = []
+        for c in checked_properties(p, "constraint", self.skip):
+            self.at(where_property(c), [c.expr])
+            constraints.append(self.expr(c.expr))
+        action_props = []
+        for c in checked_properties(p, "action", self.skip):
+            self.at(where_property(c), [c.expr])  # written into every action's d_step
+            action_props.append((c.name, c.expr))
         # initial values in declarations when there is one constant initial state
         init_values: dict[int, int] | None = None
         if len(p.inits) == 1 and isinstance(p.inits[0].guard, Const) and p.inits[0].guard.value:
@@ -354,6 +352,7 @@ class _Promela:
                 init_opts.append(self.option(f"initial state: {a.label}", stmts))
             init_block = ["  if"] + init_opts + ["  fi;"]
         for inv in checked_properties(p, "invariant", self.skip):
+            self.at(where_property(inv), [inv.expr])
             text = self.expr(inv.expr)
             options.append(f"  :: d_step {{ /* invariant {inv.name} */\n       !{text} -> assert({text})\n     }}")
         # declarations
@@ -397,7 +396,47 @@ class _Promela:
 
 
 def _may_fail(e: Expr) -> bool:
-    return any(isinstance(n, Index) or (isinstance(n, Op) and n.op in ("floordiv", "mod")) for n in walk([e]))
+    """Whether e may raise a run-time error: an index, or a partial primitive (division)."""
+    return any(isinstance(n, Index) or (isinstance(n, Op) and PRIMITIVES[n.op].partial is not None) for n in walk([e]))
+
+
+# -- the operators: one rule per IR primitive ------------------------------------------------
+
+PromelaRule = Callable[[_Promela, Op, Sequence[str]], str]
+"""A primitive's Promela form: the writer, the node and its operands' texts -> the text."""
+
+
+def _infix(sym: str) -> PromelaRule:
+    def rule(w: _Promela, e: Op, a: Sequence[str]) -> str:
+        return f"({a[0]} {sym} {a[1]})"
+    return rule
+
+
+RULES: dict[str, PromelaRule | Unsupported] = {
+    "and": lambda w, e, a: "(" + " && ".join(a) + ")",
+    "or": lambda w, e, a: "(" + " || ".join(a) + ")",
+    "not": lambda w, e, a: f"(!{a[0]})",
+    "implies": lambda w, e, a: f"(!{a[0]} || {a[1]})",
+    "add": _infix("+"),
+    "sub": _infix("-"),
+    "mul": _infix("*"),
+    "neg": lambda w, e, a: f"(-{a[0]})",
+    "floordiv": lambda w, e, a: w.division(e, a[0], a[1]),
+    "mod": lambda w, e, a: w.division(e, a[0], a[1]),
+    "min": lambda w, e, a: f"(({a[0]} <= {a[1]}) -> {a[0]} : {a[1]})",
+    "max": lambda w, e, a: f"(({a[0]} >= {a[1]}) -> {a[0]} : {a[1]})",
+    "eq": _infix("=="),
+    "ne": _infix("!="),
+    "lt": _infix("<"),
+    "le": _infix("<="),
+    "gt": _infix(">"),
+    "ge": _infix(">="),
+    "ite": lambda w, e, a: f"({a[0]} -> {a[1]} : {a[2]})",
+}
+"""Every IR primitive's Promela form (or why there is none); `tests/ir/test_primitives.py`
+checks that the keys are exactly `PRIMITIVES`. `&&`, `||` and `(c -> a : b)` are lazy in
+the C that Spin generates, as the reference evaluator's `and`, `or` and `ite` are."""
+EXPORTER = "Promela"
 
 
 def _int(v: int) -> str:

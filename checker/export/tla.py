@@ -1,16 +1,21 @@
 """The TLA+ exporter: a traced `Program` as a TLA+ module and a TLC configuration that TLC runs
 as written.
 
-Owns: `export_tla`, `TlaExport` and `TlaExpressions` (the expression translation on its own,
-for tests). The module has the sorts as CONSTANT sets of model values (`Node = {n1, n2, n3}`
-in the .cfg; `none` is one more model value per sort, `none_Node`), the model's settings as
-CONSTANTs given their values in the .cfg, one TLA+ variable per replicheck state variable (a
-scalar as a value, a map or set as a function from its keys, `[Volume \\X Node -> Role]`),
-`Init`, one operator per action family, `Next`, `Spec` with the declared fairness, the
-invariants (plus `Domains`, the slot domains, which replicheck checks as it explores), the
-action properties as `[][P]_vars`, the liveness properties as temporal formulas and the
-reachability targets and measures as plain operators. The .cfg checks the invariants and
-action properties with INIT/NEXT, so TLC counts exactly the states replicheck counts.
+Owns: `export_tla`, `TlaExport`, `TlaExpressions` (the expression translation on its own,
+for tests) and `RULES`, each IR primitive's TLA+ form: every operator is written through it
+(a `/\\` or `\\/` entry also says which quantifier a run of its arguments becomes), and an
+entry `Unsupported(reason)` refuses the export of a model that uses the operator, naming it,
+where it is used and why (`replicheck.export.rules`).
+
+The module has the sorts as CONSTANT sets of model values (`Node = {n1, n2, n3}` in the .cfg;
+`none` is one more model value per sort, `none_Node`), the model's settings as CONSTANTs given
+their values in the .cfg, one TLA+ variable per replicheck state variable (a scalar as a
+value, a map or set as a function from its keys, `[Volume \\X Node -> Role]`), `Init`, one
+operator per action family, `Next`, `Spec` with the declared fairness, the invariants (plus
+`Domains`, the slot domains, which replicheck checks as it explores), the action properties as
+`[][P]_vars`, the liveness properties as temporal formulas and the reachability targets and
+measures as plain operators. The .cfg checks the invariants and action properties with
+INIT/NEXT, so TLC counts exactly the states replicheck counts.
 
 Decisions (docs/export.md says more):
 
@@ -57,8 +62,8 @@ keys of one map is that map applied to the index (`role[v, cp_primary[v]]`: a ke
 the map is an error in TLC as in replicheck), any other is a CASE with no OTHER, so an index
 outside the choices is an error in TLC too.
 
-Must not import: anything of checker but `replicheck.ir` and `replicheck.export.common`; no z3,
-numpy or hypothesis.
+Must not import: anything of checker but `replicheck.ir`, `replicheck.export.common` and
+`replicheck.export.rules`; no z3, numpy or hypothesis.
 """
 
 from __future__ import annotations
@@ -68,6 +73,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 
+from replicheck.errors import InternalError
 from replicheck.ir import (
     Action,
     BoolType,
@@ -90,6 +96,7 @@ from replicheck.ir.nodes import FALSE, TRUE, walk
 from replicheck.ir.types import compatible
 
 from .common import ExportError, Namer, checked_properties, unknown_skips
+from .rules import Unsupported, action_roots, refuse_unsupported, rule_for, where_action, where_property
 
 TLA_RESERVED: tuple[str, ...] = tuple((
     "ASSUME ASSUMPTION AXIOM BOOLEAN CASE CHOOSE CONSTANT CONSTANTS DOMAIN ELSE ENABLED EXCEPT "
@@ -107,9 +114,6 @@ NEG = 10
 MAX_SPLITS = 2  # nested `IF x = y` tests one generalisation may introduce
 MAX_BODY_WIDTH = 4  # conjuncts per element a recovered quantifier's body may have
 
-_BINARY = {"add": ("+", 10), "sub": ("-", 10), "mul": ("*", 13)}
-_COMPARE = {"eq": "=", "ne": "#", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
-_CALL = {"floordiv": "FloorDiv", "mod": "FloorMod", "min": "Min2", "max": "Max2"}
 _HELPERS = {
     "FloorDiv": "FloorDiv(a, b) == IF b > 0 THEN a \\div b ELSE (-a) \\div (-b)",
     "FloorMod": "FloorMod(a, b) == a - b * FloorDiv(a, b)",
@@ -300,31 +304,84 @@ def layout(d: Doc, col: int) -> list[str]:
     return [d.text]
 
 
-def render_op(op: str, a: Sequence[Doc]) -> Doc:
-    """The TLA+ text of IR operator `op` applied to the operand texts `a`."""
-    c = _cost(a)
-    if op in ("and", "or"):
-        return _junction(op, a, c)
-    if op == "not":
+# -- the operators: one rule per IR primitive ------------------------------------------------
+
+TlaRule = Callable[[Sequence[Doc], int], Doc]
+"""A primitive's TLA+ form: the operands' texts and their summed cost -> the operator's text."""
+
+
+@dataclass(frozen=True)
+class _Junction:
+    """`/\\` or `\\/`: n-ary and flattened; `_Tla.junction` generalises its arguments, writing a
+    run of them over the elements of a sort as `quantifier` (`\\A m \\in Node : ...`) and
+    lining up rows with fewer arguments with `unit` (TRUE for `/\\`, FALSE for `\\/`)."""
+
+    op: str
+    quantifier: str
+    unit: Const
+
+    def __call__(self, a: Sequence[Doc], c: int) -> Doc:
+        return _junction(self.op, a, c)
+
+
+def _implies(a: Sequence[Doc], c: int) -> Doc:
+    if a[1].text == "FALSE":  # `p => FALSE` is how a folded require reads: ~p
         return _not(a[0], c)
-    if op == "implies" and a[1].text == "FALSE":  # `p => FALSE` is how a folded require reads: ~p
-        return _not(a[0], c)
-    if op == "implies":
-        return _infix(_paren(a[0], a[0].prec <= 1), "=>", _paren(a[1], a[1].prec <= 1), 1, op, c)
-    if op == "neg":
-        return Doc("-" + _par(a[0], a[0].prec < ATOM), NEG, op, c)
-    if op == "ite":
-        return _if(a[0], a[1], a[2], c)
-    if op in _COMPARE:
-        return Doc(f"{_par(a[0], a[0].prec <= 5)} {_COMPARE[op]} {_par(a[1], a[1].prec <= 5)}", 5, op, c)
-    if op == "add" and re.fullmatch(r"-\d+", a[1].text):  # x + (-1): x - 1
+    return _infix(_paren(a[0], a[0].prec <= 1), "=>", _paren(a[1], a[1].prec <= 1), 1, "implies", c)
+
+
+def _compare(op: str, sym: str) -> TlaRule:
+    def rule(a: Sequence[Doc], c: int) -> Doc:
+        return Doc(f"{_par(a[0], a[0].prec <= 5)} {sym} {_par(a[1], a[1].prec <= 5)}", 5, op, c)
+    return rule
+
+
+def _arith(op: str, sym: str, prec: int) -> TlaRule:
+    def rule(a: Sequence[Doc], c: int) -> Doc:
+        return Doc(f"{_par(a[0], a[0].prec < prec)} {sym} {_par(a[1], a[1].prec <= prec)}", prec, op, c)
+    return rule
+
+
+_PLUS = _arith("add", "+", 10)
+
+
+def _add(a: Sequence[Doc], c: int) -> Doc:
+    if re.fullmatch(r"-\d+", a[1].text):  # x + (-1): x - 1
         return Doc(f"{_par(a[0], a[0].prec < 10)} - {a[1].text[1:]}", 10, "sub", c)
-    if op in _BINARY:
-        sym, p = _BINARY[op]
-        return Doc(f"{_par(a[0], a[0].prec < p)} {sym} {_par(a[1], a[1].prec <= p)}", p, op, c)
-    if op in _CALL:
-        return Doc(f"{_CALL[op]}({_closed(a[0])}, {_closed(a[1])})", ATOM, op, c)
-    raise ExportError(f"no TLA+ rule for operator {op!r}")
+    return _PLUS(a, c)
+
+
+def _call(op: str, helper: str) -> TlaRule:
+    """A binary operator TLA+ lacks: a call of one of the module's helper operators (`_HELPERS`)."""
+    def rule(a: Sequence[Doc], c: int) -> Doc:
+        return Doc(f"{helper}({_closed(a[0])}, {_closed(a[1])})", ATOM, op, c)
+    return rule
+
+
+RULES: dict[str, TlaRule | Unsupported] = {
+    "and": _Junction("and", "\\A", TRUE),
+    "or": _Junction("or", "\\E", FALSE),
+    "not": lambda a, c: _not(a[0], c),
+    "implies": _implies,
+    "add": _add,
+    "sub": _arith("sub", "-", 10),
+    "mul": _arith("mul", "*", 13),
+    "neg": lambda a, c: Doc("-" + _par(a[0], a[0].prec < ATOM), NEG, "neg", c),
+    "floordiv": _call("floordiv", "FloorDiv"),
+    "mod": _call("mod", "FloorMod"),
+    "min": _call("min", "Min2"),
+    "max": _call("max", "Max2"),
+    "eq": _compare("eq", "="),
+    "ne": _compare("ne", "#"),
+    "lt": _compare("lt", "<"),
+    "le": _compare("le", "<="),
+    "gt": _compare("gt", ">"),
+    "ge": _compare("ge", ">="),
+    "ite": lambda a, c: _if(a[0], a[1], a[2], c),
+}
+"""Every IR primitive's TLA+ form (or why there is none); `tests/ir/test_primitives.py` checks
+that the keys are exactly `PRIMITIVES`."""
+EXPORTER = "TLA+"
 
 
 # -- the bindings an expression is generalised over ---------------------------------------------
@@ -454,6 +511,7 @@ class _Tla:
                     self.prop_name[prop.name + "/step"] = self.names.fresh(prop.name + "_step")
         self.memo: dict[tuple[tuple[int, ...], _Rows], Doc | None] = {}
         self.local = self.names.copy()
+        self.where = "an expression"  # what is being written, for a refusal (see `start`)
 
     # -- families ---------------------------------------------------------------------------
 
@@ -659,11 +717,13 @@ class _Tla:
             ops = [e for e in es if isinstance(e, Op)]
             if any(e.op != e0.op for e in ops):
                 return self.split_exprs(es, r)
-            if e0.op in ("and", "or"):
+            rule = self.rule(e0.op)
+            if isinstance(rule, _Junction):
                 return self.junction(e0.op, [list(e.args) for e in ops], r)
             if any(len(e.args) != len(e0.args) for e in ops):
                 return self.split_exprs(es, r)
-            return render_op(e0.op, [self.gen([e.args[j] for e in ops], r) for j in range(len(e0.args))])
+            docs = [self.gen([e.args[j] for e in ops], r) for j in range(len(e0.args))]
+            return rule(docs, _cost(docs))
         if isinstance(e0, Index):
             return self.index([e for e in es if isinstance(e, Index)], r)
         raise ExportError(f"no TLA+ rule for IR node {type(e0).__name__}")
@@ -755,6 +815,7 @@ class _Tla:
     def junction(self, op: str, lists: Sequence[Sequence[Expr]], r: _Rows) -> Doc:
         """`/\\` (op "and") or `\\/` of each row's arguments lists[k], with quantifiers
         recovered over runs of arguments."""
+        rule = self.junction_rule(op)
         n = len(lists[0])
         if any(len(a) != n for a in lists):
             aligned = None if r.strict else self.align(op, lists, r)
@@ -774,14 +835,14 @@ class _Tla:
             i += 1
         if len(docs) == 1:
             return docs[0]
-        return render_op(op, docs)
+        return rule(docs, _cost(docs))
 
     def align(self, op: str, lists: Sequence[Sequence[Expr]], r: _Rows) -> list[list[Expr]] | None:
         """The rows' arguments lined up against the longest row's, the unit (TRUE for `/\\`,
         FALSE for `\\/`) where a row has no counterpart: each row keeps its arguments in their
         order, so it means and evaluates what it did. None unless every row's arguments are,
         one by one, generalisable with a subsequence of the longest row's."""
-        unit = TRUE if op == "and" else FALSE
+        unit = self.junction_rule(op).unit
         ref = max(range(len(lists)), key=lambda k: len(lists[k]))
         def alike(k: int, e: Expr, j: int) -> bool:  # one expression over the names covers both
             try:
@@ -852,7 +913,7 @@ class _Tla:
         dom = self.sort_set[self._sort_of(sort)]
         if ex is not None:
             dom += f" \\ {{{r.names[ex]}}}"
-        q = "\\A" if op == "and" else "\\E"
+        q = self.junction_rule(op).quantifier
         return _quant(f"{q} {bound} \\in {dom} :", body)
 
     def binder(self, t: Type, taken: Sequence[str]) -> str:
@@ -979,12 +1040,27 @@ class _Tla:
 
     # -- the operators ----------------------------------------------------------------------
 
-    def start(self, fam: _Family | None = None) -> None:
-        """A new operator: fresh memo and local names (LET names, binders avoid its parameters)."""
+    def start(self, where: str, roots: Iterable[Expr], fam: _Family | None = None) -> None:
+        """A new operator, written for `where` from the expressions `roots`: an operator of
+        theirs that RULES marks Unsupported is refused first; then fresh memo and local names
+        (LET names, binders avoid its parameters)."""
+        self.where = where
+        refuse_unsupported(RULES, EXPORTER, where, roots)
         self.memo = {}
         self.local = self.names.copy()
         for p in fam.params if fam else ():
             self.local.reserve(p)
+
+    def rule(self, op: str) -> TlaRule:
+        """RULES' entry for `op` (an Unsupported one refuses the export, naming `self.where`)."""
+        return rule_for(RULES, op, EXPORTER, self.where)
+
+    def junction_rule(self, op: str) -> _Junction:
+        """RULES' entry for `op`, which `junction` generalises: `and` or `or`."""
+        rule = self.rule(op)
+        if not isinstance(rule, _Junction):
+            raise InternalError(f"the TLA+ exporter's rule for {op!r} is not a junction (RULES)")
+        return rule
 
     def conjuncts(self, guards: Sequence[Expr], r: _Rows) -> list[Doc]:
         """The guard of every row as a list of conjuncts (none when it is TRUE everywhere)."""
@@ -1080,7 +1156,7 @@ class _Tla:
         return built if built.cost <= listed.cost else listed
 
     def family_def(self, fam: _Family) -> list[str]:
-        self.start(fam)
+        self.start(where_action(fam.insts[0], fam.label), [e for a in fam.insts for e in action_roots(a)], fam)
         r = fam.rows
         lines = [f"\\* {fam.label}" + (f"  ({fam.insts[0].source})" if fam.insts[0].source.line else "")]
         lines.append(f"{fam.call()} ==")
@@ -1107,7 +1183,8 @@ class _Tla:
         out: list[str] = []
         calls = []
         for fam in fams:
-            self.start(fam)
+            self.start(where_action(fam.insts[0], fam.label, initial=True),
+                       [e for a in fam.insts for e in action_roots(a)], fam)
             r = fam.rows
             body = [("", _as_value(d)) for d in self.conjuncts([a.guard for a in fam.insts], r)]
             ups = []
@@ -1188,7 +1265,7 @@ class _Tla:
         constraints = checked_properties(p, "constraint", self.skip)
         cons_names = []
         for c in constraints:
-            self.start()
+            self.start(where_property(c), [c.expr])
             nm = self.prop_name[c.name]
             cons_names.append(nm)
             body.append("\\* @constraint: states where it is false are checked but not explored")
@@ -1217,7 +1294,7 @@ class _Tla:
         body.append("Spec ==\n    /\\ Init /\\ [][Next]_vars" + "".join(f"\n    /\\ {f}" for f in fair))
         body.append("")
         # properties
-        self.start()
+        self.start("Domains", [])
         body.append("\\* The slot domains: replicheck reports a value outside them as a violation.")
         body.append("Domains ==")
         body += [f"    /\\ {self.domain_check(v)}" for v in p.vars]
@@ -1227,11 +1304,11 @@ class _Tla:
         for prop in checked_properties(p, "invariant", self.skip):
             nm = self.prop_name[prop.name]
             invariants.append(nm)
-            body += self.prop_def(prop, nm, self.concrete_prop(prop.expr))
+            body += self.prop_def(prop, nm, self.concrete_prop(prop, prop.expr))
         for prop in checked_properties(p, "action", self.skip):
             nm = self.prop_name[prop.name]
             step = self.prop_name[prop.name + "/step"]
-            body += self.prop_def(prop, step, self.concrete_prop(prop.expr))
+            body += self.prop_def(prop, step, self.concrete_prop(prop, prop.expr))
             body.append(f"{nm} == [][{step}]_vars")
             body.append("")
             properties.append(nm)
@@ -1241,11 +1318,11 @@ class _Tla:
             form = _TEMPORAL.get(prop.temporal)
             if form is None:
                 raise ExportError(f"no TLA+ form for the temporal operator {prop.temporal!r} of {prop.name}")
-            pd = self.concrete_prop(prop.expr)
+            pd = self.concrete_prop(prop, prop.expr)
             if form == "~>":
                 if prop.expr2 is None:
                     raise ExportError(f"{prop.name}: leads_to needs a second condition")
-                qd = self.concrete_prop(prop.expr2)
+                qd = self.concrete_prop(prop, prop.expr2)
                 d = _infix(_paren(pd), "~>", _paren(qd), 1, "leads_to", 0)
             else:
                 d = _paren(pd, True, form)
@@ -1256,7 +1333,7 @@ class _Tla:
             for prop in checked_properties(p, kind, self.skip):
                 nm = self.prop_name[prop.name]
                 body.append(f"\\* {note.format(n=nm)}")
-                body += self.prop_def(prop, nm, self.concrete_prop(prop.expr))
+                body += self.prop_def(prop, nm, self.concrete_prop(prop, prop.expr))
         text = "\n".join(body)
         self.helpers = {h for h in _HELPERS if re.search(rf"\b{h}\(", text)}
         if "FloorMod" in self.helpers:
@@ -1265,8 +1342,8 @@ class _Tla:
         cfg = self.cfg(invariants, properties, liveness)
         return TlaExport(self.module, tla, cfg)
 
-    def concrete_prop(self, e: Expr) -> Doc:
-        self.start()
+    def concrete_prop(self, prop: Property, e: Expr) -> Doc:
+        self.start(where_property(prop), [e])
         return self.concrete(e)
 
     def domain_check(self, v: StateVar) -> str:
@@ -1400,12 +1477,12 @@ class TlaExpressions:
         self._program = program
 
     def text(self, e: Expr) -> str:
-        self._w.start()
+        self._w.start("an expression", [e])
         return self._w.concrete(e).text
 
     def lines(self, e: Expr) -> list[str]:
         """e's text as `layout` breaks it over lines (from column 0)."""
-        self._w.start()
+        self._w.start("an expression", [e])
         return layout(self._w.concrete(e), 0)
 
     def guards(self) -> list[tuple[list[Action], list[str], str]]:
@@ -1413,7 +1490,7 @@ class TlaExpressions:
         names, and the conjuncts as a bullet list laid out from column 0 (TRUE if none)."""
         out = []
         for fam in self._w.families:
-            self._w.start(fam)
+            self._w.start(where_action(fam.insts[0], fam.label), [a.guard for a in fam.insts], fam)
             docs = self._w.conjuncts([a.guard for a in fam.insts], fam.rows)
             text = "\n".join(x[4:] for x in _bullets([("", d) for d in docs])) if docs else "TRUE"
             out.append((list(fam.insts), list(fam.params), text))

@@ -8,10 +8,13 @@ it prints, and its range rule (how `replicheck.ir.check.bounds` bounds its value
 `BOOL_OPS`, `ARITH_OPS`, `COMPARE_OPS` and `OPS` in `nodes` are derived from this table.
 
 Every backend registers one rule per primitive (`reference.STRICT_RULES`/`LAZY_RULES`,
-`compiled.RULES`, `numpy_batch.RULES`, `z3_backend.RULES`); `tests/ir/test_primitives.py`
-checks that each backend covers exactly this table and that the lazy and partial
-declarations match what the reference evaluator does. Adding an operator: a row here, then
-the coverage test names every backend that still needs a rule.
+`compiled.RULES`, `numpy_batch.RULES`, `z3_backend.RULES`), and so does every exporter
+(`export.tla.RULES`, `export.promela.RULES`), where the entry may instead be an explicit
+`export.rules.Unsupported(reason)` that refuses the export of a model using the operator;
+`tests/ir/test_primitives.py` checks that each backend and exporter covers exactly this
+table and that the lazy and partial declarations match what the reference evaluator does.
+Adding an operator: a row here, then the coverage test names every backend and exporter that
+still needs a rule (or, for an exporter, an `Unsupported` entry).
 
 Semantics are Python's on unbounded ints: `floordiv` and `mod` round toward negative
 infinity, `and`/`or` are n-ary, `ite` is (cond, then, else).

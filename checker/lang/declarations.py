@@ -6,7 +6,7 @@ Owns: the declaration objects a model class holds (`Sort`, `Enum`, `Range`, `Boo
 `SizedSort`). Comparing two concrete values gives a Python bool, so ordinary Python control
 flow over parameters and constants (`if m != n:`) just works.
 
-Must not import: anything of checker but `replicheck.ir` and `replicheck.lang.errors`.
+Must not import: anything of checker but `replicheck.ir` and `replicheck.lang` (errors, budget).
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from replicheck.ir.types import (
     range_domain,
 )
 
+from .budget import MAX_SORT_SIZE
 from .errors import ModelError, user_location
 
 if TYPE_CHECKING:
@@ -59,6 +60,15 @@ class Sort(TypeDecl):
         prefix: str | None = None,
         doc: str = "",
     ) -> None:
+        if default is not None and (
+            not isinstance(default, int) or isinstance(default, bool) or not 1 <= default <= MAX_SORT_SIZE
+        ):
+            raise ModelError(
+                f"the default size of sort {name} must be a whole number from 1 to {MAX_SORT_SIZE:,} "
+                f"(or omitted), not {default!r}",
+                f"Write Sort({name!r}, default=3); a sort's size can also be given with --set {name}=3.",
+                user_location(),
+            )
         self.name = name
         self.default = default
         self.symmetric = symmetric

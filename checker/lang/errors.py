@@ -1,7 +1,9 @@
 """Errors in a model, reported in the modeller's terms.
 
 Owns: `ModelError` (what went wrong, in which model and action, at which file and line, and
-what to write instead), `user_location` (the innermost stack frame outside replicheck), and
+what to write instead), `user_location` (the innermost stack frame outside replicheck), `from_exception`
+(a Python error raised by the model's own code, at import or while tracing, as a `ModelError`
+at the user's frame of its traceback, with a hint where one is obvious), and
 `explain_bool_use`, which reads the offending source line to say whether `and`, `or`, `not`,
 `if`, `while` or a chained comparison turned a symbolic state value into a Python bool.
 
@@ -14,7 +16,10 @@ import linecache
 import os
 import re
 import sys
+import sysconfig
+import traceback
 from dataclasses import dataclass
+from types import TracebackType
 
 from replicheck.errors import ModelProblem
 from replicheck.ir import SourceInfo
@@ -36,6 +41,78 @@ def user_location(skip_checker: bool = True) -> SourceInfo:
             return SourceInfo(_short_path(fn), frame.f_lineno, text)
         frame = frame.f_back  # type: ignore[assignment]
     return SourceInfo()
+
+
+def _library_dirs() -> tuple[str, ...]:
+    paths = sysconfig.get_paths()
+    dirs = {os.path.abspath(paths[k]) for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths}
+    return tuple(d + os.sep for d in dirs)
+
+
+_LIBRARY_DIRS = _library_dirs()
+
+
+def _user_file(filename: str) -> bool:
+    """A file of the user's (a model, a helper beside it), not replicheck's, Python's or an
+    installed library's."""
+    if filename.startswith("<") or _inside_checker(filename):
+        return False
+    return not os.path.abspath(filename).startswith(_LIBRARY_DIRS)
+
+
+def traceback_location(tb: TracebackType | None) -> SourceInfo:
+    """The innermost frame of a traceback in the user's own files (else the innermost one
+    outside replicheck; else nothing): where the model's code went wrong."""
+    frames = traceback.extract_tb(tb)
+    for test in (_user_file, lambda fn: not fn.startswith("<") and not _inside_checker(fn)):
+        for fs in reversed(frames):
+            if test(fs.filename) and fs.lineno:
+                text = fs.line or linecache.getline(fs.filename, fs.lineno)
+                return SourceInfo(_short_path(fs.filename), fs.lineno, text.strip())
+    return SourceInfo()
+
+
+def _ends_in_checker(tb: TracebackType | None) -> bool:
+    """Whether the innermost frame of a traceback is replicheck's own code."""
+    frames = traceback.extract_tb(tb)
+    return bool(frames) and _inside_checker(frames[-1].filename)
+
+
+def _hint_for(err: BaseException) -> str:
+    """What to do about a Python error in a model, where it is obvious."""
+    msg = str(err)
+    if isinstance(err, RecursionError) and _ends_in_checker(err.__traceback__):
+        return ("An expression built here is nested too deeply for replicheck (e.g. `e = e + x` in a long "
+                "loop): add many terms with sum_of(...) or count(...), combine conditions with forall/exists.")
+    if isinstance(err, RecursionError):
+        return ("A function calls itself without end (or too deeply for Python's recursion limit, "
+                f"{sys.getrecursionlimit()} frames): give the recursion a base case, or write it as a loop.")
+    if isinstance(err, SystemExit):
+        return "A model file must not exit: remove the sys.exit() (or exit()) call."
+    if isinstance(err, AttributeError) and "object has no attribute" in msg:
+        return ("A setting is an annotated class attribute (`limit: int = 3`), a sort is read as "
+                "self.Node, state is read through s (s.x).")
+    if isinstance(err, NameError):
+        return "Define or import the name in the model's file."
+    if isinstance(err, ZeroDivisionError):
+        return ("Plain Python arithmetic runs once, while replicheck traces the model; division of "
+                "state values (s.x // s.y) is checked in every state instead.")
+    if isinstance(err, ImportError):
+        return "Install the module, or put it beside the model file."
+    return ""
+
+
+def from_exception(err: BaseException, what: str, site: TraceSite | None = None) -> "ModelError":
+    """A Python error the model's own code raised (`what` says when: "importing f.py",
+    "tracing it"), as a ModelError at the user's frame of its traceback."""
+    text = str(err)
+    if isinstance(err, SystemExit):
+        problem = f"{what} called sys.exit({'' if err.code is None else repr(err.code)})"
+    elif isinstance(err, RecursionError):
+        problem = f"{what} raised RecursionError: maximum recursion depth exceeded"
+    else:
+        problem = f"{what} raised {type(err).__name__}" + (f": {text}" if text else "")
+    return ModelError(problem, _hint_for(err), traceback_location(err.__traceback__), site)
 
 
 def _short_path(path: str) -> str:

@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from types import FrameType
 from typing import Any, Callable, Mapping, TypeVar
 
-from replicheck.errors import InternalError
+from replicheck.errors import InternalError, ReplicheckError
 from replicheck.ir import IRCheckError, SourceInfo, check_program
 from replicheck.ir import nodes as N
 from replicheck.ir.program import Action, Param, Program, Property, Slot, SortInfo, StateVar
 from replicheck.ir.types import BOOL, INT, Domain
 
+from . import budget
 from .declarations import (
     UNSET,
     Map,
@@ -39,7 +40,7 @@ from .declarations import (
     as_type_decl,
     concrete_values,
 )
-from .errors import ModelError, TraceSite, _inside_checker, _short_path
+from .errors import ModelError, TraceSite, _inside_checker, _short_path, from_exception, traceback_location
 from .terms import Term, to_expr
 from .tracing import Layout, StateView, Temporal, Tracer
 
@@ -237,10 +238,10 @@ class Model:
         values: dict[str, Any] = dict(shape.settings)
         for key, value in chosen.items():
             if key in shape.sorts:
-                if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= budget.MAX_SORT_SIZE:
                     raise ModelError(
-                        f"the size of sort {key} of {self.model_name} must be a whole number >= 1, "
-                        f"not {value!r}",
+                        f"the size of sort {key} of {self.model_name} must be a whole number from 1 to "
+                        f"{budget.MAX_SORT_SIZE:,}, not {value!r}",
                         f"Write {key}=3.",
                         here,
                     )
@@ -306,29 +307,84 @@ class Model:
             current_site(),
         )
 
-    def compile(self) -> Program:
-        """The traced program (cached)."""
+    def compile(self, max_seconds: float | None = None) -> Program:
+        """The traced program (cached). `max_seconds` stops a trace that takes longer
+        (`replicheck.errors.TracingIncomplete`, exit 3).
+
+        Every error of the model's own code (a Python exception in init, an action, a property,
+        a computed Range bound, ...) is raised as a `ModelError` at the user's line; a model
+        instance too large to trace is refused before tracing (`replicheck.lang.budget`)."""
         program = self._program  # type: ignore[attr-defined]
         if program is None:
-            program = _Compiler(self).compile()
+            compiler = _Compiler(self, max_seconds)
+            try:
+                program = compiler.compile()
+            except (ReplicheckError, KeyboardInterrupt):
+                raise
+            except BaseException as err:  # the model's code, outside any traced function
+                if not traceback_location(err.__traceback__).line:
+                    raise  # no frame of the user's: replicheck's own bug, not the model's
+                raise from_exception(err, "the model's code", TraceSite(compiler.name, compiler.member)) from err
             object.__setattr__(self, "_program", program)
         return program  # type: ignore[no-any-return]
 
 
 class _Compiler:
-    def __init__(self, model: Model) -> None:
+    def __init__(self, model: Model, max_seconds: float | None = None) -> None:
         self.model = model
         self.shape: ModelShape = model._shape  # type: ignore[attr-defined]
         self.name = model.model_name
+        self._pre: list[N.Expr | None] | None = None
+        self.member = ""  # what is being compiled, for errors of the model's code
+        self.max_seconds = max_seconds
+        self.clock = budget.TraceClock(self.name, 0, 0, max_seconds)
+        self.depths: dict[int, int] = {}  # expression depths, by id, for budget.check_depth
+
+    def estimate(self) -> budget.Estimate:
+        """The state's slots and each action's instances, from the declarations alone."""
+        est = budget.Estimate(self.name)
+        for name, decl in self.shape.state.items():
+            self.member = f"state variable {name}"
+            if isinstance(decl, Map):
+                keys = [self.domain(k, f"key of {name}") for k in decl.keys]
+            elif isinstance(decl, SetOf):
+                keys = [self.domain(decl.element, f"element of {name}")]
+            else:
+                keys = []
+            n = budget.var_slots(keys)
+            est.slots += n
+            if n > est.biggest_var[1]:
+                est.biggest_var = (name, n, keys)
+        for name, (info, fn) in self.shape.members.items():
+            if info.kind == "action":
+                self.member = f"action {name}"
+                params = self.param_domains(fn, 2, f"action {name}")
+                label = name + (f"({', '.join(p for p, _ in params)})" if params else "")
+                est.actions.append(budget.ActionCost(label, budget.action_instances(params), params, _fn_source(fn)))
+        init = getattr(type(self.model), "init", None)
+        if init is not None:
+            self.member = "init"
+            params = self.param_domains(init, 2, "init")
+            label = "init" + (f"({', '.join(p for p, _ in params)})" if params else "")
+            est.actions.append(budget.ActionCost(label, budget.action_instances(params), params, _fn_source(init)))
+        self.member = ""
+        return est
 
     def domain(self, decl: Any, what: str) -> Domain:
-        return as_type_decl(decl, what).resolve(self.model)
+        try:
+            return as_type_decl(decl, what).resolve(self.model)
+        except ModelError as err:
+            if err.site is None:  # e.g. an empty Range: say where it is used
+                err.site = TraceSite(self.name, what)
+                err.args = (err.render(),)
+            raise
 
     def layout(self) -> tuple[Layout, dict[str, Any]]:
         vars_: dict[str, StateVar] = {}
         slots: list[Slot] = []
         inits: dict[str, Any] = {}
         for name, decl in self.shape.state.items():
+            self.member = f"state variable {name}"
             if isinstance(decl, Var):
                 keys: tuple[Domain, ...] = ()
                 value = self.domain(decl.type, f"state variable {name}")
@@ -350,6 +406,7 @@ class _Compiler:
             init = getattr(decl, "init", UNSET)
             if init is not UNSET:
                 inits[name] = init
+        self.member = ""
         return Layout(self.name, vars_, tuple(slots)), inits
 
     def param_domains(self, fn: Callable[..., Any], skip: int, what: str) -> list[tuple[str, Domain]]:
@@ -389,6 +446,9 @@ class _Compiler:
         env: list[N.Expr | None], args: list[Any], views: int = 1,
     ) -> Tracer:
         self.check_arity(fn, member, views, len(args))
+        self.member = member
+        if mode in ("action", "init"):
+            self.clock.tick(member)
         tracer = Tracer(layout, TraceSite(self.name, member), mode, env)
         with tracer:
             states = [StateView(tracer, post=(i == 1)) for i in range(views)]
@@ -399,6 +459,10 @@ class _Compiler:
                     err.site = tracer.site
                     err.args = (err.render(),)
                 raise
+            except (ReplicheckError, KeyboardInterrupt):
+                raise
+            except BaseException as err:  # a Python error in the model's own code
+                raise from_exception(err, "the model's code", tracer.site) from err
         tracer.result = result  # type: ignore[attr-defined]
         return tracer
 
@@ -433,6 +497,9 @@ class _Compiler:
         return out
 
     def compile(self) -> Program:
+        est = self.estimate()
+        budget.check_estimate(est)
+        self.clock = budget.TraceClock(self.name, est.instances, est.work, self.max_seconds)
         layout, defaults = self.layout()
         inits = self.compile_inits(layout, defaults)
         actions: list[Action] = []
@@ -443,7 +510,10 @@ class _Compiler:
                 families.append(name)
                 actions.extend(self.compile_action(layout, name, info, fn))
             else:
-                properties.append(self.compile_property(layout, name, info, fn))
+                prop = self.compile_property(layout, name, info, fn)
+                exprs = [prop.expr] + ([prop.expr2] if prop.expr2 is not None else [])
+                budget.check_depth(exprs, self.depths, self.name, f"{info.kind.replace('_', ' ')} {name}", prop.source)
+                properties.append(prop)
         program = Program(
             name=self.name,
             sorts=tuple(
@@ -494,6 +564,8 @@ class _Compiler:
                     TraceSite(self.name, label),
                 )
             updates = tuple((i, e) for i, e in enumerate(env) if e is not None)
+            budget.check_depth([N.mk_and(guards), *(e for _, e in updates)], self.depths, self.name, label,
+                               _fn_source(fn) if fn else None)
             results.append(Action("init", tuple(params), N.mk_and(guards), updates, None, _fn_source(fn) if fn else N.NO_SOURCE))
         return results
 
@@ -509,23 +581,33 @@ class _Compiler:
 
     def compile_action(self, layout: Layout, name: str, info: MemberInfo, fn: Callable[..., Any]) -> list[Action]:
         out = []
+        start = self.pre_state(layout)
         for params, args in self.bindings(self.param_domains(fn, 2, f"action {name}")):
             label = name + (f"({', '.join(f'{p.name}={p.shown()}' for p in params)})" if params else "")
-            env: list[N.Expr | None] = [N.Var(s.domain.type, s.index) for s in layout.slots]
-            start = list(env)
-            t = self.trace(layout, "action", f"action {label}", fn, env, args)
+            t = self.trace(layout, "action", f"action {label}", fn, list(start), args)
             self.no_result(t, f"action {label}", fn)
+            # only assigned slots can differ from the pre-state (every write goes through
+            # Tracer.write): the instance costs its assignments, not the width of the state
             updates = tuple(
-                (i, e) for i, e in enumerate(t.env) if e is not start[i] and e is not None
+                (i, e) for i in sorted(t.assigned) if (e := t.env[i]) is not start[i] and e is not None
             )
             guard = N.mk_and(t.guards)
             if N.is_const(guard, 0):
                 continue  # never enabled (e.g. require(a != b) for a == b): not an action
+            budget.check_depth([guard, *(e for _, e in updates)], self.depths, self.name, f"action {label}",
+                               _fn_source(fn))
             out.append(Action(name, tuple(params), guard, updates, info.fair, _fn_source(fn)))
         return out
 
+    def pre_state(self, layout: Layout) -> list[N.Expr | None]:
+        """One `Var` per slot, made once per compile and shared by every action instance and
+        property (IR nodes are immutable; sharing them is what the backends memoise on)."""
+        if self._pre is None:
+            self._pre = [N.Var(s.domain.type, s.index) for s in layout.slots]
+        return self._pre
+
     def compile_property(self, layout: Layout, name: str, info: MemberInfo, fn: Callable[..., Any]) -> Property:
-        env: list[N.Expr | None] = [N.Var(s.domain.type, s.index) for s in layout.slots]
+        env = list(self.pre_state(layout))
         mode = "action_property" if info.kind == "action_property" else "invariant"
         views = 2 if info.kind == "action_property" else 1
         t = self.trace(layout, mode, f"{info.kind.replace('_', ' ')} {name}", fn, env, [], views)

@@ -401,10 +401,33 @@ def exists(domain: Iterable[Any], pred: Callable[[Any], Any]) -> Any:
     return Or(*[pred(x) for x in domain])
 
 
+SUM_CHUNK = 16  # sum_of adds up to this many terms as a left-nested chain
+
+
+def _balanced_sum(terms: list[N.Expr]) -> N.Expr:
+    """terms[0] + terms[1] + ...: a left-nested chain of at most `SUM_CHUNK` terms (so a sum
+    over a small sort reads as it is written), and the chains' sums added as a balanced tree,
+    so that a sum over 500 elements is about 25 operators deep, not 500 (every backend, and
+    Python's parser, copes with that)."""
+    if not terms:
+        return N.int_const(0)
+    level: list[N.Expr] = []
+    for k in range(0, len(terms), SUM_CHUNK):
+        total = terms[k]
+        for e in terms[k + 1:k + SUM_CHUNK]:
+            total = N.mk_arith("add", total, e)
+        level.append(total)
+    while len(level) > 1:
+        level = [
+            N.mk_arith("add", level[k], level[k + 1]) if k + 1 < len(level) else level[k]
+            for k in range(0, len(level), 2)
+        ]
+    return level[0]
+
+
 def sum_of(domain: Iterable[Any], fn: Callable[[Any], Any]) -> Any:
-    total: N.Expr = N.int_const(0)
-    for x in domain:
-        total = N.mk_arith("add", total, to_expr(fn(x), INT, "sum_of()"))
+    """The sum of fn(x) over a finite domain."""
+    total = _balanced_sum([to_expr(fn(x), INT, "sum_of()") for x in domain])
     return Term(total) if not isinstance(total, N.Const) else total.value
 
 

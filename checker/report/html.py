@@ -11,12 +11,20 @@ at the step where it fails with the slots the explanation reads highlighted, a l
 cycle marked, and the full state of any step on click). Inline CSS and JavaScript only: the
 page fetches nothing.
 
+A trace file is untrusted input: every text interpolated into the page goes through
+`html.escape` (quote=True), the embedded JSON escapes `<`, `>` and `&`, and the page carries a
+Content-Security-Policy (`content_security_policy`) that allows only its own style sheet and
+script, by their sha256 hashes: no other script, inline handler, style attribute, image,
+frame, form target or network fetch.
+
 Must not import: z3, numpy, hypothesis, `replicheck.explore`, `replicheck.symbolic`, `replicheck.cli`;
 nothing of checker but `replicheck.ir`, `replicheck.backends.reference` and `replicheck.report`.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from dataclasses import dataclass
 from html import escape
@@ -225,12 +233,15 @@ td.culprit .bar i{border-color:#b3261e}td.culprit .bar i.on{background:#b3261e}
 #details td{padding:2px 10px 2px 0;vertical-align:top}
 #details tr.changed td{background:#fff4c2}
 #details td.k{color:#394150;font-weight:600}
+.legend .sw.chg-sw{background:#fff4c2}
+.legend .sw.culprit-sw{background:#ffd7d3;border-color:#d93025}
+.legend .acts-note{color:#1a73e8}
 """
 
 _JS = """
 (function(){
   var data = JSON.parse(document.getElementById('trace-data').textContent);
-  function esc(s){return String(s).replace(/[&<>"]/g,function(c){return {'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c];});}
+  function esc(s){return String(s).replace(/[&<>"']/g,function(c){return {'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}[c];});}
   function select(i){
     if (!(i >= 0 && i < data.steps.length)) return;
     var cells = document.querySelectorAll('[data-step]');
@@ -271,6 +282,31 @@ def _verdict_word(v: Verdict) -> str:
     return {VIOLATED: "Violated", HOLDS: "Holds", INCOMPLETE: "Incomplete", VACUOUS: "Vacuous"}.get(v.status, v.status)
 
 
+def _sha256_source(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def content_security_policy() -> str:
+    """The page's policy: nothing from anywhere, except its own inline style sheet and script
+    (by hash). The JSON data block is not a script the browser runs, so it needs no source."""
+    return (
+        f"default-src 'none'; script-src {_sha256_source(_JS)}; style-src {_sha256_source(_CSS)}; "
+        "img-src 'none'; base-uri 'none'; form-action 'none'"
+    )
+
+
+_SCRIPT_UNSAFE = {"&": "\\u0026", "<": "\\u003c", ">": "\\u003e", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def _json_for_script(data: Any) -> str:
+    """JSON safe inside a <script> element: no `<`, `>` or `&` at all (so no `</script>` and
+    no `<!--`), written as \\u escapes, which JSON.parse reads back as the same characters."""
+    text = json.dumps(data, ensure_ascii=False)
+    for c, escaped in _SCRIPT_UNSAFE.items():
+        text = text.replace(c, escaped)
+    return text
+
+
 def render_html(trace: Trace, verdict: Verdict | None = None, title: str | None = None) -> str:
     """The whole page, as one string."""
     program = trace.program
@@ -288,6 +324,7 @@ def render_html(trace: Trace, verdict: Verdict | None = None, title: str | None 
 
     out: list[str] = []
     out.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">")
+    out.append(f'<meta http-equiv="Content-Security-Policy" content="{escape(content_security_policy())}">')
     out.append(f"<title>{escape(heading)}: counterexample</title>")
     out.append(f"<style>{_CSS}</style></head><body>")
     out.append(f'<h1 id="title">{escape(heading)}</h1>')
@@ -303,7 +340,7 @@ def render_html(trace: Trace, verdict: Verdict | None = None, title: str | None 
             where = f" at step {last}" if loop is None else f" by the cycle from step {loop}"
         msg = f": {escape(verdict.message)}" if verdict.message else ""
         out.append(
-            f'<div class="verdict {cls}" id="verdict"><b>{_verdict_word(verdict)}{where}:</b> '
+            f'<div class="verdict {cls}" id="verdict"><b>{escape(_verdict_word(verdict))}{where}:</b> '
             f"<code>{escape(verdict.property)}</code> ({escape(verdict.kind)}){msg}"
         )
         for e in explanations[:3]:
@@ -334,7 +371,7 @@ def render_html(trace: Trace, verdict: Verdict | None = None, title: str | None 
     out.append("</tr></thead><tbody>")
     for lane in lanes:
         is_global = lane.name == GLOBAL
-        lane_title = "global (not per element)" if is_global else f"{lane.name}"
+        lane_title = "global (not per element)" if is_global else escape(lane.name)
         if sort is not None and not is_global:
             lane_title += f' <span class="stepno">{escape(sort.name)}</span>'
         out.append(
@@ -373,9 +410,9 @@ def render_html(trace: Trace, verdict: Verdict | None = None, title: str | None 
             f"repeats the cycle forever{again}.</p>"
         )
     out.append(
-        '<div class="legend"><span><i class="sw" style="background:#fff4c2"></i>changed in this step</span>'
-        '<span style="color:#1a73e8">▶ the lane takes part in the step\'s action</span>'
-        '<span><i class="sw" style="background:#ffd7d3;border-color:#d93025"></i>read by the failing condition</span>'
+        '<div class="legend"><span><i class="sw chg-sw"></i>changed in this step</span>'
+        '<span class="acts-note">▶ the lane takes part in the step\'s action</span>'
+        '<span><i class="sw culprit-sw"></i>read by the failing condition</span>'
         '<span>◀ row the failing condition reads</span><span>click a step for its full state</span></div>'
     )
     steps_data = []
@@ -388,7 +425,7 @@ def render_html(trace: Trace, verdict: Verdict | None = None, title: str | None 
                 "fails": why if (failing and i == last and why) else "",
             }
         )
-    payload = json.dumps({"steps": steps_data, "selected": last}).replace("</", "<\\/")
+    payload = _json_for_script({"steps": steps_data, "selected": last})
     out.append('<div id="details" data-selected=""><h2>Full state</h2><p>Click a step.</p></div>')
     out.append(f'<script type="application/json" id="trace-data">{payload}</script>')
     out.append(f"<script>{_JS}</script>")

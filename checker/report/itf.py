@@ -302,9 +302,11 @@ def trace_to_itf(
     return data
 
 
-def itf_to_json(data: Mapping[str, Any]) -> str:
-    """Stable text: keys sorted, two-space indent, a final newline."""
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n"
+def itf_to_json(data: Mapping[str, Any], ascii_only: bool = False) -> str:
+    """Stable text: keys sorted, two-space indent, a final newline. `ascii_only` writes every
+    non-ASCII character as a \\u escape (for a terminal: a file read back may hold C1 controls
+    or bidi overrides, which JSON would otherwise leave as they are)."""
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=ascii_only, allow_nan=False) + "\n"
 
 
 def write_itf(path: str | os.PathLike[str], data: Mapping[str, Any]) -> None:

@@ -3,7 +3,10 @@
 Owns: `render_trace_md` (a table with one row per step: the action and the variables it
 changed; step 0 lists the whole initial state; a lasso marks its cycle) and `render_result_md`
 (a heading, the run's settings, a verdict table, statistics, warnings, and the trace of the
-first violation).
+first violation). Text that may come from a trace file or a model is made safe: control
+characters (ESC included) become visible escapes (`untrusted.visible`), code spans get a fence
+longer than any run of backticks inside, and text outside code spans has `<`, `>` and `&` as
+HTML entities, so a Markdown viewer shows it rather than running it as HTML.
 
 Must not import: z3, numpy, hypothesis, `replicheck.explore`, `replicheck.symbolic`, `replicheck.cli`;
 nothing of checker but `replicheck.ir` and `replicheck.report`.
@@ -11,9 +14,13 @@ nothing of checker but `replicheck.ir` and `replicheck.report`.
 
 from __future__ import annotations
 
+import re
+from html import escape
+
 from .changes import format_settings, initial_lines, step_changes
 from .explain import explain_verdict, explanation_lines
 from .results import HOLDS, INCOMPLETE, VACUOUS, VIOLATED, CheckResult, Trace, Verdict
+from .untrusted import visible
 
 _STATUS = {HOLDS: "holds", VIOLATED: "**violated**", INCOMPLETE: "incomplete", VACUOUS: "vacuous"}
 
@@ -25,7 +32,19 @@ def _cell(text: str) -> str:
 
 
 def _code(text: str) -> str:
-    return f"`{text}`" if "`" not in text else f"`` {text} ``"
+    """A code span: control characters made visible, fenced by more backticks than any run inside."""
+    text = visible(text)
+    if "`" not in text:
+        return f"`{text}`"
+    longest = max((len(r) for r in re.findall("`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    return f"{fence} {text} {fence}"
+
+
+def _text(text: str) -> str:
+    """Plain text outside a code span: control characters visible, HTML special characters as
+    entities (a Markdown viewer renders raw HTML)."""
+    return escape(visible(text), quote=False)
 
 
 def render_trace_md(trace: Trace, verdict: Verdict | None = None) -> str:
@@ -47,13 +66,13 @@ def render_trace_md(trace: Trace, verdict: Verdict | None = None) -> str:
     if loop is not None:
         out += f"\n↻ The trace is a lasso: after the last step it loops back to step {loop}, forever.\n"
     for note in trace.notes:
-        out += f"\n_Note: {_cell(note)}_\n"
+        out += f"\n_Note: {_cell(_text(note))}_\n"
     if verdict is not None:
         word = {VIOLATED: "Violated", HOLDS: "Holds", INCOMPLETE: "Incomplete", VACUOUS: "Vacuous"}.get(
             verdict.status, verdict.status
         )
-        out += f"\n**{word}:** {_code(verdict.property)} ({verdict.kind})"
-        out += (f": {verdict.message}" if verdict.message else "") + "\n"
+        out += f"\n**{_text(word)}:** {_code(verdict.property)} ({_text(verdict.kind)})"
+        out += (f": {_text(verdict.message)}" if verdict.message else "") + "\n"
         why = explanation_lines(explain_verdict(trace, verdict))
         if why:
             out += "\n" + "".join(f"- **Why:** {_code(line)}\n" for line in why)
@@ -66,7 +85,7 @@ def render_result_md(result: CheckResult) -> str:
     lines = [
         f"## {_code(result.model)}: {status}",
         "",
-        f"- **Variant:** {result.variant or '(none)'}",
+        f"- **Variant:** {_text(result.variant or '(none)')}",
         f"- **Settings:** {_code(format_settings(result.settings))}",
         "",
         "| Property | Kind | Status | Trace | Message |",
@@ -76,8 +95,8 @@ def render_result_md(result: CheckResult) -> str:
         n = len(v.trace) if v.trace is not None else -1
         steps = "" if n < 0 else f"{n} step" + ("" if n == 1 else "s")
         lines.append(
-            f"| {_cell(_code(v.property))} | {_cell(v.kind)} | {_STATUS.get(v.status, v.status)} "
-            f"| {steps} | {_cell(v.message)} |"
+            f"| {_cell(_code(v.property))} | {_cell(_text(v.kind))} | {_text(_STATUS.get(v.status, v.status))} "
+            f"| {steps} | {_cell(_text(v.message))} |"
         )
     s = result.stats
     lines += [
@@ -100,7 +119,7 @@ def render_result_md(result: CheckResult) -> str:
             way = ", ".join(step.label for step in m.max_trace.steps[1:]) or "initial state"
             lines.append(f"| {_cell(m.name)} | {m.minimum} | {m.maximum} | {_cell(way)} |")
     if result.warnings:
-        lines += ["", "**Warnings:**", ""] + [f"- {w}" for w in result.warnings]
+        lines += ["", "**Warnings:**", ""] + [f"- {_text(w)}" for w in result.warnings]
     first = result.first_violation()
     if first is not None and first.trace is not None:
         lines += ["", f"### Counterexample to {_code(first.property)}", "", render_trace_md(first.trace, first)]

@@ -3,7 +3,9 @@
 Owns: `Step` and `Trace` (a counterexample or witness: the actions taken, with the full state
 after each and the variables that changed; a lasso marks where its cycle starts), `Verdict`
 (one property's outcome: holds / violated / incomplete / vacuous), `RunStats`, and
-`CheckResult` (everything a run produced). Traces carry encoded states plus the `Program`
+`CheckResult` (everything a run produced), and `write_verdicts`, the one place the verdicts of
+a run are written: every engine hands it what it decided, and it fills in the rest (holds,
+vacuous or incomplete, by the same rules) in the one order every report shows. Traces carry encoded states plus the `Program`
 they belong to, so renderers can decode and diff them without any engine.
 
 Must not import: z3, numpy, hypothesis, or `replicheck.explore`, `replicheck.symbolic`,
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Iterable, Mapping
 
 from replicheck.ir import Program, State
 
@@ -153,6 +155,38 @@ class Verdict:
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(repr(self))
+
+
+FAULTS = ("domain", "model error")  # run-wide violations, reported after the properties
+
+
+def settled(name: str, kind: str, complete: bool, why_open: str, holds: str = "",
+            vacuous: str | None = None) -> Verdict:
+    """The verdict of a property a run did not find violated (or reached): holds when the run
+    was complete (a @reachable target never reached is vacuous), else incomplete, `why_open`."""
+    if not complete:
+        return Verdict(name, kind, INCOMPLETE, why_open)
+    if kind == "reachable":
+        return Verdict(name, kind, VACUOUS, vacuous or
+                       f"no reachable state satisfies {name}: the model (or the property) may be vacuous")
+    return Verdict(name, kind, HOLDS, holds)
+
+
+def write_verdicts(
+    selected: Iterable[tuple[str, str]],
+    decided: Mapping[str, Verdict],
+    undecided: Callable[[str, str], Verdict],
+    deadlock: bool = False,
+) -> list[Verdict]:
+    """A run's verdicts, in the order every engine reports them: each selected property
+    (name, kind), in the model's order, with its decided verdict or `undecided(name, kind)`;
+    then deadlock when it was checked; then the run-wide faults (an out-of-domain value, a
+    run-time error of the model) that were found. `decided` maps a name to its verdict."""
+    out = [decided[name] if name in decided else undecided(name, kind) for name, kind in selected]
+    if deadlock:
+        out.append(decided["deadlock"] if "deadlock" in decided else undecided("deadlock", "deadlock"))
+    out += [decided[name] for name in FAULTS if name in decided]
+    return out
 
 
 @dataclass

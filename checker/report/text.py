@@ -3,7 +3,9 @@
 Owns: `render_trace` (step 0 shows the whole initial state; every later step shows only what
 changed: `big: 0 -> 5`, `role[n2]: secondary -> primary`; a lasso marks where its cycle starts
 and that it loops back there) and `render_result` (model, variant, settings, one line per
-verdict, statistics, warnings, then the trace of the first violation).
+verdict, statistics, warnings, then the trace of the first violation). Every text that may come
+from a trace file or a model (labels, names, values, messages, notes) goes through
+`untrusted.visible` first, so the only escape sequences in the output are its own colours.
 
 Must not import: z3, numpy, hypothesis, `replicheck.explore`, `replicheck.symbolic`, `replicheck.cli`;
 nothing of checker but `replicheck.ir` and `replicheck.report`.
@@ -14,6 +16,7 @@ from __future__ import annotations
 from .changes import format_settings, initial_lines, step_changes
 from .explain import explain_verdict, explanation_lines
 from .results import HOLDS, INCOMPLETE, VACUOUS, VIOLATED, CheckResult, RunStats, Trace, Verdict
+from .untrusted import visible
 
 _BOLD = "\x1b[1m"
 _DIM = "\x1b[2m"
@@ -49,16 +52,16 @@ def render_trace(trace: Trace, verdict: Verdict | None = None, color: bool = Fal
         if loop is not None and i == loop:
             lines.append(paint(f"--- the cycle starts here, at step {i} ---", _CYAN))
         if i == 0:
-            lines.append(paint(f"Step 0: {step.label} (initial state)", _BOLD))
+            lines.append(paint(f"Step 0: {visible(step.label)} (initial state)", _BOLD))
             for name, value in initial_lines(program, step.state):
-                lines.append(f"  {name} = {value}")
+                lines.append(visible(f"  {name} = {value}"))
         else:
-            lines.append(paint(f"Step {i}: {step.label}", _BOLD))
+            lines.append(paint(f"Step {i}: {visible(step.label)}", _BOLD))
             changes = step_changes(trace, i)
             if not changes:
                 lines.append(paint("  (nothing changed)", _DIM))
             for c in changes:
-                lines.append(f"  {c.name}: {paint(c.old, _DIM)} -> {paint(c.new, _GREEN)}")
+                lines.append(f"  {visible(c.name)}: {paint(visible(c.old), _DIM)} -> {paint(visible(c.new), _GREEN)}")
         lines.append("")
     if loop is not None:
         last = len(trace.steps) - 1
@@ -67,11 +70,11 @@ def render_trace(trace: Trace, verdict: Verdict | None = None, color: bool = Fal
         lines.append(paint(f"--- loops back to step {loop}: the cycle repeats forever{note} ---", _CYAN))
         lines.append("")
     if trace.notes:
-        lines += [f"Note: {n}" for n in trace.notes]
+        lines += [f"Note: {visible(n)}" for n in trace.notes]
         lines.append("")
     if verdict is not None:
         lines.append(_verdict_sentence(verdict, paint))
-        lines += [f"  why: {line}" for line in explanation_lines(explain_verdict(trace, verdict))]
+        lines += [f"  why: {visible(line)}" for line in explanation_lines(explain_verdict(trace, verdict))]
     else:
         while lines and not lines[-1]:
             lines.pop()
@@ -82,8 +85,8 @@ def _verdict_sentence(v: Verdict, paint: _Paint) -> str:
     word = {VIOLATED: "Violated", HOLDS: "Holds", INCOMPLETE: "Incomplete", VACUOUS: "Vacuous"}.get(
         v.status, v.status
     )
-    text = f"{paint(word, _STATUS_COLOUR.get(v.status, ''))}: {v.property} ({v.kind})"
-    return text + (f": {v.message}" if v.message else "")
+    text = f"{paint(visible(word), _STATUS_COLOUR.get(v.status, ''))}: {visible(v.property)} ({visible(v.kind)})"
+    return text + (f": {visible(v.message)}" if v.message else "")
 
 
 def _store_rows(stats: RunStats) -> list[tuple[str, str]]:

@@ -49,13 +49,13 @@ from replicheck.backends.z3_backend import Unrolling, conj, disj
 from replicheck.ir import Program, Property
 from replicheck.report.results import (
     HOLDS,
-    INCOMPLETE,
-    VACUOUS,
     VIOLATED,
     CheckResult,
     RunStats,
     Trace,
     Verdict,
+    settled,
+    write_verdicts,
 )
 
 from .common import (
@@ -146,8 +146,8 @@ class _Run:
             self.asking += time.perf_counter() - start
         if r == z3.unknown:
             reason = unknown_reason(self.solver, self.budget)
-            raise _Stop("timeout" if reason == "timeout" else "solver unknown",
-                        f"the solver gave up on {what}: {reason}")
+            kind = reason if reason == "timeout" else "interrupted" if reason.startswith("interrupted") else "solver unknown"
+            raise _Stop(kind, f"the solver gave up on {what}: {reason}")
         if r == z3.sat:
             return self.solver.model()
         return None
@@ -322,31 +322,24 @@ class _Run:
         stats = self.result.stats
         stats.complete = complete
         stats.stop_reason = reason
-        verdicts: list[Verdict] = []
-        if self.fatal is not None:
-            verdicts.append(self.fatal)
         kinds = {p.name: p.kind for p in self.state_props + self.step_props + self.targets}
         within = self.checked if reason != "bounded" else depth
-        for name in self.order:
-            if name in self.decided:
-                verdicts.append(self.decided[name])
-                continue
-            kind = kinds[name]
-            if complete:
-                if kind == "reachable":
-                    verdicts.append(Verdict(name, kind, VACUOUS, f"never reached: {note}, and none reaches it"))
-                else:
-                    verdicts.append(Verdict(name, kind, HOLDS, f"holds in every reachable state ({note})"))
-                continue
+        extra = "bounded model checking, not a proof" if reason in ("bounded", "all properties decided") else note
+
+        def undecided(name: str, kind: str) -> Verdict:
             if within < 0:
                 bound = "nothing was checked"
             elif kind == "reachable":
                 bound = f"not reached within {_steps(within)}"
             else:
                 bound = f"no violation within {_steps(within)}"
-            extra = "bounded model checking, not a proof" if reason in ("bounded", "all properties decided") else note
-            verdicts.append(Verdict(name, kind, INCOMPLETE, f"{bound} ({extra})"))
-        self.result.verdicts = verdicts
+            return settled(name, kind, complete, f"{bound} ({extra})", holds=f"holds in every reachable state ({note})",
+                           vacuous=f"never reached: {note}, and none reaches it")
+
+        decided = dict(self.decided)
+        if self.fatal is not None:
+            decided[self.fatal.property] = self.fatal
+        self.result.verdicts = write_verdicts([(name, kinds[name]) for name in self.order], decided, undecided)
 
 
 def _describe(trace: Trace) -> str:

@@ -18,11 +18,13 @@ from typing import Sequence
 
 import z3
 
+from replicheck import interrupts
 from replicheck.backends.reference import ModelRuntimeError, evaluate, fire
 from replicheck.backends.z3_backend import DecodedPath, Unrolling
-from replicheck.errors import InternalError
+from replicheck.errors import InternalError, UnknownProperty
 from replicheck.ir import Action, Program, Property, State
 from replicheck.ir.program import as_program  # noqa: F401  (re-exported for the engines)
+from replicheck.ir.selection import select
 from replicheck.report.results import Step, Trace
 
 # The action name of the first step of a counterexample to induction: an arbitrary state
@@ -37,18 +39,19 @@ class SolverDisagreement(InternalError, AssertionError):
 
 
 def select_properties(program: Program, names: Sequence[str] | None, kinds: Sequence[str]) -> list[Property]:
-    """The program's properties of the given kinds, or those named (which must exist)."""
-    pool = [p for p in program.properties if p.kind in kinds]
-    if names is None:
-        return pool
-    by_name = {p.name: p for p in pool}
-    unknown = [n for n in names if n not in by_name]
-    if unknown:
-        raise ValueError(
-            f"{program.name} has no {' or '.join(kinds)} named {', '.join(map(repr, unknown))}; "
-            f"known: {', '.join(by_name) or '(none)'}"
-        )
-    return [by_name[n] for n in dict.fromkeys(names)]
+    """The program's properties of the given kinds, or those named (which must exist, and be
+    of these kinds): `replicheck.ir.selection.select`, the selection every engine shares."""
+    chosen = select(program, names, kinds=kinds).properties
+    if names:
+        wrong = [n for n in dict.fromkeys(names) if n not in {p.name for p in chosen}]
+        if wrong:
+            raise UnknownProperty(
+                f"{', '.join(map(repr, wrong))} is not {' or '.join(kinds)}; this engine checks: "
+                f"{', '.join(p.name for p in select(program, kinds=kinds).properties) or '(none)'}"
+            )
+        order = list(dict.fromkeys(names))
+        chosen.sort(key=lambda p: order.index(p.name))
+    return chosen
 
 
 class Budget:
@@ -81,6 +84,9 @@ def unknown_reason(solver: z3.Solver, budget: Budget) -> str:
         reason = solver.reason_unknown()
     except z3.Z3Exception:  # pragma: no cover - no reason available
         reason = ""
+    if reason in ("canceled", "interrupted from keyboard") and (budget.deadline is None or
+                                                              time.perf_counter() < budget.deadline - 0.05):
+        return f"interrupted ({interrupts.note()})"  # the solver's own Ctrl-C handler stopped it
     if reason in ("timeout", "canceled"):
         return "timeout"
     return f"solver returned unknown ({reason or 'no reason given'})"

@@ -39,7 +39,16 @@ import z3
 from replicheck.backends.reference import ModelRuntimeError, fire
 from replicheck.backends.z3_backend import Unrolling, action_error, conj
 from replicheck.ir import Program, Property, State
-from replicheck.report.results import HOLDS, INCOMPLETE, VIOLATED, CheckResult, RunStats, Step, Trace, Verdict
+from replicheck.report.results import (
+    VIOLATED,
+    CheckResult,
+    RunStats,
+    Step,
+    Trace,
+    Verdict,
+    settled,
+    write_verdicts,
+)
 
 from .common import (
     Budget,
@@ -137,17 +146,17 @@ class InductionResult:
         p = self.program
         stats = RunStats(engine=f"z3-{self.method}", seconds=self.seconds, complete=self.status == PROVED,
                          stop_reason="proved" if self.status == PROVED else (self.reason or self.status))
-        verdicts: list[Verdict] = []
-        if self.status == REFUTED and self.violated not in self.invariants:
-            kind = "domain" if self.violated == "domain" else "error"
-            verdicts.append(Verdict(self.violated or "model error", kind, VIOLATED, self.message, self.counterexample))
-        for name in self.invariants:
-            if self.status == PROVED:
-                verdicts.append(Verdict(name, "invariant", HOLDS, self.message))
-            elif self.status == REFUTED and name == self.violated:
-                verdicts.append(Verdict(name, "invariant", VIOLATED, self.message, self.counterexample))
+        decided: dict[str, Verdict] = {}
+        if self.status == REFUTED:
+            if self.violated in self.invariants:
+                decided[self.violated] = Verdict(self.violated, "invariant", VIOLATED, self.message, self.counterexample)
             else:
-                verdicts.append(Verdict(name, "invariant", INCOMPLETE, self.message))
+                kind = "domain" if self.violated == "domain" else "error"
+                name = "domain" if self.violated == "domain" else "model error"
+                decided[name] = Verdict(self.violated or "model error", kind, VIOLATED, self.message, self.counterexample)
+        verdicts = write_verdicts([(name, "invariant") for name in self.invariants], decided,
+                                  lambda name, kind: settled(name, kind, self.status == PROVED, self.message,
+                                                             holds=self.message))
         return CheckResult(p.name, dict(p.settings), p.variant, verdicts, stats)
 
 

@@ -155,22 +155,22 @@ def test_a_package_folder_named_like_an_imported_module_is_refused(tmp_path: Pat
         load(str(pkg / "model.py"))
 
 
-@pytest.mark.parametrize(
-    "content, reason",
-    [
-        ("def (", "helpers.py:1: syntax error"),
-        ("raise RuntimeError('boom')", "importing it raised RuntimeError: boom"),
-    ],
-)
-def test_a_broken_sibling_is_one_line(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, content: str, reason: str
-) -> None:
+def test_a_broken_sibling_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = write_model(tmp_path / "p")
-    (tmp_path / "p" / "helpers.py").write_text(content)
+    (tmp_path / "p" / "helpers.py").write_text("def (")
     code, _, err = run(capsys, "check", str(path))
     assert code == 2
     assert_one_line_error(err)
-    assert reason in err
+    assert "helpers.py:1: syntax error" in err
+
+
+def test_a_sibling_that_raises_is_a_model_error_at_its_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = write_model(tmp_path / "p")
+    (tmp_path / "p" / "helpers.py").write_text("raise RuntimeError('boom')")
+    code, _, err = run(capsys, "check", str(path))
+    assert code == 2 and "Traceback" not in err
+    assert err.startswith("replicheck: model error: ") and "helpers.py:1: " in err
+    assert "my_model.py raised RuntimeError: boom" in err
 
 
 # -- the trace records the file ---------------------------------------------------------------

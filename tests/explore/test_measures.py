@@ -74,3 +74,26 @@ def test_a_state_limit_marks_measures_as_partial() -> None:
     assert not m.complete
     assert m.maximum < 3
     assert any("measures cover only" in w for w in result.warnings)
+
+
+class DividesByZero(Model):
+    """The second step divides by zero: the search reports a model error with its trace; the
+    measures' graph would meet the same error, so the measures are left out, with a note."""
+
+    x = Range(0, 3, init=0)
+
+    @action
+    def inc(self, s):
+        require(s.x < 3)
+        s.x = s.x + 1 // (1 - s.x)
+
+    @measure
+    def level(self, s):
+        return s.x
+
+
+def test_a_model_error_in_the_search_leaves_the_measures_out_with_a_note() -> None:
+    result = check_model(DividesByZero().compile(), CheckOptions(deadlock=False))
+    assert [v.property for v in result.verdicts if v.status == "violated"] == ["model error"]
+    assert result.measurements == []
+    assert any("measures not computed" in w for w in result.warnings)

@@ -115,3 +115,25 @@ def test_layout_packs_slots_without_crossing_words() -> None:
     packed = lay.pack_tuples([state])
     assert lay.unpack_tuple(packed[0].tolist()) == state
     assert (packed >= 0).all()
+
+
+@pytest.mark.parametrize(("words", "fingerprints"), [(1, False), (3, False), (3, True)])
+def test_a_store_with_ids_numbers_states_in_insertion_order_through_growth(words: int, fingerprints: bool) -> None:
+    """The batch engine's state numbers (the liveness graph's vertices) against a dict that
+    numbers each key when first added; batches overlap, repeat keys, and grow the table."""
+    rng = np.random.default_rng(1)
+    store = HashSet(words, fingerprints, capacity=16, with_ids=True)
+    numbered: dict[tuple[int, ...], int] = {}
+    for batch in range(60):
+        keys = rng.integers(0, 50 if batch % 2 else 5000, size=(int(rng.integers(1, 400)), words)).astype(np.int64)
+        _, first = np.unique(keys, axis=0, return_index=True)
+        keys = keys[np.sort(first)]
+        fps = fingerprint(keys)
+        added = store.add_absent(keys, fps)
+        for key, new in zip(map(tuple, keys.tolist()), added.tolist()):
+            assert new == (key not in numbered)
+            if new:
+                numbered[key] = len(numbered)
+        store.grow_if_full()
+        assert store.ids_of(keys, fps).tolist() == [numbered[tuple(k)] for k in keys.tolist()]
+    assert store.count == len(numbered)

@@ -1,15 +1,18 @@
 """The primitives table is the one place an operator's meaning is declared; every backend
-registers exactly one rule per primitive, and the declarations match what the reference
+registers exactly one rule per primitive, every exporter one rule or an explicit
+`Unsupported` refusal per primitive, and the declarations match what the reference
 evaluator (the meaning of the IR) does."""
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable, Mapping
 
 import pytest
 
 from replicheck.backends import compiled, numpy_batch, reference, z3_backend
 from replicheck.backends.reference import ModelRuntimeError
+from replicheck.export import promela, tla
 from replicheck.ir import Const, IRCheckError, Op, check_program
 from replicheck.ir.nodes import OPS
 from replicheck.ir.primitives import PRIMITIVES
@@ -21,18 +24,44 @@ BACKENDS = {
     "numpy_batch": set(numpy_batch.RULES),
     "z3_backend": set(z3_backend.RULES),
 }
+# an exporter's entry is a rule or an explicit Unsupported("reason"): both count as covered
+EXPORTERS = {
+    "export.tla": set(tla.RULES),
+    "export.promela": set(promela.RULES),
+}
+
+
+def coverage_problems(tables: Mapping[str, Iterable[str]], primitives: Iterable[str]) -> list[str]:
+    """One line per table that lacks a primitive or has an entry for a non-primitive."""
+    wanted = set(primitives)
+    out = []
+    for name, keys in tables.items():
+        missing, extra = wanted - set(keys), set(keys) - wanted
+        if missing:
+            out.append(f"{name} has no rule for {', '.join(sorted(missing))}")
+        if extra:
+            out.append(f"{name} has rules for operators that are not primitives: {', '.join(sorted(extra))}")
+    return out
 
 
 def test_the_operators_are_the_primitives() -> None:
     assert OPS == tuple(PRIMITIVES)
 
 
-@pytest.mark.parametrize("backend", sorted(BACKENDS))
-def test_every_backend_has_exactly_one_rule_per_primitive(backend: str) -> None:
-    rules = BACKENDS[backend]
-    missing, extra = set(PRIMITIVES) - rules, rules - set(PRIMITIVES)
-    assert not missing, f"{backend} has no rule for {', '.join(sorted(missing))}"
-    assert not extra, f"{backend} has rules for operators that are not primitives: {', '.join(sorted(extra))}"
+def test_every_backend_and_exporter_has_exactly_one_rule_per_primitive() -> None:
+    problems = coverage_problems({**BACKENDS, **EXPORTERS}, PRIMITIVES)
+    assert not problems, "\n".join(problems)
+
+
+def test_the_coverage_check_lists_what_is_missing_and_what_is_extra() -> None:
+    tables = {"a": {"add", "sub"}, "b": {"add", "sub", "xor"}, "c": {"add"}}
+    assert coverage_problems(tables, ["add", "sub"]) == [
+        "b has rules for operators that are not primitives: xor",
+        "c has no rule for sub",
+    ]
+    # a primitive added to the table is missing from every backend and exporter at once
+    with_new = coverage_problems({**BACKENDS, **EXPORTERS}, [*PRIMITIVES, "xor"])
+    assert with_new == [f"{name} has no rule for xor" for name in [*BACKENDS, *EXPORTERS]]
 
 
 def test_lazy_primitives_are_the_reference_evaluators_lazy_rules() -> None:

@@ -1,0 +1,219 @@
+"""The labelled state graph the batch engine records while it searches: one exploration for
+safety, measures and liveness.
+
+Owns: `GraphRecorder` (what `replicheck.explore.batch` hands it, chunk by chunk: the truth of
+each liveness predicate and the value of each measure on the chunk's states, whether they lie
+outside the @constraint, and the chunk's state-changing steps as (source number, action) with
+the successor's number; states are numbered in the order the store first holds them, which is
+breadth-first discovery order, the scalar engine's) and `RecordedGraph` (the finished graph:
+`replicheck.explore.liveness.StateGraph` over the states inside the constraint, steps to the
+states outside it as blocked steps, the predicates' masks, the measures' extremes, and a path
+to any state rebuilt from the search's parent links through the reference evaluator).
+
+Memory: per step a successor number (int32 while there are fewer than 2**31 states) and an
+action index (uint16); sources are implicit (each chunk's steps are kept in source order, so
+a count per state gives them); per state one byte per predicate and, with a constraint, one
+for "outside". Chunks are appended to lists and joined once, chunk by chunk, at the end.
+
+Must not import: z3, hypothesis, `replicheck.cli`, `replicheck.report` renderers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from replicheck.ir import Program, Property, State
+
+from .liveness import StateGraph
+
+Array = Any
+PathTo = Callable[[int], list[State]]
+
+
+@dataclass
+class MeasureRange:
+    """The running extremes of one measure, with the first state (in discovery order, so a
+    shortest path) that attains each."""
+
+    lo: int | None = None
+    lo_id: int = -1
+    hi: int | None = None
+    hi_id: int = -1
+
+    def update(self, values: Array, ids: Array) -> None:
+        if not len(values):
+            return
+        i, j = int(np.argmin(values)), int(np.argmax(values))  # argmin/argmax: the first of equals
+        lo, hi = int(values[i]), int(values[j])
+        if self.lo is None or lo < self.lo:
+            self.lo, self.lo_id = lo, int(ids[i])
+        if self.hi is None or hi > self.hi:
+            self.hi, self.hi_id = hi, int(ids[j])
+
+
+@dataclass
+class GraphRecorder:
+    """Collects the labelled graph during a batch search (see the module docstring).
+    `predicates`: the liveness properties' state predicates, in order (expr, then expr2 for
+    leads_to); `measures`: the @measure properties."""
+
+    program: Program
+    predicates: list[tuple[Property, int]]  # (property, 1 or 2: which of its predicates)
+    measures: list[Property]
+    constraint: bool
+    n_actions: int
+    masks: list[list[Array]] = field(default_factory=list)
+    outside: list[Array] = field(default_factory=list)
+    dst: list[Array] = field(default_factory=list)
+    act: list[Array] = field(default_factory=list)
+    degree: list[Array] = field(default_factory=list)
+    ranges: list[MeasureRange] = field(default_factory=list)
+    states: int = 0  # states labelled so far (numbers 0 .. states-1)
+    finished: RecordedGraph | None = None  # left here by the search when it ends
+
+    def __post_init__(self) -> None:
+        index = {id(p): k for k, p in enumerate(self.program.properties)}
+        self.predicate_ids = [(index[id(p)], which) for p, which in self.predicates]
+        self.measure_ids = [index[id(m)] for m in self.measures]
+        self.masks = [[] for _ in self.predicates]
+        self.ranges = [MeasureRange() for _ in self.measures]
+        self.adtype = np.uint16 if self.n_actions < (1 << 16) else np.uint32
+
+    @property
+    def wanted(self) -> bool:
+        return bool(self.predicates or self.measures)
+
+    def label(self, first: int, truths: Sequence[Array], values: Sequence[Array], outside: Array | None) -> None:
+        """The labels of states first .. first+n-1 (a chunk of a level, in order)."""
+        n = len(truths[0]) if truths else (len(values[0]) if values else (len(outside) if outside is not None else 0))
+        if first != self.states:
+            raise AssertionError(f"batch graph: chunk labels states from {first}, expected {self.states}")
+        for store, t in zip(self.masks, truths):
+            store.append(np.asarray(t, dtype=np.bool_))
+        if self.constraint:
+            self.outside.append(np.zeros(n, dtype=np.bool_) if outside is None else np.asarray(outside, dtype=np.bool_))
+        inside = None if outside is None else np.flatnonzero(~outside)
+        ids = np.arange(first, first + n, dtype=np.int64)
+        for rng, v in zip(self.ranges, values):
+            v = np.asarray(v)
+            if inside is not None:
+                rng.update(v[inside], ids[inside])
+            else:
+                rng.update(v, ids)
+        self.states += n
+
+    def steps(self, n_rows: int, rank: Array, dst_ids: Array) -> None:
+        """The state-changing steps of a chunk of `n_rows` source states: `rank` is
+        row * actions + action (as the engine ranks successors), `dst_ids` the successors'
+        numbers. Kept in source order."""
+        order = np.argsort(rank, kind="stable")
+        rank, dst_ids = rank[order], dst_ids[order]
+        rows = rank // self.n_actions
+        self.degree.append(np.bincount(rows, minlength=n_rows).astype(np.int32))
+        self.dst.append(dst_ids.astype(np.int32 if self.states < (1 << 31) else np.int64))
+        self.act.append((rank % self.n_actions).astype(self.adtype))
+
+    def no_steps(self, n_rows: int) -> None:
+        """A chunk whose states were not expanded (at the depth bound, or all outside)."""
+        self.degree.append(np.zeros(n_rows, dtype=np.int32))
+
+    @property
+    def nbytes(self) -> int:
+        parts = [a for group in (self.dst, self.act, self.degree, self.outside) for a in group]
+        parts += [a for m in self.masks for a in m]
+        return sum(int(a.nbytes) for a in parts)
+
+    def finish(self, initial: int, path_to: PathTo, complete: bool, stop_reason: str) -> RecordedGraph:
+        """The graph over the states inside the constraint (renumbered in order), the steps
+        into the states outside it as blocked steps. Frees the chunks as it joins them."""
+        if not complete:  # the measures' extremes so far stand; the steps are of no use
+            empty = np.zeros(0, dtype=np.int64)
+            self.dst, self.act, self.degree, self.outside = [], [], [], []
+            self.masks = [[] for _ in self.predicates]
+            return RecordedGraph(StateGraph(0, empty, empty, empty, empty), [], self.predicates, self.measures,
+                                 self.ranges, path_to, None, False, stop_reason)
+        n_all = self.states
+        degree = _join(self.degree, np.int64)
+        if len(degree) < n_all:  # the last level's states were labelled but not expanded
+            degree = np.concatenate([degree, np.zeros(n_all - len(degree), dtype=np.int64)])
+        vtype = np.int32 if n_all < (1 << 31) else np.int64  # vertex numbers: 4 bytes while they fit
+        dst = _join(self.dst, vtype)
+        act = _join(self.act, self.adtype)
+        src: Array = np.repeat(np.arange(n_all, dtype=vtype), degree)
+        masks = [_join(m, np.bool_) for m in self.masks]
+        blocked_src = blocked_act = np.zeros(0, dtype=np.int64)
+        number = None
+        n = n_all
+        if self.constraint:
+            outside = _join(self.outside, np.bool_)
+            inside = ~outside
+            number = (np.cumsum(inside) - 1).astype(vtype)  # old number -> new number (inside states)
+            to_out = outside[dst]
+            blocked_src, blocked_act = number[src[to_out]], act[to_out]
+            keep = inside[src] & inside[dst]
+            src, dst, act = number[src[keep]], number[dst[keep]], act[keep]
+            masks = [m[inside] for m in masks]
+            n = int(inside.sum())
+        inits = np.arange(initial, dtype=np.int64)
+        if number is not None:
+            inits = number[inits[~outside[:initial]]]
+        graph = StateGraph(n, inits, src, dst, act, blocked_src, blocked_act)
+        old_of = None if number is None else np.flatnonzero(~outside)
+        return RecordedGraph(graph, masks, self.predicates, self.measures, self.ranges, path_to, old_of,
+                             complete, stop_reason)
+
+
+def _join(chunks: list[Array], dtype: Any) -> Array:
+    """One array from the chunks, freeing each as it is copied (peak: the result and one chunk)."""
+    total = sum(len(c) for c in chunks)
+    out = np.empty(total, dtype=dtype)
+    at = 0
+    chunks.reverse()
+    while chunks:
+        c = chunks.pop()
+        out[at:at + len(c)] = c
+        at += len(c)
+    return out
+
+
+@dataclass
+class RecordedGraph:
+    """The batch engine's labelled graph (see the module docstring); the interface
+    `replicheck.explore.live` and `replicheck.explore.measures` read, as they read a
+    `replicheck.explore.graph.BuiltGraph`."""
+
+    graph: StateGraph
+    masks: list[Array]
+    predicates: list[tuple[Property, int]]
+    measures: list[Property]
+    ranges: list[MeasureRange]
+    search_path_to: PathTo
+    old_of: Array | None  # new number -> the search's number (None: the same)
+    complete: bool
+    stop_reason: str = ""
+
+    def mask(self, prop: Property, which: int = 1) -> Array:
+        for (p, w), m in zip(self.predicates, self.masks):
+            if p is prop and w == which:
+                return m
+        raise KeyError(f"the batch graph recorded no predicate {which} of {prop.name}")
+
+    def path_to(self, i: int) -> list[State]:
+        """A shortest path from an initial state to state i (rebuilt by replaying actions)."""
+        return self.search_path_to(i if self.old_of is None else int(self.old_of[i]))
+
+    def state(self, i: int) -> State:
+        return self.path_to(i)[-1]
+
+    def measure_range(self, m: Property) -> tuple[int, list[State], int, list[State]]:
+        """(minimum, a shortest path to it, maximum, a shortest path to it) of a measure."""
+        rng = self.ranges[self.measures.index(m)]
+        if rng.lo is None or rng.hi is None:
+            raise ValueError(f"measure {m.name}: no state inside the constraint")
+        return rng.lo, self.search_path_to(rng.lo_id), rng.hi, self.search_path_to(rng.hi_id)
+
+
+__all__ = ["GraphRecorder", "MeasureRange", "RecordedGraph"]

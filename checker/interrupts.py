@@ -1,0 +1,62 @@
+"""Ctrl-C and SIGTERM: one way for every phase of a run to stop and report what it knows.
+
+Owns: `install()` (the CLI calls it once: SIGINT and SIGTERM both raise `Interrupted`, a
+`KeyboardInterrupt`, so every phase that already stops cleanly on Ctrl-C, with its partial
+summary, does so on SIGTERM too), `received()` (the name of the signal that interrupted this
+process, or None: a loop over several runs, such as `sweep`, stops instead of starting the
+next one) and `reset()` (for tests). A second signal interrupts again (a phase that is slow to
+stop is stopped, with a shorter summary); the exit code of an interrupted run is 3
+(incomplete).
+
+Must not import: anything of replicheck (every package may import this module).
+"""
+
+from __future__ import annotations
+
+import signal
+from types import FrameType
+
+_received: str | None = None
+
+
+class Interrupted(KeyboardInterrupt):
+    """The run was interrupted by a signal (SIGINT or SIGTERM); `signal_name` says which."""
+
+    def __init__(self, signal_name: str) -> None:
+        super().__init__(signal_name)
+        self.signal_name = signal_name
+
+
+def _handler(signum: int, frame: FrameType | None) -> None:
+    global _received
+    name = signal.Signals(signum).name
+    _received = _received or name
+    raise Interrupted(name)
+
+
+def install() -> None:
+    """SIGINT and SIGTERM raise `Interrupted` in the main thread (once)."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _handler)
+
+
+def note(err: BaseException | None = None) -> str:
+    """Record an interrupt that arrived as a plain KeyboardInterrupt (the default SIGINT
+    handler, a solver's own) and return the signal's name."""
+    global _received
+    if _received is None:
+        _received = err.signal_name if isinstance(err, Interrupted) else "SIGINT"
+    return _received
+
+
+def received() -> str | None:
+    """The signal that interrupted this process, or None."""
+    return _received
+
+
+def reset() -> None:
+    global _received
+    _received = None
+
+
+__all__ = ["Interrupted", "install", "note", "received", "reset"]

@@ -1,0 +1,16 @@
+"""A sort whose default size is not a whole number."""
+
+from replicheck.lang import Map, Model, Range, Sort, action, invariant
+
+
+class SizeNotInt(Model):
+    Node = Sort("Node", default="3")  # BROKEN: a str size
+    x = Map(Node, Range(0, 3), init=0)
+
+    @action
+    def step(self, s, n: Node):
+        s.x[n] = 1
+
+    @invariant
+    def small(self, s):
+        return s.x[self.Node[0]] <= 3

@@ -1,0 +1,143 @@
+"""One exploration: with the batch engine, liveness and measures are answered from the graph
+the search recorded (`replicheck.explore.batch_graph`), not from a second, scalar exploration.
+
+The reference is the scalar engine's second exploration (`explore.graph.build_graph` and the
+same fair-SCC analysis), itself checked against TLC in tests/models: the verdicts, the length
+of every lasso and every measure (its range and the length of each witness) must be equal,
+with one process and with two, and the batch run must not build a graph of its own (the test
+makes `build_graph` raise). Every lasso is verified by the reference evaluator either way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import replicheck as r
+import replicheck.explore.full as full
+from replicheck.lang import (
+    Model,
+    Range,
+    action,
+    constraint,
+    eventually,
+    invariant,
+    leads_to,
+    liveness,
+    measure,
+    require,
+)
+from replicheck.registry import discover
+from tests.explore.test_constraints import Unbounded
+from tests.explore.test_liveness import CounterStrong, MutexStrong, MutexWeak, StutteringStrongStep
+
+
+class Ring(Model):
+    """A token goes round 0..5 (`step`, weakly fair); `reset` (not fair) may send it back to 0
+    from 3. `x == 5` leads to `x == 0` (holds: the ring wraps); `eventually x == 4` is violated
+    by the fair lasso 0, 1, 2, 3, reset to 0, ... (step is taken on the cycle)."""
+
+    check_deadlock = False
+    x = Range(0, 5, init=0)
+
+    @action(fair="weak")
+    def step(self, s):
+        s.x = (s.x + 1) % 6
+
+    @action
+    def reset(self, s):
+        require(s.x == 3)
+        s.x = 0
+
+    @invariant
+    def in_range(self, s):
+        return s.x <= 5
+
+    @liveness
+    def wraps(self, s):
+        return leads_to(s.x == 5, s.x == 0)
+
+    @liveness
+    def reaches_four(self, s):
+        return eventually(s.x == 4)
+
+    @measure
+    def position(self, s):
+        return s.x
+
+
+class BadPredicate(Model):
+    """A liveness predicate that divides by zero in one state: the batch engine gives up its
+    recording and the scalar graph reports the error as it always has."""
+
+    check_deadlock = False
+    x = Range(0, 3, init=0)
+
+    @action(fair="weak")
+    def up(self, s):
+        require(s.x < 3)
+        s.x = s.x + 1
+
+    @constraint
+    def below_four(self, s):
+        return s.x <= 3
+
+    @liveness
+    def odd(self, s):
+        return eventually(1 // (s.x - 2) == 1)
+
+
+def shape(res: r.Result) -> tuple[dict[str, str], dict[str, int], list[tuple[Any, ...]]]:
+    lengths = {name: len(t) for name, t in res.traces.items()}
+    measures = [(m.name, m.minimum, m.maximum, len(m.min_trace), len(m.max_trace)) for m in res.measurements]
+    return res.verdicts, lengths, measures
+
+
+FIXTURES = [Ring, Unbounded, CounterStrong, MutexWeak, MutexStrong, StutteringStrongStep]
+SHIPPED = [
+    pytest.param(info.cls, variant, id=f"{name}-{variant}")
+    for name, info in discover().items()
+    for variant in (list(info.cls.variants) or [None])
+    if info.cls(variant=variant).compile().liveness() or info.cls(variant=variant).compile().of_kind("measure")
+]
+
+
+def no_second_exploration(*args: Any, **kwargs: Any) -> Any:
+    raise AssertionError("the batch engine built a second graph")
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("cls", FIXTURES, ids=lambda c: c.__name__)
+def test_the_batch_engine_answers_liveness_and_measures_from_its_own_search(
+        cls: type[Model], workers: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    scalar = r.check(cls, stop_at_first=False)
+    monkeypatch.setattr(full, "build_graph", no_second_exploration)
+    batch = r.check(cls, stop_at_first=False, engine="batch", workers=workers)
+    assert shape(batch) == shape(scalar)
+    assert batch.stats.distinct_states == scalar.stats.distinct_states
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("cls", "variant"), SHIPPED)
+def test_every_shipped_model_gets_the_scalar_liveness_and_measures_from_one_batch_search(
+        cls: type[Model], variant: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
+    scalar = r.check(cls, variant=variant, stop_at_first=False)
+    monkeypatch.setattr(full, "build_graph", no_second_exploration)
+    for workers in (1, 2):
+        batch = r.check(cls, variant=variant, stop_at_first=False, engine="batch", workers=workers)
+        assert shape(batch) == shape(scalar), workers
+
+
+def test_a_predicate_that_raises_falls_back_to_the_scalar_graph_and_its_report() -> None:
+    scalar = r.check(BadPredicate, stop_at_first=False)
+    batch = r.check(BadPredicate, stop_at_first=False, engine="batch")
+    assert shape(batch) == shape(scalar)
+
+
+def test_a_limit_leaves_liveness_incomplete_and_the_measures_over_the_states_explored() -> None:
+    res = r.check(Ring, engine="batch", max_depth=2)
+    assert res.verdicts["wraps"] == "incomplete" and res.verdicts["reaches_four"] == "incomplete"
+    (m,) = res.measurements
+    assert (m.minimum, m.maximum) == (0, 2)  # x = 0, 1, 2 within two steps
+    assert any("only the states explored" in w for w in res.warnings)
