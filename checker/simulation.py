@@ -1,9 +1,18 @@
 """Random simulation: seeded random walks, swarm testing, and shrinking of counterexamples.
 
-Owns: `simulate(program, options) -> Simulation`. Each run starts in an initial state and
-takes up to `depth` steps, each an action instance chosen uniformly at random among the
-enabled ones (in swarm mode a run first draws a random subset of the action families and
-uses only those, as in Spin's swarm verification and Hypothesis' swarm testing). Every
+Owns: `simulate(program, options) -> Simulation` and the schedules that choose each step.
+Each run starts in an initial state and takes up to `depth` steps, each an enabled action
+instance. The default schedule ("reactive", `_Weights`): with the run's own probability
+`bias` (drawn from BIAS_LOW..BIAS_HIGH when the run starts) the step is one of the instances
+the last step newly enabled (a reaction), else one of those that were enabled before it (an
+interruption: a fault or a request striking between an event and its reaction); within that
+set, an instance is drawn in proportion to its weight: rarity (1 / (1 + the number of
+distinct states seen so far, over all earlier runs of this simulation, in which it was
+enabled)), locality (1 + LOCALITY per parameter value shared with the last step) and variety
+(1 / (1 + the times this run already took it)); a step that undoes the last one (a heal right
+after its partition) is not taken while another is enabled. "uniform": any enabled instance,
+uniformly. In swarm mode a run first draws a random subset of the action families and uses
+only those, as in Spin's swarm verification and Hypothesis' swarm testing. Every
 state is checked against the chosen invariants, every step against the action properties
 and the domains of the variables; a model run-time error is a violation too. Stepping uses
 the compiled backend; the first violation found is *shrunk* (`shrink`): steps are removed
@@ -14,7 +23,9 @@ still violate the *same* property; the candidate order (fewer steps, then smalle
 parameters) strictly decreases, so shrinking terminates and never lengthens a trace. The
 shrunk trace is replayed and confirmed through the reference evaluator
 (`replicheck.explore.traces`) before it is reported. Runs are deterministic for a seed: run
-`r` of seed `s` uses its own `random.Random` seeded from `(s, r)`.
+`r` of seed `s` draws from its own `random.Random` seeded from `(s, r)`, and (by default) its
+rarity weights come from runs 0..r-1 of the same simulation, so the same seed, program and
+options give the same runs.
 
 Simulation is not a proof: when nothing is found, the verdicts are `incomplete` and say how
 many runs were made.
@@ -27,7 +38,10 @@ from __future__ import annotations
 
 import random
 import time
+from bisect import bisect
 from dataclasses import dataclass, field
+from itertools import accumulate
+from operator import ne
 from typing import Any, Callable, Sequence
 
 from replicheck import interrupts
@@ -42,6 +56,7 @@ from replicheck.explore.traces import (
 )
 from replicheck.ir import Program, State
 from replicheck.ir.selection import select
+from replicheck.ir.types import ElemType
 from replicheck.report.results import (
     HOLDS,
     INCOMPLETE,
@@ -60,19 +75,19 @@ class SimulateOptions:
 
     runs: number of random walks; depth: steps per walk at most; seed: the seed (same seed,
     same program, same options: same result). swarm: each run uses a random subset of the
-    action families. schedule: "reactive" (the default: when the last step enabled action
-    instances that were not enabled before it, the next step is, with the run's own
-    probability (drawn uniformly from 0..1 when the run starts), one of those, chosen
-    uniformly; otherwise any enabled instance, uniformly) or "uniform" (any enabled instance, uniformly). Reactive scheduling lets a
+    action families. schedule: "reactive" (the default; `_Weights` and docs/simulation.md say
+    how it chooses: newly enabled instances with the run's probability `bias`, drawn from
+    BIAS_LOW..BIAS_HIGH, else the instances enabled before the last step; within those, by
+    rarity, locality and variety weights; never a step that undoes the last one while another
+    is enabled) or "uniform" (any enabled instance, uniformly). Reactive scheduling lets a
     protocol's reactions to an event run before the next fault or client request arrives,
     which is how such bugs unfold; under uniform choice, faults (many instances, always
     enabled) crowd out the reactions. The bias is not a rule, and it differs from run to run:
     a pure "reactions first" choice never lets a fault strike between an event and its
     reaction (a primary that acknowledges a write and crashes before replicating it was missed
-    in 21,000 runs), and a fixed bias suits some bugs and starves others (measured on the
-    shipped models: docs/simulation.md), so some runs are nearly uniform and some nearly
-    purely reactive. only / skip: property names to check (None: all); by default the
-    strengthening helper invariants (proof aids, `@invariant(strengthening=True)`) are not
+    in 21,000 runs), and the interruptions are what the shortest bugs of the shipped models
+    need (measured: docs/simulation.md). only / skip: property names to check (None: all);
+    by default the strengthening helper invariants (proof aids, `@invariant(strengthening=True)`) are not
     checked unless `helpers` is set or `only` names them. deadlock: a state with no enabled
     action (within the run's families) is a violation. shrink: shrink the violation found.
     max_seconds: stop the runs (not the shrinking) after this long. progress: called with
@@ -204,6 +219,110 @@ class _Checks:
         return next(self.program.out_of_domain(state), None) is not None
 
 
+# The default schedule's constants (docs/simulation.md says how they were chosen).
+BIAS_LOW, BIAS_HIGH = 0.6, 0.9  # each run's probability of taking a newly enabled instance
+LOCALITY = 6.0  # weight per parameter value shared with the last step
+NEAR_CACHE = 2_000_000  # cached locality weights at most (memory: 8 bytes each)
+
+
+class _Weights:
+    """The default ("reactive") schedule: which enabled instance a run takes next.
+
+    Each instance gets a weight, the product of
+    - rarity, 1 / (1 + the number of distinct states seen so far, in this simulation's runs,
+      in which it was enabled): an instance enabled almost everywhere (a fault, a heal, a
+      tick) will have other chances, a rarely enabled one (a reaction to an unusual state)
+      may not;
+    - locality, 1 + LOCALITY * the number of parameter values (sort elements) it shares with
+      the last step: a fault or a reaction on the node the last step involved;
+    - variety, 1 / (1 + the times this run has already taken it);
+    and weight 0 for a step that undoes the last one (its state differs from the state
+    before the last step in at most one slot, and it puts back a slot that step changed: a
+    heal right after its partition), unless every candidate does. When the last step newly
+    enabled some instances, the candidates are, with the run's probability `bias`, those
+    (a reaction), else the ones enabled before it (an interruption); if that set has no
+    weight, all enabled instances. One is drawn in proportion to its weight."""
+
+    def __init__(self, program: Program) -> None:
+        self.enabled_in = [0] * len(program.actions)
+        self.params = [
+            frozenset((p.type.sort, p.value) for p in a.params if isinstance(p.type, ElemType))
+            for a in program.actions
+        ]
+        self.writes = [tuple(slot for slot, _ in a.updates) for a in program.actions]
+        self._near: dict[int, list[float]] = {}
+        most = max((len(p) for p in self.params), default=0)
+        self._levels = [1.0 + LOCALITY * k for k in range(most + 1)]
+
+    def count(self, succ: Sequence[tuple[int, State]]) -> None:
+        """A state seen for the first time enables these instances."""
+        enabled_in = self.enabled_in
+        for a, _ in succ:
+            enabled_in[a] += 1
+
+    def near(self, last: int) -> list[float]:
+        """Each instance's locality weight after the step `last` (rows are cached, sharing
+        their float objects, and the cache is emptied before it holds NEAR_CACHE entries)."""
+        row = self._near.get(last)
+        if row is None:
+            if (len(self._near) + 1) * len(self.params) > NEAR_CACHE:
+                self._near.clear()
+            mine, levels = self.params[last], self._levels
+            row = [levels[len(mine & theirs)] for theirs in self.params]
+            self._near[last] = row
+        return row
+
+    def choose(self, rng: random.Random, succ: Sequence[tuple[int, State]], fresh: Sequence[bool], bias: float,
+               state: State, prev: State | None, last: int, fired: dict[int, int]) -> tuple[int, State]:
+        cands = succ
+        if True in fresh:
+            take_fresh = rng.random() < bias
+            cands = [x for x, f in zip(succ, fresh) if f == take_fresh] or succ
+        w = self.weigh(cands, state, prev, last, fired)
+        if w is None and cands is not succ:  # every candidate undoes the last step
+            cands = succ
+            w = self.weigh(cands, state, prev, last, fired)
+        if w is None:
+            w = self.weigh(cands, state, None, last, fired)
+            assert w is not None
+        u = rng.random()
+        if len(cands) == 1:
+            return cands[0]
+        cum = list(accumulate(w))
+        return cands[min(bisect(cum, u * cum[-1]), len(cands) - 1)]
+
+    def weigh(self, cands: Sequence[tuple[int, State]], state: State, prev: State | None, last: int,
+              fired: dict[int, int]) -> list[float] | None:
+        """The candidates' weights (undoing steps 0); None if every candidate undoes the last step."""
+        undo: list[int] = []
+        if prev is not None and last >= 0:
+            changed = [i for i in self.writes[last] if state[i] != prev[i]]
+            if changed:
+                # within one slot of `prev` and a changed slot put back; with two or more
+                # changed slots, being within one slot means putting back one of the first two
+                c0 = changed[0]
+                p0 = prev[c0]
+                if len(changed) == 1:
+                    undo = [k for k, (_, t) in enumerate(cands) if t[c0] == p0 and sum(map(ne, t, prev)) <= 1]
+                else:
+                    c1 = changed[1]
+                    p1 = prev[c1]
+                    undo = [k for k, (_, t) in enumerate(cands)
+                            if (t[c0] == p0 or t[c1] == p1) and sum(map(ne, t, prev)) <= 1]
+                if len(undo) == len(cands):
+                    return None
+        if len(cands) == 1:
+            return [1.0]
+        enabled_in = self.enabled_in
+        if last < 0:
+            return [1.0 / (1 + enabled_in[a]) for a, _ in cands]
+        near, times = self.near(last), fired.get
+        w = [near[a] / ((1 + enabled_in[a]) * (1 + times(a, 0))) for a, _ in cands]
+        for k in undo:
+            w[k] = 0.0
+        return w
+
+
 def choose_properties(program: Program, only: frozenset[str] | None, skip: frozenset[str],
                       helpers: bool) -> tuple[list[int], list[int]]:
     """(invariant, action property) indices into program.properties that a simulation checks
@@ -230,7 +349,7 @@ def simulate(program: Program, options: SimulateOptions | None = None,
     inv, act, may_leave = checks.inv, checks.act, checks.may_leave
     if options.schedule not in ("reactive", "uniform"):
         raise ValueError(f"unknown schedule {options.schedule!r}; use 'reactive' or 'uniform'")
-    reactive = options.schedule == "reactive"
+    weights = _Weights(program) if options.schedule == "reactive" else None
 
     stats = RunStats(engine="simulate", initial_states=len(inits))
     seen: set[int] = set()
@@ -243,7 +362,7 @@ def simulate(program: Program, options: SimulateOptions | None = None,
     for run in range(options.runs):
         rng = random.Random(options.seed * 1_000_003 + run)
         allowed: list[bool] | None = None
-        bias = 1.0 if run % 2 == 0 else rng.random()  # this run's reactivity (see SimulateOptions)
+        bias = BIAS_LOW + (BIAS_HIGH - BIAS_LOW) * rng.random()  # this run's reactivity (see SimulateOptions)
         if options.swarm:
             mask = [rng.random() < 0.5 for _ in families]
             if not any(mask):
@@ -257,24 +376,32 @@ def simulate(program: Program, options: SimulateOptions | None = None,
                 found = Found(Target("domain", "domain"), init, [], run)
             elif inv is not None and (k := inv(state)) >= 0:
                 found = Found(_inv_target(program, invariants[k]), init, [], run)
-            seen.add(hash(state))
+            h = hash(state)
+            new_state = h not in seen
+            seen.add(h)
             depth = 0
             was_enabled: set[int] = set()
+            prev: State | None = None
+            fired: dict[int, int] = {}
             while found is None and depth < options.depth and not checks.outside(state):
                 succ = successors(state)
+                if weights is not None and new_state:
+                    weights.count(succ)
                 if allowed is not None:
                     succ = [x for x in succ if allowed[x[0]]]
                 if not succ:
                     if deadlock:
                         found = Found(Target("deadlock", "deadlock"), init, actions, run)
                     break
-                if reactive:
+                if weights is not None:
                     now_enabled = {x[0] for x in succ}
-                    fresh = [x for x in succ if x[0] not in was_enabled]
+                    fresh = [x[0] not in was_enabled for x in succ]
                     was_enabled = now_enabled
-                    if fresh and (bias >= 1.0 or rng.random() < bias):
-                        succ = fresh
-                ai, t = succ[rng.randrange(len(succ))]
+                    ai, t = weights.choose(rng, succ, fresh, bias, state, prev,
+                                           actions[-1] if actions else -1, fired)
+                    fired[ai] = fired.get(ai, 0) + 1
+                else:
+                    ai, t = succ[rng.randrange(len(succ))]
                 actions.append(ai)
                 depth += 1
                 if may_leave[ai] and checks.out_of_domain(t):
@@ -283,8 +410,10 @@ def simulate(program: Program, options: SimulateOptions | None = None,
                 if act is not None and (k := act(state, t)) >= 0:
                     found = Found(_act_target(program, action_props[k]), init, actions, run)
                     break
-                state = t
-                seen.add(hash(state))
+                prev, state = state, t
+                h = hash(state)
+                new_state = h not in seen
+                seen.add(h)
                 if inv is not None and (k := inv(state)) >= 0:
                     found = Found(_inv_target(program, invariants[k]), init, actions, run)
                     break

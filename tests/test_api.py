@@ -136,7 +136,7 @@ def test_prove_runs_the_engine_the_cli_would_choose(capsys: pytest.CaptureFixtur
 
 
 def test_simulate_exit_code_is_the_one_its_json_states(capsys: pytest.CaptureFixture[str]) -> None:
-    found = r.simulate(DieHard, runs=200, depth=20, seed=1)
+    found = r.simulate(DieHard, runs=200, depth=20, seed=4)  # a seed that finds it (in run 17)
     assert found.verdicts["big_is_not_4"] == "violated" and found.exit_code == 1
     quiet = r.simulate(Countdown, runs=5, depth=5)
     assert quiet.exit_code == 0 and quiet.status == "incomplete"  # nothing found is not a proof

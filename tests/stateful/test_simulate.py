@@ -25,7 +25,7 @@ def labels(sim: object) -> list[str]:
 
 
 def test_finds_and_shrinks_the_no_fencing_violation() -> None:
-    sim = simulate(NO_FENCING, SimulateOptions(runs=500, seed=7))  # a seed that finds it within 500 runs
+    sim = simulate(NO_FENCING, SimulateOptions(runs=500, seed=0))  # a seed that finds it within 500 runs (in run 47)
     v = sim.result.first_violation()
     assert v is not None and v.trace is not None
     assert v.property in ("single_primary", "no_acked_write_lost")
