@@ -515,11 +515,14 @@ class BatchSearch:
             ck, cr, cf = ck[keep], cr[keep], cf[keep]
         # first deduplicate within the chunk (most successors are reached from several
         # parents of the chunk), then look the distinct ones up in the store
-        reason_mem = self.admit(*self.dedupe(ck, cr, cf), c0, out)
+        if self.recorder is None or stopped:
+            reason_mem = self.admit(*self.dedupe(ck, cr, cf), c0, out)
+            return (True, reason_mem) if reason_mem else (stopped, reason)
+        dk, dr, df, inverse = self.dedupe_inverse(ck, cr, cf)
+        reason_mem = self.admit(dk, dr, df, c0, out)
         if reason_mem:
             return True, reason_mem
-        if self.recorder is not None and not stopped:
-            self.record(part, c0, at_bound, cr, lambda: self.store.ids_of(ck, cf))
+        self.record(part, c0, at_bound, cr, lambda: self.store.ids_of(dk, df)[inverse])
         return stopped, reason
 
     def record(self, part: Part, c0: int, at_bound: bool, rank: Array, numbers: Any) -> None:

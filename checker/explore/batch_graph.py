@@ -27,7 +27,7 @@ import numpy as np
 
 from replicheck.ir import Program, Property, State
 
-from .liveness import StateGraph
+from .liveness import StateGraph, small_pages
 
 Array = Any
 PathTo = Callable[[int], list[State]]
@@ -129,6 +129,10 @@ class GraphRecorder:
     def finish(self, initial: int, path_to: PathTo, complete: bool, stop_reason: str) -> RecordedGraph:
         """The graph over the states inside the constraint (renumbered in order), the steps
         into the states outside it as blocked steps. Frees the chunks as it joins them."""
+        with small_pages():
+            return self._finish(initial, path_to, complete, stop_reason)
+
+    def _finish(self, initial: int, path_to: PathTo, complete: bool, stop_reason: str) -> RecordedGraph:
         if not complete:  # the measures' extremes so far stand; the steps are of no use
             empty = np.zeros(0, dtype=np.int64)
             self.dst, self.act, self.degree, self.outside = [], [], [], []

@@ -25,6 +25,7 @@ from .batch_graph import GraphRecorder
 from .graph import LabelledGraph, Progress, build_graph
 from .live import check_liveness, evaluation_error
 from .measures import measure_all
+from .memory import peak_resident_bytes
 from .options import CheckOptions
 from .symmetry import SymmetryRefused
 
@@ -79,6 +80,7 @@ def check_model(program: Program, options: CheckOptions | None = None, liveness:
         result.verdicts += [Verdict(p.name, "liveness", INCOMPLETE, f"not checked: {why}") for p in props]
         return result
     started = time.perf_counter()
+    peak_before = peak_resident_bytes()
     left = options.limits.after(result.stats.seconds)
     if recorded is not None and recorded.complete:
         built = recorded  # one exploration: the batch search recorded the graph
@@ -91,6 +93,8 @@ def check_model(program: Program, options: CheckOptions | None = None, liveness:
     except KeyboardInterrupt as err:
         return _interrupted(result, program, options, err, "while liveness was checked")
     result.verdicts += live
+    if result.stats.peak_memory:  # the real peak: the liveness analysis comes after the search's
+        result.stats.peak_memory += max(0, peak_resident_bytes() - peak_before)
     if any(v.property == "model error" for v in live):
         result.stats.complete, result.stats.stop_reason = False, "error"
     result.warnings += [f"{v.property} {v.message}" for v in live if "vacuously" in v.message]

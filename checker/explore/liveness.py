@@ -37,8 +37,9 @@ scipy (strongly connected components and breadth-first searches of large graphs)
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -69,17 +70,33 @@ class StateGraph:
     blocked_src: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     blocked_act: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
+    def __post_init__(self) -> None:
+        # edges listed by source already (the batch engine records them so): no sort needed
+        self.by_source = len(self.src) < 2 or bool(np.all(self.src[1:] >= self.src[:-1]))
+
+    @property
+    def etype(self) -> type:
+        """The integer type of edge numbers (and vertex numbers): 4 bytes while they fit."""
+        return np.int32 if max(len(self.src), self.n) < (1 << 31) - 1 else np.int64
+
     def csr(self, keep: BoolArray | None = None) -> tuple[IntArray, IntArray, IntArray]:
         """(indptr, indices, edge ids) of the graph, optionally only edges inside `keep`."""
-        eids = np.arange(len(self.src), dtype=np.int64)
-        if keep is not None:
-            m = keep[self.src] & keep[self.dst]
-            eids = eids[m]
-        order = eids[np.argsort(self.src[eids], kind="stable")]
-        counts = np.bincount(self.src[order], minlength=self.n)
+        if keep is None:
+            eids: IntArray = np.arange(len(self.src), dtype=self.etype)  # int32 while edges fit
+        else:
+            m = keep[self.src]
+            m &= keep[self.dst]
+            eids = np.flatnonzero(m).astype(self.etype)
+            del m
+        src = self.src[eids]
+        if not self.by_source:
+            order = np.argsort(src, kind="stable")
+            eids, src = eids[order], src[order]
+        counts = np.bincount(src, minlength=self.n)
+        del src
         indptr = np.zeros(self.n + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
-        return indptr, self.dst[order], order
+        return indptr, self.dst[eids], eids
 
 
 @dataclass
@@ -162,8 +179,10 @@ class _Paths:
         self.indptr, self.indices, self.eids = indptr, indices, eids
         ext_indptr = np.append(indptr, indptr[-1] + len(srcs))
         ext_indices = np.concatenate([indices, srcs])
-        mat = csr_matrix((np.ones(len(ext_indices), dtype=np.int8), ext_indices, ext_indptr), shape=(n + 1, n + 1))
+        mat = _search_matrix(n + 1, ext_indptr, ext_indices)
+        del ext_indices
         order, pred = breadth_first_order(mat, n, directed=True, return_predecessors=True)
+        del mat
         pred = pred.astype(np.int64)
         self.dist = (_depths(order.astype(np.int64), pred) - 1)[:n]
         self.dist[self.dist < 0] = -1
@@ -198,6 +217,34 @@ class _Prefix:
         return [u % self.n for u in nodes], edges
 
 
+def _search_matrix(n: int, indptr: IntArray, indices: IntArray) -> csr_matrix:
+    """A CSR graph as scipy's graph routines take it: float64 data, int32 indices while they
+    fit, canonical (parallel edges merged: scipy's SCC search crawls on them otherwise), so
+    that it is not converted again inside."""
+    itype = np.int32 if n < (1 << 31) - 1 and len(indices) < (1 << 31) - 1 else np.int64
+    mat = csr_matrix((np.ones(len(indices), dtype=np.float64), indices.astype(itype, copy=False),
+                      indptr.astype(itype, copy=False)), shape=(n, n), copy=False)
+    mat.sum_duplicates()
+    return mat
+
+
+def _strong_components(n: int, indptr: IntArray, indices: IntArray) -> IntArray:
+    """scipy's strongly connected components of a CSR graph (a label per vertex)."""
+    _, labels = connected_components(_search_matrix(n, indptr, indices), directed=True, connection="strong")
+    return np.asarray(labels)
+
+
+def _count_keys(keys: IntArray, bound: int) -> tuple[IntArray, IntArray]:
+    """The distinct keys (in 0..bound-1) in increasing order, with how often each occurs: a
+    count table when it is small against the keys, a sort otherwise."""
+    if bound <= 4 * len(keys) + 1024:
+        counts = np.bincount(keys, minlength=bound)
+        distinct = np.flatnonzero(counts).astype(np.int64)
+        return distinct, counts[distinct]
+    distinct, counts = np.unique(keys, return_counts=True)
+    return distinct.astype(np.int64), counts
+
+
 class _Analysis:
     def __init__(self, program: Program, graph: StateGraph) -> None:
         self.program = program
@@ -208,12 +255,23 @@ class _Analysis:
         # fair action (actions are deterministic, so an instance has at most one edge per
         # state; a self-loop is a stuttering step, not <<A>>_vars), sorted by state
         self.changes = graph.src != graph.dst
-        fk = np.where(self.changes, self.fair_index[graph.act], -1)
-        m = fk >= 0
-        bk = self.fair_index[graph.blocked_act] if len(graph.blocked_act) else np.zeros(0, dtype=np.int64)
-        bm = bk >= 0
-        en_state = np.concatenate([graph.src[m], graph.blocked_src[bm]])
-        en_k = np.concatenate([fk[m], bk[bm]])
+        vtype = graph.etype
+        small_k: IntArray = self.fair_index.astype(np.int32)  # type: ignore[assignment]  # 4 bytes each
+        en_state: IntArray
+        en_k: IntArray
+        if self.n_fair:
+            fk = small_k[graph.act]
+            m = fk >= 0
+            m &= self.changes
+            en_state, en_k = graph.src[m].astype(vtype), fk[m]
+            del fk, m
+        else:
+            en_state, en_k = np.zeros(0, dtype=vtype), np.zeros(0, dtype=np.int32)
+        if len(graph.blocked_act) and self.n_fair:
+            bk = small_k[graph.blocked_act]
+            bm = bk >= 0
+            en_state = np.concatenate([en_state, graph.blocked_src[bm].astype(vtype)])
+            en_k = np.concatenate([en_k, bk[bm]])
         if len(en_state) > 1 and not bool(np.all(en_state[1:] >= en_state[:-1])):
             order = np.argsort(en_state, kind="stable")
             en_state, en_k = en_state[order], en_k[order]
@@ -230,38 +288,59 @@ class _Analysis:
 
         The fairness conditions are evaluated on the sparse (component, fair action) pairs
         that occur, never on a dense components-by-actions table."""
-        good = np.zeros(self.g.n, dtype=bool)
-        comp = np.full(self.g.n, -1, dtype=np.int64)
+        g = self.g
+        good = np.zeros(g.n, dtype=bool)
+        comp = np.full(g.n, -1, dtype=np.int64)
         next_label = 0
         nf = max(self.n_fair, 1)
+        # the states that enable some fair instance: a component of one state is fair exactly
+        # when its state enables none (stuttering there starves nothing; a step out leaves it)
+        enables = np.zeros(g.n, dtype=bool)
+        enables[self.en_state] = True
         work: list[BoolArray] = [region]
         while work:
             reg = work.pop()
             if not reg.any():
                 continue
             idx = np.flatnonzero(reg)
-            indptr, indices, eids = self.g.csr(reg)
-            mat = csr_matrix((np.ones(len(indices), dtype=np.int8), indices, indptr), shape=(self.g.n, self.g.n))
-            _, labels_all = connected_components(mat, directed=True, connection="strong")
-            _, labels = np.unique(labels_all[idx], return_inverse=True)
-            labels = labels.astype(np.int64)
+            indptr, indices, eids = g.csr(reg)
+            labels_all = _strong_components(g.n, indptr, indices)
+            del indptr, indices
+            # number the components met in region 0.. in the order of their scipy labels
+            present = np.zeros(int(labels_all.max()) + 1, dtype=bool)
+            present[labels_all[idx]] = True
+            renumber = (np.cumsum(present) - 1).astype(np.int64)
+            labels = renumber[labels_all[idx]]
+            del labels_all, present, renumber
             n_comp = int(labels.max()) + 1
             size = np.bincount(labels, minlength=n_comp)
-            label_of = np.full(self.g.n, -1, dtype=np.int64)
+            label_of = np.full(g.n, -1, dtype=np.int64)
             label_of[idx] = labels
             ok = np.ones(n_comp, dtype=bool)
             if must is not None:
                 ok &= np.bincount(labels, weights=must[idx].astype(np.int64), minlength=n_comp) > 0
+            single = size == 1
+            ok[labels[single[labels] & enables[idx]]] = False  # one state enabling a fair instance
             sf_bad_keys = np.zeros(0, dtype=np.int64)
-            if self.n_fair:
-                # (component, k) keys where k is enabled, with how many of its states enable it
-                in_reg = reg[self.en_state]
-                keys, counts = np.unique(label_of[self.en_state[in_reg]] * nf + self.en_k[in_reg], return_counts=True)
+            if self.n_fair and not single.all():
+                # (component, k) keys where k is enabled, with how many of its states enable
+                # it, over the components of more than one state (the others are settled)
+                big = ~single
+                sel = reg[self.en_state]
+                sel &= big[np.where(label_of[self.en_state] >= 0, label_of[self.en_state], 0)]
+                sel &= label_of[self.en_state] >= 0
+                keys, counts = _count_keys(label_of[self.en_state[sel]] * nf + self.en_k[sel], n_comp * nf)
+                del sel
                 # ... and where k is taken on an edge inside the component
-                internal = (label_of[self.g.src[eids]] == label_of[self.g.dst[eids]]) & self.changes[eids]
+                ls, ld = label_of[g.src[eids]], label_of[g.dst[eids]]
+                internal = ls == ld
+                internal &= big[np.where(ls >= 0, ls, 0)]
+                internal &= self.changes[eids]
+                del ld
                 e = eids[internal]
-                fk = self.fair_index[self.g.act[e]]
-                taken_keys = np.unique(label_of[self.g.src[e[fk >= 0]]] * nf + fk[fk >= 0])
+                fk = self.fair_index[g.act[e]]
+                taken_keys = np.unique(ls[internal][fk >= 0] * nf + fk[fk >= 0])
+                del ls, internal, e, fk
                 taken = np.isin(keys, taken_keys, assume_unique=True)
                 kc, kk = keys // nf, keys % nf
                 # weak: enabled in every state of the component and never taken -> unfair
@@ -270,6 +349,7 @@ class _Analysis:
                 # strong: enabled somewhere and never taken -> prune those states
                 sf_bad = self.strong[kk] & ~taken & ok[kc]
                 sf_bad_keys = keys[sf_bad]
+            del eids
             needs_pruning = np.zeros(n_comp, dtype=bool)
             needs_pruning[sf_bad_keys // nf] = True
             fine = ok & ~needs_pruning
@@ -523,7 +603,39 @@ def _best_lasso(
     return options[best[1]][0], best[2], best[3]
 
 
+@contextmanager
+def small_pages() -> Iterator[None]:
+    """NumPy asks the kernel for transparent huge pages on big arrays (madvise); where the
+    kernel compacts memory to grant them (THP defrag "madvise", a common default), the
+    analysis's many short-lived edge-sized arrays spent more time in the kernel than in NumPy
+    (election Node=3 Volume=2: 9.2 s system time against 3.1 s user, measured). Off for the
+    analysis, restored after."""
+    setter = getattr(getattr(np, "_core", None), "multiarray", None)
+    toggle = getattr(setter, "_set_madvise_hugepage", None)
+    if toggle is None:
+        yield
+        return
+    previous = toggle(False)
+    try:
+        yield
+    finally:
+        toggle(previous)
+
+
 def find_violation(
+    program: Program,
+    graph: StateGraph,
+    prop: Property,
+    p_true: BoolArray,
+    q_true: BoolArray | None = None,
+) -> Lasso | None:
+    """A short fair lasso violating `prop`, or None if every fair behaviour satisfies it
+    (see `_find_violation`)."""
+    with small_pages():
+        return _find_violation(program, graph, prop, p_true, q_true)
+
+
+def _find_violation(
     program: Program,
     graph: StateGraph,
     prop: Property,
