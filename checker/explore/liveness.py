@@ -39,6 +39,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Iterator, Sequence
 
 import numpy as np
@@ -276,7 +277,11 @@ class _Analysis:
             order = np.argsort(en_state, kind="stable")
             en_state, en_k = en_state[order], en_k[order]
         self.en_state, self.en_k = en_state, en_k
-        self.full_csr = graph.csr()
+
+    @cached_property
+    def full_csr(self) -> tuple[IntArray, IntArray, IntArray]:
+        """The whole graph in CSR form, made when a shortest-path search first needs it."""
+        return self.g.csr()
 
     def enabled(self, state: int) -> set[int]:
         lo, hi = np.searchsorted(self.en_state, [state, state + 1])
@@ -649,23 +654,36 @@ def _find_violation(
     tried and the shortest prefix + cycle is kept (see `_best_lasso`, `_Component.cycle`)."""
     a = _Analysis(program, graph)
     n = graph.n
-    indptr, indices, eids = a.full_csr
     form = prop.temporal
     options: list[tuple[_Prefix, BoolArray, IntArray, BoolArray | None]] = []
+    # First the fair components of the widest region a violating cycle may lie in: a fair
+    # cycle inside a smaller region is one inside this one, so none here means the property
+    # holds, and no shortest-path search (the largest arrays of the analysis) is needed.
+    must = ~p_true if form == "eventually_always" else None
+    if form == "leads_to":
+        assert q_true is not None
+        widest = ~q_true
+    else:
+        widest = np.ones(n, dtype=bool) if form == "eventually_always" else ~p_true
+    good, comp = a.fair_states(widest, must)
+    if not good.any():
+        return None
+    indptr, indices, eids = a.full_csr
     if form == "eventually":
         # the prefix and the cycle both stay where P is false
         prefix = _Prefix(_Paths(indptr, indices, eids, graph.initial, ~p_true), n)
-        good, comp = a.fair_states(~p_true & (prefix.dist >= 0), None)
+        region = ~p_true & (prefix.dist >= 0)
+        if not np.array_equal(region, widest):
+            good, comp = a.fair_states(region, None)
         options.append((prefix, good, comp, None))
     elif form in ("always_eventually", "eventually_always"):
         prefix = _Prefix(_Paths(indptr, indices, eids, graph.initial), n)
         reached = prefix.dist >= 0
-        if form == "always_eventually":  # a cycle where P is false throughout
-            good, comp = a.fair_states(~p_true & reached, None)
-            options.append((prefix, good, comp, None))
-        else:  # a cycle that visits a state where P is false
-            good, comp = a.fair_states(reached, ~p_true)
-            options.append((prefix, good, comp, ~p_true))
+        if not reached.all():
+            good, comp = a.fair_states(widest & reached, must)
+        # always_eventually: a cycle where P is false throughout; eventually_always: a cycle
+        # that visits a state where P is false
+        options.append((prefix, good, comp, must))
     elif form == "leads_to":
         assert q_true is not None
         trigger = p_true & ~q_true
