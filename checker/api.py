@@ -20,6 +20,7 @@ Must not import: z3, numpy, hypothesis (at module level), `replicheck.cli`, `rep
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
@@ -83,8 +84,10 @@ def instantiate(model: ModelRef, variant: str | None = None, settings: Mapping[s
     return cls(variant=variant, **dict(settings or {}))
 
 
-def _program(model: Model) -> Program:
-    return model.compile()
+def _program(model: Model, max_seconds: float | None = None) -> Program:
+    """The traced program; `max_seconds` (the run's limit) stops a trace that takes longer,
+    as an incomplete run (`replicheck.errors.TracingIncomplete`, exit 3)."""
+    return model.compile(max_seconds=max_seconds)
 
 
 # -- results ------------------------------------------------------------------------------
@@ -278,7 +281,11 @@ def check(
     from replicheck.explore.full import check_model
 
     instance = instantiate(model, variant, settings)
-    program = _program(instance)
+    started = time.perf_counter()
+    limit = options.get("max_seconds")
+    program = _program(instance, Limits(max_seconds=limit).max_seconds)
+    if limit is not None:  # tracing took part of the run's time: the search gets what is left
+        options = {**options, "max_seconds": Limits(max_seconds=limit).after(time.perf_counter() - started).max_seconds}
     opts = check_options(program, type(instance), **options)
     return Result(check_model(program, opts, liveness=liveness))
 
@@ -391,8 +398,8 @@ def prove(
     from replicheck.symbolic import check_inductive
     from replicheck.symbolic import k_induction as run_k_induction
 
-    program = _program(instantiate(model, variant, settings))
     Limits(max_seconds=timeout)  # the same rules as every engine's limits
+    program = _program(instantiate(model, variant, settings), timeout)
     engine, bound, header, default = prove_plan(program, bmc=bmc, k_induction=k_induction, inductive=inductive)
     names, warnings = prove_selection(program, engine, only)
     induction = None
@@ -450,10 +457,10 @@ def simulate(
     from replicheck.simulation import simulate as run_simulation
 
     instance = instantiate(model, variant, settings)
-    program = _program(instance)
+    Limits(max_seconds=max_seconds)  # the same rules as every engine's limits
+    program = _program(instance, max_seconds)
     only, skip = list(only), list(skip)
     check_names(program, only + skip)
-    Limits(max_seconds=max_seconds)  # the same rules as every engine's limits
     if schedule not in ("reactive", "uniform"):
         raise OptionError(f"schedule is 'reactive' or 'uniform', not {schedule!r}")
     for name, value in (("runs", runs), ("depth", depth)):

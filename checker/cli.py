@@ -19,10 +19,11 @@ import re
 import signal
 import sys
 import tempfile
+import time
 from typing import Any, Callable, NoReturn, Sequence
 
 from replicheck import __version__, interrupts
-from replicheck.engines import parse_count, parse_memory, parse_seconds
+from replicheck.engines import Limits, parse_count, parse_memory, parse_seconds
 from replicheck.errors import (
     EXIT_INCOMPLETE,
     EXIT_INTERNAL,
@@ -246,7 +247,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     from replicheck.explore.full import check_model
 
     info, model = _instantiate(args)
+    started = time.perf_counter()
     program = model.compile(max_seconds=args.max_seconds)
+    if args.max_seconds is not None:  # tracing took part of the run's time: the search gets what is left
+        args.max_seconds = Limits(max_seconds=args.max_seconds).after(time.perf_counter() - started).max_seconds
     if args.graph_out:
         _graph_format(args.graph_out)
     options = check_options(

@@ -92,7 +92,7 @@ def run_sweep(
             started = time.perf_counter()
             try:
                 model = info.cls(variant=variant)
-                program = model.compile()
+                program = model.compile(max_seconds=max_seconds)
                 options = CheckOptions(
                     max_states=max_states,
                     max_seconds=max_seconds,
