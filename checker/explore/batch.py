@@ -392,9 +392,9 @@ class BatchSearch:
         st.fingerprint_collision_probability = collision_probability(stored) if self.fp_mode else 0.0
         result = run.result(stored - self.pruned, stop_reason)  # outside the @constraint: not counted
         if self.recorder is not None:
+            self.store = HashSet(1, True)  # the graph needs the parent links, not the store: its memory goes
             self.recorder.finished = self.recorder.finish(
                 len(self.inits), self.path_of_number, result.stats.complete and not run.violations, stop_reason)
-            self.store = HashSet(1, True)  # the store is not needed by the graph: its memory goes
         if self.worker_lost:
             result.warnings.insert(0, self.worker_lost)
         if result.stats.complete and not run.done:
