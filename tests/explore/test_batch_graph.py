@@ -141,3 +141,17 @@ def test_a_limit_leaves_liveness_incomplete_and_the_measures_over_the_states_exp
     (m,) = res.measurements
     assert (m.minimum, m.maximum) == (0, 2)  # x = 0, 1, 2 within two steps
     assert any("only the states explored" in w for w in res.warnings)
+
+
+def test_max_memory_stops_the_analysis_with_incomplete_liveness_naming_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The analysis's need is estimated before it allocates: an estimate past --max-memory
+    leaves the liveness verdicts incomplete, naming the limit, and the safety verdicts stand."""
+    import replicheck.explore.live as live
+    from replicheck.explore.memory import resident_bytes
+
+    monkeypatch.setattr(live, "ANALYSIS_BYTES_PER_STEP", 1 << 40)  # any graph "needs" terabytes
+    res = r.check(Ring, engine="batch", max_memory=resident_bytes() + (1 << 30))
+    assert res.verdicts["in_range"] == "holds"
+    assert res.verdicts["wraps"] == "incomplete" and res.verdicts["reaches_four"] == "incomplete"
+    assert "past --max-memory" in res.details.verdicts[-1].message
+    assert res.exit_code == 3
