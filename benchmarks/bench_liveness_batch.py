@@ -5,13 +5,16 @@ load). Prints figures; asserts nothing.
     .venv/bin/python benchmarks/bench_liveness_batch.py                 # election Node=3 Volume=2
     .venv/bin/python benchmarks/bench_liveness_batch.py --model ebs.election --set Node=3 --set Volume=1
     .venv/bin/python benchmarks/bench_liveness_batch.py --workers 2 --repeat 2
+    .venv/bin/python benchmarks/bench_liveness_batch.py --set Node=3 --set Volume=1 --tlc   # TLC as the peer
 
 Each run is `replicheck check MODEL --engine batch --store fingerprint [--workers N]`, timed
 with `os.wait4` (wall time, user and system CPU of the child, its peak resident memory). The
 figures per configuration: distinct states, the liveness verdicts, wall and CPU seconds, the
 ratio of the run with liveness to the run without, and peak bytes per state (the child's peak
 resident memory over its distinct states; with two processes the worker's own peak is not in
-the child's figure, so use one worker for the memory comparison).
+the child's figure, so use one worker for the memory comparison). With `--tlc`, TLC checks the
+same model's TLA+ export (its invariants and its liveness properties under the exported
+fairness) after the two runs, and its wall and CPU time are set beside the run with liveness.
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ def main() -> None:
     ap.add_argument("--set", action="append", default=None)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--tlc", action="store_true", help="also run TLC on the TLA+ export (the peer)")
+    ap.add_argument("--tlc-timeout", type=float, default=1800.0)
     args = ap.parse_args()
     sets = args.set if args.set is not None else (["Node=3", "Volume=2"] if args.model == "ebs.election" else [])
     base = ["check", args.model, *[x for s in sets for x in ("--set", s)], "--engine", "batch", "--store",
@@ -64,6 +69,30 @@ def main() -> None:
         a, b = pair["no liveness"], pair["with liveness"]
         print(f"{'ratio':<14}{'':>12}{b['wall'] / a['wall']:>9.2f}{(b['user'] + b['sys']) / (a['user'] + a['sys']):>9.2f}"
               f"{'':>8}{b['peak'] / a['peak']:>10.2f}")
+    if args.tlc:
+        tlc(args.model, sets, args.tlc_timeout, pair["with liveness"])
+
+
+def tlc(model: str, sets: list[str], timeout: float, ours: dict[str, Any]) -> None:
+    import tempfile
+
+    from replicheck.export.peers import missing_tlc, run_tlc
+    from replicheck.export.tla import export_tla
+    from replicheck.registry import load, parse_settings
+
+    missing = missing_tlc()
+    if missing:
+        print(f"TLC: not run ({missing})")
+        return
+    info = load(model)
+    program = info.cls(**parse_settings(info.cls, sets)).compile()
+    with tempfile.TemporaryDirectory() as work:
+        peer = run_tlc(export_tla(program, deadlock=info.cls.check_deadlock), work, timeout=timeout)
+    states = f"{peer.distinct_states:,}" if peer.distinct_states is not None else "?"
+    print(f"{'TLC':<14}{states:>12}{peer.seconds:>9.1f}{peer.cpu_seconds:>9.1f}{'':>8}"
+          f"{peer.peak_rss_bytes / 2**20:>10,.0f}{'':>9}  {peer.violations or 'no violation'}"
+          + (f"  errors: {peer.errors}" if peer.errors else ""))
+    print(f"{'TLC / ours':<14}{'':>12}{peer.seconds / ours['wall']:>9.2f}{peer.cpu_seconds / (ours['user'] + ours['sys']):>9.2f}")
 
 
 if __name__ == "__main__":

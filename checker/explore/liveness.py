@@ -256,6 +256,21 @@ class _Analysis:
         # fair action (actions are deterministic, so an instance has at most one edge per
         # state; a self-loop is a stuttering step, not <<A>>_vars), sorted by state
         self.changes = graph.src != graph.dst
+        # the states that enable some fair instance (the pairs themselves are made when a
+        # component of more than one state needs them: on large acyclic graphs, never)
+        self.enables = np.zeros(graph.n, dtype=bool)
+        if self.n_fair:
+            m = self.fair_index[graph.act] >= 0
+            m &= self.changes
+            self.enables[graph.src[m]] = True
+            del m
+            if len(graph.blocked_act):
+                self.enables[graph.blocked_src[self.fair_index[graph.blocked_act] >= 0]] = True
+
+    @cached_property
+    def _pairs(self) -> tuple[IntArray, IntArray]:
+        """(state, fair k) pairs where k is enabled in state, sorted by state."""
+        graph = self.g
         vtype = graph.etype
         small_k: IntArray = self.fair_index.astype(np.int32)  # type: ignore[assignment]  # 4 bytes each
         en_state: IntArray
@@ -276,7 +291,15 @@ class _Analysis:
         if len(en_state) > 1 and not bool(np.all(en_state[1:] >= en_state[:-1])):
             order = np.argsort(en_state, kind="stable")
             en_state, en_k = en_state[order], en_k[order]
-        self.en_state, self.en_k = en_state, en_k
+        return en_state, en_k
+
+    @property
+    def en_state(self) -> IntArray:
+        return self._pairs[0]
+
+    @property
+    def en_k(self) -> IntArray:
+        return self._pairs[1]
 
     @cached_property
     def full_csr(self) -> tuple[IntArray, IntArray, IntArray]:
@@ -298,17 +321,24 @@ class _Analysis:
         comp = np.full(g.n, -1, dtype=np.int64)
         next_label = 0
         nf = max(self.n_fair, 1)
-        # the states that enable some fair instance: a component of one state is fair exactly
-        # when its state enables none (stuttering there starves nothing; a step out leaves it)
-        enables = np.zeros(g.n, dtype=bool)
-        enables[self.en_state] = True
+        # a component of one state is fair exactly when its state enables no fair instance
+        # (stuttering there starves nothing; a step out leaves the component)
+        enables = self.enables
         work: list[BoolArray] = [region]
         while work:
             reg = work.pop()
             if not reg.any():
                 continue
             idx = np.flatnonzero(reg)
-            indptr, indices, eids = g.csr(reg)
+            inside: BoolArray | None = None
+            if g.by_source:  # the region's edges by mask: edge numbers only if needed below
+                inside = reg[g.src]
+                inside &= reg[g.dst]
+                indices = g.dst[inside]
+                indptr = np.zeros(g.n + 1, dtype=np.int64)
+                np.cumsum(np.bincount(g.src[inside], minlength=g.n), out=indptr[1:])
+            else:
+                indptr, indices, eids = g.csr(reg)
             labels_all = _strong_components(g.n, indptr, indices)
             del indptr, indices
             # number the components met in region 0.. in the order of their scipy labels
@@ -337,6 +367,8 @@ class _Analysis:
                 keys, counts = _count_keys(label_of[self.en_state[sel]] * nf + self.en_k[sel], n_comp * nf)
                 del sel
                 # ... and where k is taken on an edge inside the component
+                if inside is not None:
+                    eids = np.flatnonzero(inside)
                 ls, ld = label_of[g.src[eids]], label_of[g.dst[eids]]
                 internal = ls == ld
                 internal &= big[np.where(ls >= 0, ls, 0)]
@@ -354,7 +386,7 @@ class _Analysis:
                 # strong: enabled somewhere and never taken -> prune those states
                 sf_bad = self.strong[kk] & ~taken & ok[kc]
                 sf_bad_keys = keys[sf_bad]
-            del eids
+            inside = eids = None  # type: ignore[assignment]
             needs_pruning = np.zeros(n_comp, dtype=bool)
             needs_pruning[sf_bad_keys // nf] = True
             fine = ok & ~needs_pruning
