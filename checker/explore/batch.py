@@ -480,6 +480,7 @@ class BatchSearch:
         stop_row = n  # rows >= stop_row are not counted (their successors are dropped)
         err_rank = -1  # with a run-time error: successors of smaller rank are kept
         stopped, reason = False, ""
+        split = False  # continue mode: a new violation; the rows after it are evaluated again
         for row, is_err in self.first_rows(part, at_bound):
             state = self.tuple_at(keys, row)
             path = self.path(level, c0 + row)
@@ -494,12 +495,20 @@ class BatchSearch:
                 err_rank = row * self.nact + max(first_bad, 0)
                 break
             events = self.row_events(part, row, state, invs, pending, keys, row)
-            if events:
-                run.handle_events(events, path)
+            new = run.handle_events(events, path) if events else False
             if not run.done and self.is_deadlock(part, row, at_bound):
-                run.deadlocked(path)
+                new |= run.deadlocked(path)
             if run.done:
                 stop_row, stopped, reason = row + 1, True, ""
+                break
+            if new:
+                # what is now violated is not checked on later states (the scalar engine's
+                # rule: it may raise where it was never meant to hold), so the rows after
+                # this one are evaluated again without it; the graph is not needed any more
+                # (a run with violations checks no liveness)
+                self.recorder = None
+                if row + 1 < n:
+                    stop_row, split = row + 1, True
                 break
 
         # transitions and pruned states over the rows counted
@@ -517,7 +526,11 @@ class BatchSearch:
         # parents of the chunk), then look the distinct ones up in the store
         if self.recorder is None or stopped:
             reason_mem = self.admit(*self.dedupe(ck, cr, cf), c0, out)
-            return (True, reason_mem) if reason_mem else (stopped, reason)
+            if reason_mem:
+                return True, reason_mem
+            if split:
+                return self.chunk(keys[stop_row:], c0 + stop_row, level, at_bound, out)
+            return stopped, reason
         dk, dr, df, inverse = self.dedupe_inverse(ck, cr, cf)
         reason_mem = self.admit(dk, dr, df, c0, out)
         if reason_mem:

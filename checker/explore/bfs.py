@@ -122,7 +122,11 @@ def _bfs(program: Program, options: CheckOptions) -> CheckResult:
                     check_only(states[j], j)
                     pruned += 1
                     if events:
-                        rebuild |= run.handle_events(events, path_of(j))
+                        if run.handle_events(events, path_of(j)) and not run.done:
+                            # continue mode: what is now violated is not checked again, from
+                            # the next state on (it may raise where it was never meant to hold)
+                            expand, check_only = kernel(True), None
+                            fn = kernel(False) if at_bound else expand
                         if run.done:
                             i = j + 1
                             break
@@ -132,13 +136,17 @@ def _bfs(program: Program, options: CheckOptions) -> CheckResult:
                 transitions += n
                 if events or (n == 0 and deadlock):
                     path = path_of(j)
+                    new = False
                     if events:
-                        rebuild |= run.handle_events(events, path)
+                        new |= run.handle_events(events, path)
                     if n == 0 and deadlock and not run.done:
-                        rebuild |= run.deadlocked(path)
+                        new |= run.deadlocked(path)
                     if run.done:
                         i = j + 1
                         break
+                    if new:  # continue mode: stop checking what is now violated, at once
+                        expand, check_only = kernel(True), None
+                        fn = kernel(False) if at_bound else expand
             else:
                 i = stop
             if run.done:

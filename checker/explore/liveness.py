@@ -329,18 +329,19 @@ class _Analysis:
             reg = work.pop()
             if not reg.any():
                 continue
-            idx = np.flatnonzero(reg)
             inside: BoolArray | None = None
             if g.by_source:  # the region's edges by mask: edge numbers only if needed below
                 inside = reg[g.src]
                 inside &= reg[g.dst]
                 indices = g.dst[inside]
-                indptr = np.zeros(g.n + 1, dtype=np.int64)
+                indptr = np.zeros(g.n + 1, dtype=np.int64 if len(indices) >= (1 << 31) - 1 else np.int32)
                 np.cumsum(np.bincount(g.src[inside], minlength=g.n), out=indptr[1:])
+                inside = None  # made again below if a component of several states needs it
             else:
                 indptr, indices, eids = g.csr(reg)
             labels_all = _strong_components(g.n, indptr, indices)
             del indptr, indices
+            idx = np.flatnonzero(reg)
             # number the components met in region 0.. in the order of their scipy labels
             present = np.zeros(int(labels_all.max()) + 1, dtype=bool)
             present[labels_all[idx]] = True
@@ -367,8 +368,11 @@ class _Analysis:
                 keys, counts = _count_keys(label_of[self.en_state[sel]] * nf + self.en_k[sel], n_comp * nf)
                 del sel
                 # ... and where k is taken on an edge inside the component
-                if inside is not None:
+                if g.by_source:
+                    inside = reg[g.src]
+                    inside &= reg[g.dst]
                     eids = np.flatnonzero(inside)
+                    inside = None
                 ls, ld = label_of[g.src[eids]], label_of[g.dst[eids]]
                 internal = ls == ld
                 internal &= big[np.where(ls >= 0, ls, 0)]
