@@ -393,8 +393,10 @@ class BatchSearch:
         result = run.result(stored - self.pruned, stop_reason)  # outside the @constraint: not counted
         if self.recorder is not None:
             self.store = HashSet(1, True)  # the graph needs the parent links, not the store: its memory goes
-            self.recorder.finished = self.recorder.finish(
-                len(self.inits), self.path_of_number, result.stats.complete and not run.violations, stop_reason)
+            # every reachable state is in the graph, violating ones too (--continue explores
+            # past them), unless the search stopped, or a state left its domain or raised
+            whole = result.stats.complete and not ({"domain", "model error"} & set(run.violations))
+            self.recorder.finished = self.recorder.finish(len(self.inits), self.path_of_number, whole, stop_reason)
         if self.worker_lost:
             result.warnings.insert(0, self.worker_lost)
         if result.stats.complete and not run.done:
@@ -501,14 +503,11 @@ class BatchSearch:
             if run.done:
                 stop_row, stopped, reason = row + 1, True, ""
                 break
-            if new:
+            if new and row + 1 < n:
                 # what is now violated is not checked on later states (the scalar engine's
                 # rule: it may raise where it was never meant to hold), so the rows after
-                # this one are evaluated again without it; the graph is not needed any more
-                # (a run with violations checks no liveness)
-                self.recorder = None
-                if row + 1 < n:
-                    stop_row, split = row + 1, True
+                # this one are evaluated again without it
+                stop_row, split = row + 1, True
                 break
 
         # transitions and pruned states over the rows counted
@@ -526,19 +525,18 @@ class BatchSearch:
         # parents of the chunk), then look the distinct ones up in the store
         if self.recorder is None or stopped:
             reason_mem = self.admit(*self.dedupe(ck, cr, cf), c0, out)
-            if reason_mem:
-                return True, reason_mem
-            if split:
-                return self.chunk(keys[stop_row:], c0 + stop_row, level, at_bound, out)
-            return stopped, reason
-        dk, dr, df, inverse = self.dedupe_inverse(ck, cr, cf)
-        reason_mem = self.admit(dk, dr, df, c0, out)
+        else:
+            dk, dr, df, inverse = self.dedupe_inverse(ck, cr, cf)
+            reason_mem = self.admit(dk, dr, df, c0, out)
+            if not reason_mem:
+                self.record(part, c0, at_bound, cr, lambda: self.store.ids_of(dk, df)[inverse], rows=stop_row)
         if reason_mem:
             return True, reason_mem
-        self.record(part, c0, at_bound, cr, lambda: self.store.ids_of(dk, df)[inverse])
+        if split:
+            return self.chunk(keys[stop_row:], c0 + stop_row, level, at_bound, out)
         return stopped, reason
 
-    def record(self, part: Part, c0: int, at_bound: bool, rank: Array, numbers: Any) -> None:
+    def record(self, part: Part, c0: int, at_bound: bool, rank: Array, numbers: Any, rows: int | None = None) -> None:
         """Hand the chunk's labels and steps to the recorder (`numbers()`: the successors'
         numbers, once the store holds them all); a chunk the recorder cannot take ends the
         recording (liveness and measures then build their graph as without it)."""
@@ -547,11 +545,16 @@ class BatchSearch:
         if part.label_error:
             self.recorder = None
             return
-        rec.label(self.level_first + c0, part.truths, part.values, part.outside)
-        if at_bound:
-            rec.no_steps(part.n)
+        n = part.n if rows is None else rows  # the first `rows` rows only (the rest come again)
+        if n < part.n:
+            rec.label(self.level_first + c0, [t[:n] for t in part.truths], [v[:n] for v in part.values],
+                      None if part.outside is None else part.outside[:n])
         else:
-            rec.steps(part.n, rank, numbers())
+            rec.label(self.level_first + c0, part.truths, part.values, part.outside)
+        if at_bound:
+            rec.no_steps(n)
+        else:
+            rec.steps(n, rank, numbers())
 
     def dedupe(self, keys: Array, rank: Array, fps: Array) -> tuple[Array, Array, Array]:
         keys, rank, fps, _ = self.dedupe_inverse(keys, rank, fps, inverse=False)

@@ -185,7 +185,7 @@ class TraceClock:
         now = time.monotonic()
         if self.deadline is not None and now >= self.deadline:
             raise TracingIncomplete(
-                f"--max-seconds {self.max_seconds:g} ran out while tracing {self.model}, at {label} "
+                f"the time limit ({self.max_seconds:g} s: --max-seconds, or prove --timeout) ran out while tracing {self.model}, at {label} "
                 f"({self.done:,} of {self.total:,} action instances traced); nothing was checked"
             )
         if self.report and now - self.last >= PROGRESS_SECONDS:

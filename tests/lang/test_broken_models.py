@@ -202,7 +202,7 @@ def test_instances_times_slots_over_the_limit_is_refused(capsys: pytest.CaptureF
 def test_max_seconds_stops_tracing(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "check", str(MODELS / "slow_trace.py"), "--max-seconds", "0.2")
     assert code == 3 and "Traceback" not in err
-    assert "--max-seconds 0.2 ran out while tracing corpus.slow_trace" in err and "of 3,000 action instances" in err
+    assert "(0.2 s: --max-seconds, or prove --timeout) ran out while tracing corpus.slow_trace" in err and "of 3,000 action instances" in err
 
 
 def test_a_slow_trace_prints_progress(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
