@@ -440,14 +440,12 @@ class BatchSearch:
         self.transitions += s.transitions
         self.pruned += s.pruned
         reason = self.admit(s.keys, s.rank, s.fps, c0, out)
-        if self.recorder is not None and not reason:
-            rec = self.recorder
-            cand_rank, inverse, (n,) = s.extra[0], s.extra[1], s.extra[2].tolist()
-            k = len(rec.predicate_ids)
-            part = Part(n, None, [], s.extra[3 + k + len(rec.measure_ids)] if self.constraint_ks else None,
-                        [], [], None, [], s.keys, s.rank, s.fps, s.ever,
-                        truths=s.extra[3:3 + k], values=s.extra[3 + k:3 + k + len(rec.measure_ids)])
-            self.record(part, c0, at_bound, cand_rank, lambda: self.store.ids_of(s.keys, s.fps)[inverse])
+        if self.recorder is not None and not reason:  # the extras `summarize` packed, in its order
+            cand_rank, inverse, (n,), *labels = s.extra[0], s.extra[1], s.extra[2].tolist(), *s.extra[3:]
+            k, m = len(self.recorder.predicate_ids), len(self.recorder.measure_ids)
+            outside = labels[k + m] if self.constraint_ks else None
+            self.record(c0, n, labels[:k], labels[k:k + m], outside, at_bound, cand_rank,
+                        lambda: self.store.ids_of(s.keys, s.fps)[inverse])
         return reason
 
     def admit(self, keys: Array, rank: Array, fps: Array, c0: int, out: LevelOut) -> str:
@@ -528,29 +526,24 @@ class BatchSearch:
         else:
             dk, dr, df, inverse = self.dedupe_inverse(ck, cr, cf)
             reason_mem = self.admit(dk, dr, df, c0, out)
-            if not reason_mem:
-                self.record(part, c0, at_bound, cr, lambda: self.store.ids_of(dk, df)[inverse], rows=stop_row)
+            if part.label_error:  # the scalar graph reports it, as without the recorder
+                self.recorder = None
+            elif not reason_mem:  # the first `stop_row` rows only (after a split the rest come again)
+                self.record(c0, stop_row, part.truths, part.values, part.outside, at_bound, cr,
+                            lambda: self.store.ids_of(dk, df)[inverse])
         if reason_mem:
             return True, reason_mem
         if split:
             return self.chunk(keys[stop_row:], c0 + stop_row, level, at_bound, out)
         return stopped, reason
 
-    def record(self, part: Part, c0: int, at_bound: bool, rank: Array, numbers: Any, rows: int | None = None) -> None:
-        """Hand the chunk's labels and steps to the recorder (`numbers()`: the successors'
-        numbers, once the store holds them all); a chunk the recorder cannot take ends the
-        recording (liveness and measures then build their graph as without it)."""
+    def record(self, c0: int, n: int, truths: list[Array], values: list[Array], outside: Array | None,
+               at_bound: bool, rank: Array, numbers: Any) -> None:
+        """Hand rows c0 .. c0+n-1 of the level to the recorder: their labels, and their steps
+        (`rank`; `numbers()`: the successors' numbers, once the store holds them all)."""
         rec = self.recorder
         assert rec is not None
-        if part.label_error:
-            self.recorder = None
-            return
-        n = part.n if rows is None else rows  # the first `rows` rows only (the rest come again)
-        if n < part.n:
-            rec.label(self.level_first + c0, [t[:n] for t in part.truths], [v[:n] for v in part.values],
-                      None if part.outside is None else part.outside[:n])
-        else:
-            rec.label(self.level_first + c0, part.truths, part.values, part.outside)
+        rec.label(self.level_first + c0, n, truths, values, outside)
         if at_bound:
             rec.no_steps(n)
         else:

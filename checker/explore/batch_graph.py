@@ -87,9 +87,12 @@ class GraphRecorder:
     def wanted(self) -> bool:
         return bool(self.predicates or self.measures)
 
-    def label(self, first: int, truths: Sequence[Array], values: Sequence[Array], outside: Array | None) -> None:
-        """The labels of states first .. first+n-1 (a chunk of a level, in order)."""
-        n = len(truths[0]) if truths else (len(values[0]) if values else (len(outside) if outside is not None else 0))
+    def label(self, first: int, n: int, truths: Sequence[Array], values: Sequence[Array],
+              outside: Array | None) -> None:
+        """The labels of states first .. first+n-1 (a chunk of a level, in order), from the
+        first n rows of the arrays given."""
+        truths, values = [t[:n] for t in truths], [v[:n] for v in values]
+        outside = None if outside is None else outside[:n]
         if first != self.states:
             raise AssertionError(f"batch graph: chunk labels states from {first}, expected {self.states}")
         for store, t in zip(self.masks, truths):

@@ -21,7 +21,7 @@ from replicheck.report.results import HOLDS, INCOMPLETE, VIOLATED, Step, Trace, 
 from .graph import LabelledGraph, Progress, build_graph
 from .liveness import STUTTER, find_violation, step_enabled, taken_in_cycle, verify_lasso
 from .memory import resident_bytes
-from .traces import InternalCheckerError, replay_path
+from .traces import InternalCheckerError, replay_path, source_suffix
 
 
 def check_liveness(
@@ -110,10 +110,9 @@ def evaluation_error(program: Program, built: LabelledGraph, where: str, exprs: 
             try:
                 evaluate(expr, state)
             except ModelRuntimeError as err:
-                src = err.source
-                at = f" at {src.file}:{src.line}" + (f": {src.text}" if src.text else "") if src and src.line else ""
                 trace = replay_path(program, built.path_to(i))
-                return Verdict("model error", "error", VIOLATED, f"model error in {where}: {err}{at}", trace)
+                return Verdict("model error", "error", VIOLATED, f"model error in {where}: {err}{source_suffix(err.source)}",
+                               trace)
     raise InternalCheckerError(f"{where} raised a run-time error the reference evaluator does not raise")
 
 

@@ -29,7 +29,7 @@ from replicheck.report.results import (
 
 from .memory import resident_bytes
 from .options import CheckOptions
-from .traces import InternalCheckerError, confirm, domain_message, reference_error, replay_path
+from .traces import InternalCheckerError, confirm, domain_message, reference_error, replay_path, source_suffix
 
 CHUNK = 4096  # states between two looks at the clock
 
@@ -140,11 +140,7 @@ class Run:
                 + ("does not" if found is None else f"raised {found[0]!r}")
             ) from err
         ref, where = found
-        src = ref.source
-        at = ""
-        if src is not None and src.line:
-            at = f" at {src.file}:{src.line}" + (f": {src.text}" if src.text else "")
-        message = f"model error in {where}: {ref}{at}"
+        message = f"model error in {where}: {ref}{source_suffix(ref.source)}"
         trace = replay_path(self.program, path)
         self.violations.setdefault("model error", Verdict("model error", "error", VIOLATED, message, trace))
 

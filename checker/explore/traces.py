@@ -19,7 +19,7 @@ from typing import Sequence
 
 from replicheck.backends import reference as R
 from replicheck.errors import InternalError
-from replicheck.ir import Action, Program, Property, State
+from replicheck.ir import Action, Program, Property, SourceInfo, State
 from replicheck.ir.types import show
 from replicheck.report.results import Step, Trace
 
@@ -159,6 +159,13 @@ def reference_error(
     except R.ModelRuntimeError as err:
         return err, where
     return None
+
+
+def source_suffix(src: SourceInfo | None) -> str:
+    """`" at file:line: text"` for a model run-time error's source, or "" when it has none."""
+    if src is None or not src.line:
+        return ""
+    return f" at {src.file}:{src.line}" + (f": {src.text}" if src.text else "")
 
 
 def domain_message(program: Program, state: State, action: str) -> str:
