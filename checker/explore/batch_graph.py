@@ -112,13 +112,22 @@ class GraphRecorder:
     def steps(self, n_rows: int, rank: Array, dst_ids: Array) -> None:
         """The state-changing steps of a chunk of `n_rows` source states: `rank` is
         row * actions + action (as the engine ranks successors), `dst_ids` the successors'
-        numbers. Kept in source order."""
-        order = np.argsort(rank, kind="stable")
-        rank, dst_ids = rank[order], dst_ids[order]
-        rows = rank // self.n_actions
+        numbers. Kept by source, then target, then action (the order of
+        `liveness.StateGraph`: parallel edges side by side)."""
+        rows, action = np.divmod(rank, self.n_actions)
+        span = int(dst_ids.max()) + 1 if len(dst_ids) else 1
+        if n_rows * span * self.n_actions < (1 << 62):  # one sort key: (row, target, action)
+            key = rows * span
+            key += dst_ids
+            key *= self.n_actions
+            key += action
+            order = np.argsort(key)
+            del key
+        else:
+            order = np.lexsort((action, dst_ids, rows))
         self.degree.append(np.bincount(rows, minlength=n_rows).astype(np.int32))
-        self.dst.append(dst_ids.astype(np.int32 if self.states < (1 << 31) else np.int64))
-        self.act.append((rank % self.n_actions).astype(self.adtype))
+        self.dst.append(dst_ids[order].astype(np.int32 if self.states < (1 << 31) else np.int64))
+        self.act.append(action[order].astype(self.adtype))
 
     def no_steps(self, n_rows: int) -> None:
         """A chunk whose states were not expanded (at the depth bound, or all outside)."""
@@ -146,32 +155,38 @@ class GraphRecorder:
             return RecordedGraph(StateGraph(0, empty, empty, empty, empty), [], self.predicates, self.measures,
                                  self.ranges, path_to, None, False, stop_reason)
         n_all = self.states
-        degree = _join(self.degree, np.int64)
+        vtype = np.int32 if n_all < (1 << 31) - 1 else np.int64  # vertex numbers: 4 bytes while they fit
+        degree = _join(self.degree, vtype)
         if len(degree) < n_all:  # the last level's states were labelled but not expanded
-            degree = np.concatenate([degree, np.zeros(n_all - len(degree), dtype=np.int64)])
-        vtype = np.int32 if n_all < (1 << 31) else np.int64  # vertex numbers: 4 bytes while they fit
+            degree = np.concatenate([degree, np.zeros(n_all - len(degree), dtype=vtype)])
         dst = _join(self.dst, vtype)
         act = _join(self.act, self.adtype)
-        src: Array = np.repeat(np.arange(n_all, dtype=vtype), degree)
+        etype = np.int32 if max(n_all, len(dst)) < (1 << 31) - 1 else np.int64
+        indptr = np.zeros(n_all + 1, dtype=etype)
+        np.cumsum(degree, out=indptr[1:])
+        del degree
         masks = [_join(m, np.bool_) for m in self.masks]
-        blocked_src = blocked_act = np.zeros(0, dtype=np.int64)
-        number = None
-        n = n_all
-        if self.constraint:
-            outside = _join(self.outside, np.bool_)
-            inside = ~outside
-            number = (np.cumsum(inside) - 1).astype(vtype)  # old number -> new number (inside states)
-            to_out = outside[dst]
-            blocked_src, blocked_act = number[src[to_out]], act[to_out]
-            keep = inside[src] & inside[dst]
-            src, dst, act = number[src[keep]], number[dst[keep]], act[keep]
-            masks = [m[inside] for m in masks]
-            n = int(inside.sum())
         inits = np.arange(initial, dtype=np.int64)
-        if number is not None:
-            inits = number[inits[~outside[:initial]]]
-        graph = StateGraph(n, inits, src, dst, act, blocked_src, blocked_act)
-        old_of = None if number is None else np.flatnonzero(~outside)
+        if not self.constraint:
+            graph = StateGraph.from_rows(n_all, inits, indptr, dst, act, no_self_loops=True)
+            return RecordedGraph(graph, masks, self.predicates, self.measures, self.ranges, path_to, None,
+                                 complete, stop_reason)
+        outside = _join(self.outside, np.bool_)
+        inside = ~outside
+        number = (np.cumsum(inside) - 1).astype(vtype)  # old number -> new number (inside states)
+        src = np.repeat(np.arange(n_all, dtype=vtype), np.diff(indptr))
+        to_out = outside[dst]
+        blocked_src, blocked_act = number[src[to_out]], act[to_out]
+        keep = inside[src] & inside[dst]
+        src, dst, act = number[src[keep]], number[dst[keep]], act[keep]  # renumbering keeps the order
+        masks = [m[inside] for m in masks]
+        n = int(inside.sum())
+        inits = number[inits[~outside[:initial]]]
+        indptr = np.zeros(n + 1, dtype=etype)
+        np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
+        del src
+        graph = StateGraph.from_rows(n, inits, indptr, dst, act, blocked_src, blocked_act, no_self_loops=True)
+        old_of = np.flatnonzero(~outside)
         return RecordedGraph(graph, masks, self.predicates, self.measures, self.ranges, path_to, old_of,
                              complete, stop_reason)
 
@@ -189,16 +204,26 @@ def give_back_freed_memory() -> None:
 
 
 def _join(chunks: list[Array], dtype: Any) -> Array:
-    """One array from the chunks, freeing each as it is copied (peak: the result and one chunk)."""
+    """One array from the chunks, freeing each as it is copied and giving the freed heap back
+    every so often (peak: the result, the chunks not yet copied, and a few more)."""
     total = sum(len(c) for c in chunks)
     out = np.empty(total, dtype=dtype)
     at = 0
+    freed = 0
     chunks.reverse()
     while chunks:
         c = chunks.pop()
         out[at:at + len(c)] = c
         at += len(c)
+        freed += c.nbytes
+        del c
+        if freed > TRIM_EVERY:
+            give_back_freed_memory()
+            freed = 0
     return out
+
+
+TRIM_EVERY = 64 << 20  # bytes of chunks copied between two returns of the freed heap
 
 
 @dataclass

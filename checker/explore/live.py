@@ -45,9 +45,9 @@ def check_liveness(
             Verdict(p.name, "liveness", INCOMPLETE, f"the state graph was not fully explored: {why}")
             for p in props
         ]
-    need = analysis_bytes(built.graph.n, len(built.graph.src))
+    need = analysis_bytes(built.graph.n, built.graph.edges)
     if max_memory is not None and resident_bytes() + need > max_memory:
-        why = (f"the fair-cycle analysis of {built.graph.n:,} states and {len(built.graph.src):,} steps needs "
+        why = (f"the fair-cycle analysis of {built.graph.n:,} states and {built.graph.edges:,} steps needs "
                f"about {need / 2**20:,.0f} MiB more, past --max-memory {max_memory / 2**20:,.0f} MiB")
         return [Verdict(p.name, "liveness", INCOMPLETE, f"not checked: {why}") for p in props]
     verdicts = []

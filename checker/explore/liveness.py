@@ -37,10 +37,11 @@ scipy (strongly connected components and breadth-first searches of large graphs)
 
 from __future__ import annotations
 
+import ctypes
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
-from typing import Iterator, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -53,51 +54,147 @@ from replicheck.ir import Program, Property, State
 
 STUTTER = -1  # the action index of a stuttering step in a lasso
 
-IntArray = NDArray[np.int64]
+IntArray = NDArray[np.signedinteger[Any]]  # int32 while numbers fit, int64 past that
 BoolArray = NDArray[np.bool_]
 
 
-@dataclass
 class StateGraph:
-    """The reachable state graph: states 0..n-1, and one edge per (state, enabled action).
-    `blocked_src`/`blocked_act`: steps that lead outside the @constraint; they enable their
-    action in their source state (fairness sees them, as TLC's does) but are not edges."""
+    """The reachable state graph: states 0..n-1, and one edge per (state, enabled action),
+    kept by source and, within a source, by target (then action), so that the graph is a
+    CSR matrix as it stands (`indptr`, `dst`) and parallel edges (two actions between the
+    same two states) sit side by side. `blocked_src`/`blocked_act`: steps that lead outside
+    the @constraint; they enable their action in their source state (fairness sees them, as
+    TLC's does) but are not edges.
 
-    n: int
-    initial: IntArray
-    src: IntArray
-    dst: IntArray
-    act: IntArray
-    blocked_src: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    blocked_act: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    Made from edge lists (`StateGraph(n, initial, src, dst, act)`, sorted here) or, without
+    a source array, from rows already in that order (`StateGraph.from_rows`). The sources
+    are not kept: `src` makes them (4 bytes an edge) when a search first asks."""
 
-    def __post_init__(self) -> None:
-        # edges listed by source already (the batch engine records them so): no sort needed
-        self.by_source = len(self.src) < 2 or bool(np.all(self.src[1:] >= self.src[:-1]))
+    def __init__(self, n: int, initial: IntArray, src: IntArray, dst: IntArray, act: IntArray,
+                 blocked_src: IntArray | None = None, blocked_act: IntArray | None = None) -> None:
+        src, dst, act = np.asarray(src), np.asarray(dst), np.asarray(act)
+        if len(src) > 1 and not _rows_in_order(src, dst):
+            order = np.lexsort((dst, src))  # stable: the actions of parallel edges keep their order
+            src, dst, act = src[order], dst[order], act[order]
+        vtype = _index_type(n, len(dst))
+        indptr: IntArray = np.zeros(n + 1, dtype=vtype)
+        np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
+        self._set(n, initial, indptr, dst.astype(vtype, copy=False), act, blocked_src, blocked_act)
+        self.no_self_loops = False
+
+    @classmethod
+    def from_rows(cls, n: int, initial: IntArray, indptr: IntArray, dst: IntArray, act: IntArray,
+                  blocked_src: IntArray | None = None, blocked_act: IntArray | None = None,
+                  no_self_loops: bool = False) -> StateGraph:
+        """A graph whose edges are given by source (`indptr`, n + 1 offsets) and, within a
+        source, by target: no source array is made. `no_self_loops`: the maker vouches that
+        every edge changes the state."""
+        self = cls.__new__(cls)
+        self._set(n, initial, indptr, dst, act, blocked_src, blocked_act)
+        self.no_self_loops = no_self_loops
+        return self
+
+    def _set(self, n: int, initial: IntArray, indptr: IntArray, dst: IntArray, act: IntArray,
+             blocked_src: IntArray | None, blocked_act: IntArray | None) -> None:
+        self.n = n
+        self.initial = np.asarray(initial, dtype=np.int64)
+        self.indptr = indptr
+        self.dst = dst
+        self.act = act
+        empty = np.zeros(0, dtype=np.int64)
+        self.blocked_src = empty if blocked_src is None else np.asarray(blocked_src)
+        self.blocked_act = empty if blocked_act is None else np.asarray(blocked_act)
+        self._src: IntArray | None = None
+
+    @property
+    def edges(self) -> int:
+        return len(self.dst)
 
     @property
     def etype(self) -> type:
         """The integer type of edge numbers (and vertex numbers): 4 bytes while they fit."""
-        return np.int32 if max(len(self.src), self.n) < (1 << 31) - 1 else np.int64
+        return _index_type(self.n, len(self.dst))
+
+    @property
+    def degree(self) -> IntArray:
+        return np.diff(self.indptr)
+
+    def sources(self) -> IntArray:
+        """The source of every edge, made now and not kept (4 bytes an edge while they fit)."""
+        if self._src is not None:
+            return self._src
+        return np.repeat(np.arange(self.n, dtype=self.etype), self.degree)
+
+    @property
+    def src(self) -> IntArray:
+        """The source of every edge, kept once made (the lasso searches index it often)."""
+        if self._src is None:
+            self._src = self.sources()
+        return self._src
+
+    def source_of(self, edges: IntArray) -> IntArray:
+        """The sources of some edges, by binary search in `indptr` (no source array)."""
+        return np.searchsorted(self.indptr, edges, side="right").astype(np.int64) - 1
+
+    def per_edge(self, per_state: NDArray[Any]) -> NDArray[Any]:
+        """`per_state[src]` for every edge, without a source array."""
+        return np.repeat(per_state, self.degree)
+
+    def blocks(self, edges: int = 1 << 22) -> Iterator[tuple[int, int, int, int]]:
+        """(first row, end row, first edge, end edge) of consecutive blocks of rows of about
+        `edges` edges each: per-edge work done a block at a time keeps its temporaries small."""
+        r0 = 0
+        while r0 < self.n:
+            e0 = int(self.indptr[r0])
+            r1 = int(np.searchsorted(self.indptr, e0 + edges, side="right"))
+            r1 = min(max(r1 - 1, r0 + 1), self.n)
+            yield r0, r1, e0, int(self.indptr[r1])
+            r0 = r1
+
+    def row_counts(self, edge_mask: BoolArray) -> IntArray:
+        """How many edges of each state `edge_mask` selects."""
+        counts: IntArray = np.zeros(self.n, dtype=self.etype)
+        for r0, r1, e0, e1 in self.blocks():
+            starts = self.indptr[r0:r1]
+            busy = np.flatnonzero(starts[1:] > starts[:-1]) if r1 - r0 > 1 else np.zeros(0, dtype=np.int64)
+            busy = np.append(busy, r1 - r0 - 1) if e1 > int(starts[-1]) else busy
+            if len(busy):
+                counts[r0 + busy] = np.add.reduceat(edge_mask[e0:e1], starts[busy] - e0, dtype=self.etype)
+        return counts
+
+    def self_loops(self) -> BoolArray:
+        """Whether each edge leads back to its source (a stuttering step)."""
+        if self.no_self_loops:
+            return np.zeros(len(self.dst), dtype=bool)
+        loops = np.empty(len(self.dst), dtype=bool)
+        for r0, r1, e0, e1 in self.blocks():
+            own: IntArray = np.repeat(np.arange(r0, r1, dtype=self.etype), np.diff(self.indptr[r0 : r1 + 1]))
+            np.equal(self.dst[e0:e1], own, out=loops[e0:e1])
+        return loops
 
     def csr(self, keep: BoolArray | None = None) -> tuple[IntArray, IntArray, IntArray]:
         """(indptr, indices, edge ids) of the graph, optionally only edges inside `keep`."""
         if keep is None:
-            eids: IntArray = np.arange(len(self.src), dtype=self.etype)  # int32 while edges fit
-        else:
-            m = keep[self.src]
-            m &= keep[self.dst]
-            eids = np.flatnonzero(m).astype(self.etype)
-            del m
-        src = self.src[eids]
-        if not self.by_source:
-            order = np.argsort(src, kind="stable")
-            eids, src = eids[order], src[order]
-        counts = np.bincount(src, minlength=self.n)
-        del src
-        indptr = np.zeros(self.n + 1, dtype=np.int64)
-        np.cumsum(counts, out=indptr[1:])
+            return self.indptr, self.dst, np.arange(len(self.dst), dtype=self.etype)
+        m = self.per_edge(keep)
+        m &= keep[self.dst]
+        indptr: IntArray = np.zeros(self.n + 1, dtype=self.etype)
+        np.cumsum(self.row_counts(m), out=indptr[1:])
+        eids: IntArray = np.flatnonzero(m).astype(self.etype)
         return indptr, self.dst[eids], eids
+
+
+def _index_type(n: int, edges: int) -> type:
+    return np.int32 if max(n, edges) < (1 << 31) - 1 else np.int64
+
+
+def _rows_in_order(src: IntArray, dst: IntArray) -> bool:
+    """Whether edges are listed by source and, within a source, by target."""
+    ds = np.diff(src)
+    if bool((ds < 0).any()):
+        return False
+    same = ds == 0
+    return not bool((same & (dst[1:] < dst[:-1])).any())
 
 
 @dataclass
@@ -219,13 +316,38 @@ class _Prefix:
 
 
 def _search_matrix(n: int, indptr: IntArray, indices: IntArray) -> csr_matrix:
-    """A CSR graph as scipy's graph routines take it: float64 data, int32 indices while they
-    fit, canonical (parallel edges merged: scipy's SCC search crawls on them otherwise), so
-    that it is not converted again inside."""
+    """A CSR graph as scipy's graph routines take it, canonical: indices sorted within each
+    row and no parallel edges. scipy 1.17's strongly-connected-components search loops
+    forever or returns wrong components on a matrix with duplicate entries (a node with two
+    edges to one node is enough; tests/explore/test_scipy_graphs.py shows it), so this is a
+    matter of correctness. Rows already sorted by target (the graph's order) lose their
+    repeated targets in one pass; others go through scipy's `sum_duplicates`. The weights
+    are one float64 broadcast over every edge (scipy wants float64 and reads only the
+    structure), not an array of them; indices are int32 while they fit."""
     itype = np.int32 if n < (1 << 31) - 1 and len(indices) < (1 << 31) - 1 else np.int64
-    mat = csr_matrix((np.ones(len(indices), dtype=np.float64), indices.astype(itype, copy=False),
-                      indptr.astype(itype, copy=False)), shape=(n, n), copy=False)
-    mat.sum_duplicates()
+    indptr = indptr.astype(itype, copy=False)
+    indices = indices.astype(itype, copy=False)
+    if len(indices) > 1:
+        later = np.ones(len(indices), dtype=bool)  # not the first edge of its row
+        later[indptr[:-1][indptr[:-1] < len(indices)]] = False
+        later = later[1:]
+        if bool((later & (indices[1:] < indices[:-1])).any()):
+            mat = csr_matrix((np.ones(len(indices), dtype=np.float64), indices, indptr), shape=(n, n))
+            mat.sum_duplicates()
+            return mat
+        later &= indices[1:] == indices[:-1]
+        repeated = np.flatnonzero(later) + 1
+        del later
+        if len(repeated):
+            keep = np.ones(len(indices), dtype=bool)
+            keep[repeated] = False
+            removed = np.bincount(np.searchsorted(indptr, repeated, side="right") - 1, minlength=n)
+            indptr = indptr - np.concatenate([[0], np.cumsum(removed)]).astype(itype)
+            indices = indices[keep]
+    data = np.broadcast_to(np.float64(1.0), (len(indices),))
+    mat = csr_matrix((data, indices, indptr), shape=(n, n), copy=False)
+    mat.has_sorted_indices = True
+    mat.has_canonical_format = True
     return mat
 
 
@@ -233,6 +355,90 @@ def _strong_components(n: int, indptr: IntArray, indices: IntArray) -> IntArray:
     """scipy's strongly connected components of a CSR graph (a label per vertex)."""
     _, labels = connected_components(_search_matrix(n, indptr, indices), directed=True, connection="strong")
     return np.asarray(labels)
+
+
+def _region_components(g: StateGraph, reg: BoolArray) -> IntArray | None:
+    """A strongly-connected-component label for every state of the subgraph `reg` induces
+    (states outside it get labels too; callers ignore them), or None when every state is a
+    component of its own.
+
+    First the states no cycle can pass through are peeled off, level by level (Kahn's
+    topological sort: a state whose predecessors in the region are all peeled is on no
+    cycle), a frontier at a time, for at most `TRIM_ROUNDS` levels; scipy is asked only about
+    what is left, renumbered, and not at all when nothing is (a graph without cycles, as the
+    graphs of bounded-fault models often are). scipy's search costs about 32 bytes per state
+    it is given, the peeling 4."""
+    n = g.n
+    inside = g.per_edge(reg)
+    inside &= reg[g.dst]
+    indeg = np.zeros(n, dtype=np.int32)  # predecessors in the region not yet peeled
+    for _, _, e0, e1 in g.blocks(PEEL_PIECE):
+        np.add(indeg, np.bincount(g.dst[e0:e1][inside[e0:e1]], minlength=n), out=indeg, casting="unsafe")
+    left = reg.copy()
+    front = np.flatnonzero(reg & (indeg == 0))
+    rounds = 0
+    while len(front) and rounds < TRIM_ROUNDS:
+        rounds += 1
+        left[front] = False
+        front = _peel(g, inside, indeg, front)
+    del indeg
+    if not left.any():
+        return None
+    # the states left, renumbered 0..m-1, and the region's edges between them
+    m = int(left.sum())
+    number: IntArray = np.cumsum(left, dtype=g.etype) - 1
+    keep = inside
+    keep &= g.per_edge(left)
+    keep &= left[g.dst]
+    counts = g.row_counts(keep)[left]
+    indptr: IntArray = np.zeros(m + 1, dtype=g.etype)
+    np.cumsum(counts, out=indptr[1:])
+    del counts
+    indices = number[g.dst[keep]]  # renumbering keeps each row's order
+    del keep, inside
+    local = _strong_components(m, indptr, indices)
+    del indptr, indices
+    ltype = np.int32 if 2 * n < (1 << 31) - 1 else np.int64
+    labels = np.arange(n, dtype=ltype)
+    labels[left] = local + n  # above every label given to a peeled state
+    return labels
+
+
+TRIM_ROUNDS = 20_000  # levels peeled before scipy is given the rest as it stands
+PEEL_PIECE = 1 << 22  # edges gathered at a time while peeling
+
+
+def _peel(g: StateGraph, inside: BoolArray, indeg: NDArray[np.int32], front: IntArray) -> IntArray:
+    """One round of the peeling: take the front's region edges away from their targets'
+    counts, and return the targets left with none (the next front). The edges are gathered
+    a piece at a time; a large round counts its targets with `bincount`, a small one sorts."""
+    starts, ends = g.indptr[front], g.indptr[front + 1]
+    sizes = ends - starts
+    cum = np.cumsum(sizes, dtype=np.int64)
+    many = int(cum[-1]) > g.n // 16
+    taken = np.zeros(g.n, dtype=np.int32) if many else None
+    small: list[IntArray] = []
+    i = 0
+    while i < len(front):
+        j = max(int(np.searchsorted(cum, (int(cum[i - 1]) if i else 0) + PEEL_PIECE, side="right")), i + 1)
+        cnt = sizes[i:j]
+        pos = np.repeat(starts[i:j].astype(np.int64) - (np.cumsum(cnt, dtype=np.int64) - cnt), cnt)
+        pos += np.arange(len(pos), dtype=np.int64)
+        targets = g.dst[pos[inside[pos]]]
+        del pos
+        if taken is not None:
+            np.add(taken, np.bincount(targets, minlength=g.n), out=taken, casting="unsafe")
+        else:
+            small.append(targets)
+        i = j
+    if taken is not None:
+        indeg -= taken
+        return np.flatnonzero((taken > 0) & (indeg == 0))
+    if not small:
+        return np.zeros(0, dtype=np.int64)
+    hit, times = np.unique(np.concatenate(small), return_counts=True)
+    indeg[hit] -= times.astype(np.int32)
+    return hit[indeg[hit] == 0]
 
 
 def _count_keys(keys: IntArray, bound: int) -> tuple[IntArray, IntArray]:
@@ -255,17 +461,21 @@ class _Analysis:
         # (state, fair k) pairs where k is enabled in state: one per state-changing edge of a
         # fair action (actions are deterministic, so an instance has at most one edge per
         # state; a self-loop is a stuttering step, not <<A>>_vars), sorted by state
-        self.changes = graph.src != graph.dst
+        # which edges change the state (None: all of them, as in the batch engine's graphs)
+        self.changes: BoolArray | None = None if graph.no_self_loops else ~graph.self_loops()
         # the states that enable some fair instance (the pairs themselves are made when a
         # component of more than one state needs them: on large acyclic graphs, never)
-        self.enables = np.zeros(graph.n, dtype=bool)
+        self.is_fair = self.fair_index >= 0
         if self.n_fair:
-            m = self.fair_index[graph.act] >= 0
-            m &= self.changes
-            self.enables[graph.src[m]] = True
+            m = self.is_fair[graph.act]
+            if self.changes is not None:
+                m &= self.changes
+            self.enables = graph.row_counts(m) > 0
             del m
             if len(graph.blocked_act):
-                self.enables[graph.blocked_src[self.fair_index[graph.blocked_act] >= 0]] = True
+                self.enables[graph.blocked_src[self.is_fair[graph.blocked_act]]] = True
+        else:
+            self.enables = np.zeros(graph.n, dtype=bool)
 
     @cached_property
     def _pairs(self) -> tuple[IntArray, IntArray]:
@@ -278,8 +488,9 @@ class _Analysis:
         if self.n_fair:
             fk = small_k[graph.act]
             m = fk >= 0
-            m &= self.changes
-            en_state, en_k = graph.src[m].astype(vtype), fk[m]
+            if self.changes is not None:
+                m &= self.changes
+            en_state, en_k = graph.sources()[m].astype(vtype, copy=False), fk[m]
             del fk, m
         else:
             en_state, en_k = np.zeros(0, dtype=vtype), np.zeros(0, dtype=np.int32)
@@ -318,7 +529,9 @@ class _Analysis:
         that occur, never on a dense components-by-actions table."""
         g = self.g
         good = np.zeros(g.n, dtype=bool)
-        comp = np.full(g.n, -1, dtype=np.int64)
+        # labels: 4 bytes while every round's labels fit (each round adds at most n)
+        ltype = np.int32 if g.n < (1 << 28) else np.int64
+        comp = np.full(g.n, -1, dtype=ltype)
         next_label = 0
         nf = max(self.n_fair, 1)
         # a component of one state is fair exactly when its state enables no fair instance
@@ -329,28 +542,25 @@ class _Analysis:
             reg = work.pop()
             if not reg.any():
                 continue
-            inside: BoolArray | None = None
-            if g.by_source:  # the region's edges by mask: edge numbers only if needed below
-                inside = reg[g.src]
-                inside &= reg[g.dst]
-                indices = g.dst[inside]
-                indptr = np.zeros(g.n + 1, dtype=np.int64 if len(indices) >= (1 << 31) - 1 else np.int32)
-                np.cumsum(np.bincount(g.src[inside], minlength=g.n), out=indptr[1:])
-                inside = None  # made again below if a component of several states needs it
-            else:
-                indptr, indices, eids = g.csr(reg)
-            labels_all = _strong_components(g.n, indptr, indices)
-            del indptr, indices
-            idx = np.flatnonzero(reg)
+            labels_all = _region_components(g, reg)  # first: the largest arrays of the analysis
+            idx: IntArray = np.flatnonzero(reg).astype(g.etype)
+            if labels_all is None:  # no cycle: every state a component of its own
+                fine_one = ~enables[idx]
+                if must is not None:
+                    fine_one &= must[idx]
+                good[idx[fine_one]] = True
+                comp[idx[fine_one]] = np.flatnonzero(fine_one).astype(ltype) + next_label
+                next_label += len(idx)
+                continue
             # number the components met in region 0.. in the order of their scipy labels
             present = np.zeros(int(labels_all.max()) + 1, dtype=bool)
             present[labels_all[idx]] = True
-            renumber = (np.cumsum(present) - 1).astype(np.int64)
+            renumber = np.cumsum(present, dtype=ltype) - 1
             labels = renumber[labels_all[idx]]
             del labels_all, present, renumber
             n_comp = int(labels.max()) + 1
             size = np.bincount(labels, minlength=n_comp)
-            label_of = np.full(g.n, -1, dtype=np.int64)
+            label_of = np.full(g.n, -1, dtype=np.int64 if n_comp * nf >= (1 << 31) else ltype)
             label_of[idx] = labels
             ok = np.ones(n_comp, dtype=bool)
             if must is not None:
@@ -365,22 +575,22 @@ class _Analysis:
                 sel = reg[self.en_state]
                 sel &= big[np.where(label_of[self.en_state] >= 0, label_of[self.en_state], 0)]
                 sel &= label_of[self.en_state] >= 0
-                keys, counts = _count_keys(label_of[self.en_state[sel]] * nf + self.en_k[sel], n_comp * nf)
+                keys, counts = _count_keys(label_of[self.en_state[sel]].astype(np.int64) * nf + self.en_k[sel], n_comp * nf)
                 del sel
                 # ... and where k is taken on an edge inside the component
-                if g.by_source:
-                    inside = reg[g.src]
-                    inside &= reg[g.dst]
-                    eids = np.flatnonzero(inside)
-                    inside = None
-                ls, ld = label_of[g.src[eids]], label_of[g.dst[eids]]
+                inside = g.per_edge(reg)
+                inside &= reg[g.dst]
+                eids = np.flatnonzero(inside)
+                del inside
+                ls, ld = label_of[g.source_of(eids)], label_of[g.dst[eids]]
                 internal = ls == ld
                 internal &= big[np.where(ls >= 0, ls, 0)]
-                internal &= self.changes[eids]
+                if self.changes is not None:
+                    internal &= self.changes[eids]
                 del ld
                 e = eids[internal]
                 fk = self.fair_index[g.act[e]]
-                taken_keys = np.unique(ls[internal][fk >= 0] * nf + fk[fk >= 0])
+                taken_keys = np.unique(ls[internal][fk >= 0].astype(np.int64) * nf + fk[fk >= 0])
                 del ls, internal, e, fk
                 taken = np.isin(keys, taken_keys, assume_unique=True)
                 kc, kk = keys // nf, keys % nf
@@ -390,7 +600,6 @@ class _Analysis:
                 # strong: enabled somewhere and never taken -> prune those states
                 sf_bad = self.strong[kk] & ~taken & ok[kc]
                 sf_bad_keys = keys[sf_bad]
-            inside = eids = None  # type: ignore[assignment]
             needs_pruning = np.zeros(n_comp, dtype=bool)
             needs_pruning[sf_bad_keys // nf] = True
             fine = ok & ~needs_pruning
@@ -402,7 +611,7 @@ class _Analysis:
                 # Streett pruning, all components at once: drop the states where one of their
                 # unsatisfied strong-fair actions is enabled, and split what is left again
                 members = needs_pruning[np.where(label_of >= 0, label_of, 0)] & (label_of >= 0)
-                state_keys = label_of[self.en_state] * nf + self.en_k
+                state_keys = label_of[self.en_state].astype(np.int64) * nf + self.en_k
                 drop = self.en_state[np.isin(state_keys, sf_bad_keys) & members[self.en_state]]
                 members[drop] = False
                 work.append(members)
@@ -428,7 +637,7 @@ class _Component:
         self.members = members
         m = self.m = len(members)
         g = a.g
-        lsrc = np.searchsorted(members, g.src[edges])
+        lsrc = np.searchsorted(members, g.source_of(edges))
         ldst = np.searchsorted(members, g.dst[edges])
         order = np.argsort(lsrc, kind="stable")
         self.indptr = np.zeros(m + 1, dtype=np.int64)
@@ -626,7 +835,10 @@ def _best_lasso(
         n_tried += 1
         component = components.get(label)
         if component is None:
-            inside = (comp[g.src] == label) & (comp[g.dst] == label) & a.changes
+            inside = g.per_edge(comp == label)
+            inside &= comp[g.dst] == label
+            if a.changes is not None:
+                inside &= a.changes
             component = components[label] = _Component(a, np.flatnonzero(comp == label), np.flatnonzero(inside))
         local_must = None if must is None else must[component.members]
         found = component.cycle(component.local(s), local_must)
@@ -650,7 +862,11 @@ def small_pages() -> Iterator[None]:
     kernel compacts memory to grant them (THP defrag "madvise", a common default), the
     analysis's many short-lived edge-sized arrays spent more time in the kernel than in NumPy
     (election Node=3 Volume=2: 9.2 s system time against 3.1 s user, measured). Off for the
-    analysis, restored after."""
+    analysis, restored after. And glibc's malloc keeps freed blocks below its mmap threshold
+    (which grows to 32 MiB as big blocks are freed) for reuse instead of giving them back,
+    so the analysis's piecewise temporaries would pile up in the resident set: the threshold
+    is fixed at `MMAP_THRESHOLD` (blocks above it are returned when freed)."""
+    _fix_mmap_threshold()
     setter = getattr(getattr(np, "_core", None), "multiarray", None)
     toggle = getattr(setter, "_set_madvise_hugepage", None)
     if toggle is None:
@@ -661,6 +877,18 @@ def small_pages() -> Iterator[None]:
         yield
     finally:
         toggle(previous)
+
+
+MMAP_THRESHOLD = 1 << 22
+
+
+def _fix_mmap_threshold() -> None:
+    """glibc's `mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)`; a no-op without glibc."""
+    try:
+        libc = ctypes.CDLL(None)
+        libc.mallopt(ctypes.c_int(-3), ctypes.c_int(MMAP_THRESHOLD))  # -3: M_MMAP_THRESHOLD
+    except (OSError, AttributeError):
+        return
 
 
 def find_violation(
@@ -751,7 +979,8 @@ def _find_violation(
         # an action whose step changes nothing here is a stuttering step too; name it, so
         # the story reads "search_fails, forever" rather than a bare stutter
         entry = cyc_states[0]
-        loops = np.flatnonzero((graph.src == entry) & (graph.dst == entry))
+        lo, hi = int(graph.indptr[entry]), int(graph.indptr[entry + 1])
+        loops = lo + np.flatnonzero(graph.dst[lo:hi] == entry)
         actions.append(int(graph.act[loops[0]]) if len(loops) else STUTTER)
     return Lasso(states, actions, len(prefix_states) - 1)
 
