@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from replicheck import interrupts
 from replicheck.api import check_options
@@ -73,7 +73,7 @@ class SweepRow:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass
 class BoundaryReport:
     """`grid.Boundary` of one variant, with every point as its label (`N=3, M=2`)."""
 
@@ -233,15 +233,15 @@ def run_grid(
     points = grid.points()
     models: dict[tuple[str | None, Point], Model] = {}
     for v in chosen:  # every point instantiated first: a bad combination is refused before any run
-        for p in points:
-            models[v, p] = cls(variant=v, **fixed, **grid.settings(p))
+        for point in points:
+            models[v, point] = cls(variant=v, **fixed, **grid.settings(point))
     run = GridRun(info.name, grid, chosen, settings=fixed, prop=prop, monotone=monotone,
                   reasons={_key(k): r for k, r in cls.reasons.items()})
     for v in chosen:
         own = _own_settings(cls, v)
         expected = {_key(k): dict(e) for k, e in cls.expected.items()}.get(v or "", {})
         search = MonotoneSearch(grid) if monotone else None
-        order = iter(points)
+        order: Iterator[Point | None] = iter(points)
         status: dict[Point, str] = {}
         while True:
             p = search.next() if search is not None else next(order, None)
