@@ -203,7 +203,7 @@ def _reasons(run: Run) -> list[str]:
     if not shown:
         return []
     return ["", "Why these verdicts are expected:", "",
-            *(f"- `{_variant(k or None)}`: {run.reasons[k]}" for k in shown)]
+            *(f"- `{k}`: {run.reasons[k]}" if k else f"- {run.reasons[k]}" for k in shown)]
 
 
 def render_matrix(runs: Sequence[Run], fmt: str = "text", timings: bool = True) -> str:
@@ -212,7 +212,7 @@ def render_matrix(runs: Sequence[Run], fmt: str = "text", timings: bool = True) 
         header, body = _table(run, timings)
         settings = _settings(run)
         if fmt == "md":
-            lines = [f"### {run.model}", "", f"Settings: {settings}", "", *_format(header, body, fmt)]
+            lines = [f"### {run.model}", "", f"Settings: {settings or 'none'}", "", *_format(header, body, fmt)]
             lines += _reasons(run)
         else:
             lines = [f"{run.model}  ({settings})", *_format(header, body, fmt)]
