@@ -97,13 +97,13 @@ def generate(block: Block) -> str:
     """The body `block` should have: its command's output, run now."""
     try:
         argv = shlex.split(block.command)
-    except ValueError as err:
-        raise DocsError(f"{block.where}: cannot read the command {block.command!r}: {err}") from None
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    except ValueError as bad:
+        raise DocsError(f"{block.where}: cannot read the command {block.command!r}: {bad}") from None
+    out, errors = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(errors):
         code = cli.main(argv)
     if code not in (EXIT_OK, EXIT_VIOLATED):
-        said = [line for line in err.getvalue().splitlines() if line.strip() and not line.startswith("[replicheck]")]
+        said = [line for line in errors.getvalue().splitlines() if line.strip() and not line.startswith("[replicheck]")]
         why = said[-1] if said else f"exit code {code}"
         raise DocsError(f"{block.where}: `replicheck {block.command}` exited {code}: {why}")
     text = out.getvalue().rstrip("\n")
