@@ -208,6 +208,39 @@ def _check(info: ModelInfo, model: Model, options: SweepOptions, prop: str | Non
     return result, headline
 
 
+def _run_variant(run: GridRun, info: ModelInfo, v: str | None, own: dict[str, Any] | None,
+                 models: Mapping[tuple[str | None, Point], Model], options: SweepOptions,
+                 on_row: Callable[[SweepRow], None] | None) -> None:
+    """The points of one variant into `run`: every point, or those the monotone search picks."""
+    grid, prop = run.grid, run.prop
+    expected = {_key(k): dict(e) for k, e in info.cls.expected.items()}.get(v or "", {})
+    search = MonotoneSearch(grid) if run.monotone else None
+    order: Iterator[Point | None] = iter(grid.points())
+    status: dict[Point, str] = {}
+    run.statuses[v] = status
+    while not run.interrupted:
+        p = search.next() if search is not None else next(order, None)
+        if p is None:
+            break
+        model = models[v, p]
+        result, headline = _check(info, model, options, prop)
+        row = SweepRow(info.name, v, result, dict(expected) if model.settings() == own else {}, headline,
+                       grid.settings(p), p)
+        run.rows.append(row)
+        if prop is not None:
+            status[p] = boundary_status(row.verdict(prop))
+            if search is not None:
+                search.record(p, status[p])
+        if on_row is not None:
+            on_row(row)
+        run.interrupted = bool(interrupts.received())  # Ctrl-C or SIGTERM: the rows so far, not the next point
+    if search is not None:
+        for p, (verdict, source) in search.inferred.items():
+            run.rows.append(SweepRow(info.name, v, None, point=grid.settings(p), index=p,
+                                     inferred=(verdict, grid.label(source))))
+        status.update(search.statuses())
+
+
 def run_grid(
     info: ModelInfo,
     grid: Grid,
@@ -217,11 +250,11 @@ def run_grid(
     prop: str | None = None,
     monotone: bool = False,
     on_row: Callable[[SweepRow], None] | None = None,
+    expectations_checked: bool = False,
 ) -> GridRun:
     """Check `info`'s model in each variant (default: all) at each point of `grid`, over the
     fixed `settings`; with `prop`, record its verdict at each point for the boundary."""
     cls = info.cls
-    check_expectations(info)
     if monotone and prop is None:
         raise GridError("--assume-monotone prunes the search for a boundary; give --boundary PROP too")
     chosen: list[str | None] = []
@@ -231,49 +264,23 @@ def run_grid(
             chosen.append(key)
     fixed = dict(settings or {})
     points = grid.points()
-    models: dict[tuple[str | None, Point], Model] = {}
-    for v in chosen:  # every point instantiated first: a bad combination is refused before any run
-        for point in points:
-            models[v, point] = cls(variant=v, **fixed, **grid.settings(point))
     run = GridRun(info.name, grid, chosen, settings=fixed, prop=prop, monotone=monotone,
                   reasons={_key(k): r for k, r in cls.reasons.items()})
-    for v in chosen:
-        own = _own_settings(cls, v)
-        expected = {_key(k): dict(e) for k, e in cls.expected.items()}.get(v or "", {})
-        search = MonotoneSearch(grid) if monotone else None
-        order: Iterator[Point | None] = iter(points)
-        status: dict[Point, str] = {}
-        while True:
-            p = search.next() if search is not None else next(order, None)
-            if p is None:
+    models: dict[tuple[str | None, Point], Model] = {}
+    try:  # a signal anywhere below stops the sweep with the rows so far (exit 3), never a traceback
+        if not expectations_checked:
+            check_expectations(info)
+        for v in chosen:  # every point instantiated first: a bad combination is refused before any run
+            for point in points:
+                models[v, point] = cls(variant=v, **fixed, **grid.settings(point))
+        owns = {v: _own_settings(cls, v) for v in chosen}
+        for v in chosen:
+            _run_variant(run, info, v, owns[v], models, options, on_row)
+            if run.interrupted:
                 break
-            model = models[v, p]
-            try:
-                result, headline = _check(info, model, options, prop)
-            except KeyboardInterrupt as err:  # while tracing: nothing of this point to show
-                interrupts.note(err)
-                run.interrupted = True
-                break
-            row = SweepRow(info.name, v, result, dict(expected) if model.settings() == own else {}, headline,
-                           grid.settings(p), p)
-            run.rows.append(row)
-            if prop is not None:
-                status[p] = boundary_status(row.verdict(prop))
-                if search is not None:
-                    search.record(p, status[p])
-            if on_row is not None:
-                on_row(row)
-            if interrupts.received():  # Ctrl-C or SIGTERM: the rows so far, not the next point
-                run.interrupted = True
-                break
-        if search is not None:
-            for p, (verdict, source) in search.inferred.items():
-                run.rows.append(SweepRow(info.name, v, None, point=grid.settings(p), index=p,
-                                         inferred=(verdict, grid.label(source))))
-            status = search.statuses()
-        run.statuses[v] = status
-        if run.interrupted:
-            break
+    except KeyboardInterrupt as err:
+        interrupts.note(err)
+        run.interrupted = True
     rank = {v: i for i, v in enumerate(chosen)}
     run.rows.sort(key=lambda r: (rank[r.variant], r.index))
     return run
@@ -289,7 +296,7 @@ def run_sweep(
         check_expectations(info)
     runs: list[GridRun] = []
     for info in models:
-        runs.append(run_grid(info, Grid(), options or SweepOptions(), on_row=on_row))
+        runs.append(run_grid(info, Grid(), options or SweepOptions(), on_row=on_row, expectations_checked=True))
         if runs[-1].interrupted:
             break
     return runs
