@@ -112,13 +112,23 @@ def _parser() -> argparse.ArgumentParser:
     rp.add_argument("--model", metavar="FILE", help="replay against this model file (path.py[:Class]; or a model "
                     "name) instead of the one the trace records, e.g. when the file has moved")
 
-    sw = sub.add_parser("sweep", help="check every variant of models and print the verdict matrix")
-    sw.add_argument("models", nargs="*", help="models to sweep (default: the incident models, or all)")
+    sw = sub.add_parser("sweep", help="check every variant of models (or one model over a grid of settings) and print the verdict matrix")
+    sw.add_argument("models", nargs="*", help="models to sweep (default: the incident models, or all); one model with --grid, --set, --variant or --boundary")
+    sw.add_argument("--variant", action="append", default=[], metavar="NAME", help="check only this variant (repeatable; default: every variant)")
+    sw.add_argument("--set", action="append", default=[], metavar="K=V", help="a sort size or setting for every point, e.g. Node=3")
+    sw.add_argument("--grid", action="append", default=[], metavar="K=V1,V2,...", help="check at each of these values of a sort size or setting (repeatable: the product); ranges LO..HI too, e.g. spare=0..3")
+    sw.add_argument("--boundary", metavar="PROP", help="report the grid's minimal failing and maximal holding points for PROP")
+    sw.add_argument("--assume-monotone", dest="assume_monotone", action="store_true", help="with --boundary: check only the points the boundary needs, assuming PROP fails at every point above a failing one (said so in the output)")
     sw.add_argument("--format", choices=["text", "md", "json"], default="text", help="text (default), md; json is --json")
     sw.add_argument("--json", action="store_true", help="print the rows as JSON (docs/json.md)")
+    sw.add_argument("--no-timings", dest="timings", action="store_false", help="leave the seconds column out (output that is the same on every run, for docs)")
     sw.add_argument("--out", metavar="DIR", help="write each counterexample as ITF JSON and text into DIR")
-    sw.add_argument("--max-states", type=_positive_int, metavar="N")
-    sw.add_argument("--max-seconds", type=_positive_float, metavar="S", help="per variant")
+    sw.add_argument("--max-states", type=_positive_int, metavar="N", help="per point (and variant)")
+    sw.add_argument("--max-seconds", type=_positive_float, metavar="S", help="per point (and variant)")
+    sw.add_argument("--engine", choices=["scalar", "batch"], default="scalar", help="as check --engine, for every point")
+    sw.add_argument("--store", choices=["exact", "fingerprint"], default="exact", help="batch engine: as check --store")
+    sw.add_argument("--symmetry", action="store_true", help="as check --symmetry (invariants only: give --no-liveness for models with liveness)")
+    sw.add_argument("--no-liveness", dest="liveness", action="store_false", help="skip the liveness properties")
     sw.add_argument("--quiet", "-q", action="store_true")
 
     sm = sub.add_parser("simulate", help="random walks that check the properties at every step, and shrink a violation")
@@ -582,44 +592,63 @@ def _model_error_check(program: Any, state: Any) -> str | None:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from replicheck.grid import Grid, parse_grid
     from replicheck.report.matrix import render_matrix
-    from replicheck.sweep import SweepRow, run_sweep, variants_of
+    from replicheck.sweep import GridRun, SweepOptions, SweepRow, run_grid, run_sweep
 
-    if args.models:
-        models = [load(m) for m in args.models]
-    else:
-        every = discover()
-        incident = [i for n, i in every.items() if not n.startswith("classic.")]
-        models = incident or list(every.values())
+    one_model = bool(args.grid or args.set or args.variant or args.boundary or args.assume_monotone)
+    if one_model and len(args.models) != 1:
+        raise UsageError("--grid, --set, --variant and --boundary sweep one model: name exactly one")
+    options = SweepOptions(max_states=args.max_states, max_seconds=args.max_seconds, engine=args.engine,
+                           store=args.store, symmetry=args.symmetry,
+                           liveness=args.liveness)
 
     def on_row(row: SweepRow) -> None:
-        if not args.quiet:
+        if not args.quiet and row.result is not None:
+            where = f" {', '.join(f'{k}={_show(v)}' for k, v in row.point.items())}" if row.point else ""
             print(
-                f"[replicheck] {row.model} {row.variant or ''}: {row.result.status}, "
+                f"[replicheck] {row.model} {row.variant or ''}{where}: {row.result.status}, "
                 f"{row.result.stats.distinct_states:,} states, {row.result.stats.seconds:.1f}s",
                 file=sys.stderr,
                 flush=True,
             )
 
-    as_json = args.json or args.format == "json"
-    rows = run_sweep(models, args.max_states, args.max_seconds, on_row)
-    written = _write_sweep_traces(rows, args.out, models) if args.out else None
+    runs: list[GridRun]
+    if one_model:
+        info = load(args.models[0])
+        settings = parse_settings(info.cls, args.set)
+        grid = parse_grid(info.cls, args.grid, fixed=settings) if args.grid else Grid()
+        models = [info]
+        runs = [run_grid(info, grid, options, args.variant or None, settings, args.boundary, args.assume_monotone,
+                         on_row)]
+    else:
+        if args.models:
+            models = [load(m) for m in args.models]
+        else:
+            every = discover()
+            incident = [i for n, i in every.items() if not n.startswith("classic.")]
+            models = incident or list(every.values())
+        runs = run_sweep(models, options, on_row)
+    rows = [r for run in runs for r in run.checked]
+    written = _write_sweep_traces(runs, args.out, models) if args.out else None
+    interrupted = any(run.interrupted for run in runs) or interrupts.received()
     if any(r.mismatches() for r in rows):
         code, status = EXIT_VIOLATED, "unexpected"
-    elif any(not r.result.stats.complete for r in rows) or interrupts.received():
+    elif any(r.result is not None and not r.result.stats.complete for r in rows) or interrupted:
         code, status = EXIT_INCOMPLETE, "incomplete"
     else:
         code, status = EXIT_OK, "as expected"
-    if as_json:
-        from replicheck.report.json_result import sweep_row_to_dict
+    if args.json or args.format == "json":
+        from replicheck.report.json_result import sweep_grid_to_dict, sweep_row_to_dict
 
+        grid_doc = sweep_grid_to_dict(runs[0]) if one_model else None
         _print_json(envelope("sweep", status, code, rows=[sweep_row_to_dict(r) for r in rows],
-                             traces_written=written, out=args.out))
+                             traces_written=written, out=args.out, grid=grid_doc))
         return code
-    print(render_matrix(rows, args.format))
-    if interrupts.received():
-        total = sum(len(variants_of(info.cls)) for info in models)
-        print(f"\ninterrupted ({interrupts.received()}): {len(rows)} of {total} variant(s) checked", file=sys.stderr)
+    print(render_matrix(runs, args.format, timings=args.timings))
+    if interrupted:
+        done = sum(len(run.checked) for run in runs)
+        print(f"\ninterrupted ({interrupts.received()}): {done} point(s) and variant(s) checked", file=sys.stderr)
     if written is not None:
         print(f"\n{written} counterexample(s) written to {args.out}")
     return code
@@ -633,24 +662,25 @@ def safe_file_name(text: str) -> str:
     return name or "_"
 
 
-def _write_sweep_traces(rows: Sequence[Any], out: str, models: Sequence[ModelInfo]) -> int:
+def _write_sweep_traces(runs: Sequence[Any], out: str, models: Sequence[ModelInfo]) -> int:
+    """Every counterexample of every checked row into `out`, named by model, variant, the
+    grid point (if any) and property."""
     from replicheck.report.itf import itf_to_json, source_of, trace_to_itf
     from replicheck.report.text import render_trace
-    from replicheck.sweep import variants_of
 
-    # run_sweep gives each model's variants in order, so the rows pair with the models
-    infos = [info for info in models for _ in variants_of(info.cls)]
     count = 0
-    for row, info in zip(rows, infos, strict=True):
+    for run, info in zip(runs, models):  # one run per model, in order (an interrupted sweep has fewer)
         file = info.file.as_json() if info.file is not None else None
-        for v in row.result.verdicts:
-            if v.trace is None or v.status != "violated":
-                continue
-            stem = safe_file_name(f"{row.model}.{row.variant or 'default'}.{v.property}")
-            source = source_of(row.result, file)
-            _write(os.path.join(out, stem + ".itf.json"), itf_to_json(trace_to_itf(v.trace, v, source)))
-            _write(os.path.join(out, stem + ".txt"), render_trace(v.trace, v))
-            count += 1
+        for row in run.checked:
+            point = "".join(f".{k}={_show(v)}" for k, v in row.point.items())
+            for v in row.result.verdicts:
+                if v.trace is None or v.status != "violated":
+                    continue
+                stem = safe_file_name(f"{row.model}.{row.variant or 'default'}{point}.{v.property}")
+                source = source_of(row.result, file)
+                _write(os.path.join(out, stem + ".itf.json"), itf_to_json(trace_to_itf(v.trace, v, source)))
+                _write(os.path.join(out, stem + ".txt"), render_trace(v.trace, v))
+                count += 1
     return count
 
 

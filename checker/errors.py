@@ -7,7 +7,9 @@ families, each with its exit code and the word `--json` reports as `error.kind`:
   unknown model, property, variant or setting, options that do not go together, a model an
   engine refuses (symmetry, export). What to do: the message says what to write instead.
   Subclasses: `OptionError` (options that do not go together, a limit that is not a
-  number of the right kind; `UnknownProperty`: a property name the model does not have),
+  number of the right kind; `UnknownProperty`: a property name the model does not have;
+  `GridError`: a `sweep --grid` or `--boundary` that cannot be carried out), `DocsError`
+  (`replicheck.docgen` on a file whose generated blocks cannot be made),
   `replicheck.registry.RegistryError`,
   `replicheck.explore.symmetry.SymmetryRefused`, `replicheck.export.ExportError`,
   `replicheck.report.graph_export.GraphTooLarge`, `replicheck.explore.batch_workers.WorkerSettingError`.
@@ -75,6 +77,16 @@ class UnknownProperty(OptionError):
     lists the model's properties."""
 
 
+class GridError(OptionError):
+    """A `sweep --grid` or `--boundary` that cannot be carried out as written: a value listed
+    twice, a key given twice, a grid too large, a boundary property the model does not have."""
+
+
+class DocsError(UsageProblem):
+    """`python -m replicheck.docgen` on a file it cannot regenerate: a block left open, a
+    command that is not one, or one that fails (exit 2)."""
+
+
 class TracingIncomplete(ReplicheckError):
     """A time limit ran out while the model was traced: nothing was checked (exit 3)."""
 
@@ -91,6 +103,6 @@ class InternalError(ReplicheckError):
 
 __all__ = [
     "EXIT_INCOMPLETE", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "EXIT_VIOLATED", "REPORT_BUGS",
-    "InternalError", "ModelProblem", "OptionError", "ReplicheckError", "TraceFileProblem", "TracingIncomplete",
+    "DocsError", "GridError", "InternalError", "ModelProblem", "OptionError", "ReplicheckError", "TraceFileProblem", "TracingIncomplete",
     "UnknownProperty", "UsageProblem",
 ]

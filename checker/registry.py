@@ -377,8 +377,9 @@ _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 
 
-def parse_settings(cls: type[Model], pairs: list[str]) -> dict[str, Any]:
-    """`["Node=3", "fencing=false"]` -> {"Node": 3, "fencing": False}, typed by the model."""
+def parse_settings(cls: type[Model], pairs: list[str], flag: str = "--set") -> dict[str, Any]:
+    """`["Node=3", "fencing=false"]` -> {"Node": 3, "fencing": False}, typed by the model
+    (`flag` names the option in the messages: `sweep --grid` parses its values so too)."""
     shape = model_shape(cls)
     out: dict[str, Any] = {}
     for pair in pairs:
@@ -386,25 +387,25 @@ def parse_settings(cls: type[Model], pairs: list[str]) -> dict[str, Any]:
         key = key.strip().replace("-", "_")
         raw = raw.strip()
         if not eq or not key or not raw:
-            raise RegistryError(f"--set expects NAME=VALUE, got {pair!r}")
+            raise RegistryError(f"{flag} expects NAME=VALUE, got {pair!r}")
         if key in shape.sorts:
             try:
                 out[key] = int(raw)
             except ValueError:
-                raise RegistryError(f"--set {key}: the size of a sort is a whole number, got {raw!r}") from None
+                raise RegistryError(f"{flag} {key}: the size of a sort is a whole number, got {raw!r}") from None
             if out[key] < 1:
-                raise RegistryError(f"--set {key}: the size of a sort must be at least 1, got {raw}")
+                raise RegistryError(f"{flag} {key}: the size of a sort must be at least 1, got {raw}")
         elif key in shape.settings:
             default = shape.settings[key]
             if isinstance(default, bool):
                 if raw.lower() not in _TRUE | _FALSE:
-                    raise RegistryError(f"--set {key}: expected true or false, got {raw!r}")
+                    raise RegistryError(f"{flag} {key}: expected true or false, got {raw!r}")
                 out[key] = raw.lower() in _TRUE
             elif isinstance(default, int):
                 try:
                     out[key] = int(raw)
                 except ValueError:
-                    raise RegistryError(f"--set {key}: expected a whole number, got {raw!r}") from None
+                    raise RegistryError(f"{flag} {key}: expected a whole number, got {raw!r}") from None
             else:
                 out[key] = raw
         else:
@@ -412,7 +413,7 @@ def parse_settings(cls: type[Model], pairs: list[str]) -> dict[str, Any]:
             close = difflib.get_close_matches(key, known, n=1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             raise RegistryError(
-                f"--set {key}: {_model_name(cls, cls.__module__)} has no such setting{hint}; "
+                f"{flag} {key}: {_model_name(cls, cls.__module__)} has no such setting{hint}; "
                 f"its settings are: {', '.join(known) or '(none)'}"
             )
     return out

@@ -149,7 +149,7 @@ def model_shape(cls: type) -> ModelShape:
             continue
         annotations = klass.__dict__.get("__annotations__", {})
         for name, value in klass.__dict__.items():
-            if name.startswith("_") or name in ("variants", "name", "description", "expected", "check_deadlock"):
+            if name.startswith("_") or name in ("variants", "name", "description", "expected", "reasons", "check_deadlock"):
                 continue
             if isinstance(value, Sort):
                 sorts[value.name] = value
@@ -206,6 +206,9 @@ class Model:
     # The verdicts this model is expected to give: {variant: {property: "holds"|"violated"}}.
     # `replicheck sweep` flags any verdict that differs.
     expected: Mapping[str, Mapping[str, str]] = {}
+    # Why each variant gives the verdicts `expected` declares, one sentence per variant:
+    # {variant: "sentence"} (`sweep --format md` and docs/models show it).
+    reasons: Mapping[str, str] = {}
     # False for models whose runs legitimately end (e.g. a commit protocol that terminates):
     # a state with no enabled action is then not reported as a deadlock.
     check_deadlock: bool = True

@@ -96,6 +96,32 @@ def _plain(settings: dict[str, Any]) -> dict[str, Any]:
 
 
 def sweep_row_to_dict(row: Any) -> dict[str, Any]:
-    """One variant of a sweep: the run (as `check --json` has it), the declared expectations and
-    the verdicts that differ from them."""
-    return {**result_to_dict(row.result), "expected": dict(row.expected), "mismatches": row.mismatches()}
+    """One checked variant (at one grid point) of a sweep: the run (as `check --json` has it),
+    the grid's values at the point, the declared expectations (only at the settings they were
+    declared for) and the verdicts that differ from them."""
+    return {**result_to_dict(row.result), "point": _plain(dict(row.point)), "expected": dict(row.expected),
+            "mismatches": row.mismatches()}
+
+
+def sweep_grid_to_dict(run: Any) -> dict[str, Any]:
+    """A one-model sweep (`replicheck.sweep.GridRun`): the grid's axes, the settings given with
+    --set, the points not checked (with --assume-monotone) and the boundary, if asked for."""
+    boundary = None
+    if run.prop is not None:
+        boundary = {
+            "property": run.prop,
+            "assume_monotone": run.monotone,
+            "variants": [
+                {"variant": b.variant, "minimal_failing": b.minimal_failing, "maximal_holding": b.maximal_holding,
+                 "open_failing": b.open_failing, "open_holding": b.open_holding, "unknown": b.unknown,
+                 "not_monotone": list(b.not_monotone) if b.not_monotone is not None else None}
+                for b in run.boundary()
+            ],
+        }
+    return {
+        "axes": {a.name: [_plain({"v": v})["v"] for v in a.values] for a in run.grid.axes},
+        "settings": _plain(dict(run.settings)),
+        "inferred": [{"variant": r.variant, "point": _plain(dict(r.point)), "status": r.inferred[0],
+                      "from": r.inferred[1]} for r in run.rows if r.result is None and r.inferred is not None],
+        "boundary": boundary,
+    }

@@ -56,6 +56,9 @@ ActiveSet = Range(0, lambda m: 2 ** m.N - 1)  # an initial `active`, as a bit ma
 
 class AsyncTerminationDetection(Model):
     name = "classic.async_termination"
+    # pinned to TLC, as tests/models/test_tla_examples.py and docs/models/classic.tla_examples.md say
+    expected = {"": {"type_ok": "holds", "safe": "holds", "quiescence": "holds", "live": "holds"}}
+    reasons = {"": "TLC 2.15 on AsyncTerminationDetection (N = 4, pending[n] <= 3): TypeOK, Safe, Quiescence and Live (under WF(DetectTermination)) hold."}
 
     N: int = 4
     max_pending: int = 3  # StateConstraint: pending[n] <= max_pending

@@ -66,6 +66,9 @@ NodeSet = Range(0, lambda m: 2 ** m.N - 1)  # an initial function Node -> {0, 1}
 
 class EWD840(Model):
     name = "classic.ewd840"
+    # pinned to TLC, as tests/models/test_tla_examples.py and docs/models/classic.tla_examples.md say
+    expected = {"": {"type_ok": "holds", "termination_detection": "holds", "inv": "holds", "refines_sync_next": "holds", "termination_eventually_detected": "holds", "refines_sync_fairness": "holds"}}
+    reasons = {"": "TLC 2.15 on EWD840 (N = 3): TypeOK, TerminationDetection, Inv, Liveness and the refinement of SyncTerminationDetection hold."}
 
     N: int = 3
     check_deadlock = False  # the cfg's CHECK_DEADLOCK FALSE: a terminated ring stops

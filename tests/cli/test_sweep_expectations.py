@@ -58,3 +58,44 @@ def test_a_mistaken_expectation_is_refused(capsys: pytest.CaptureFixture[str], t
     assert code == 2
     assert_one_line_error(err)
     assert fragment in err
+
+
+REASONED = MODEL.replace('    x = Range(0, 1, init=0)', '    reasons = {reasons}\n    x = Range(0, 1, init=0)')
+
+
+def sweep_reasons(capsys: pytest.CaptureFixture[str], tmp_path: Path, reasons: str,
+                  *argv: str) -> tuple[int, str, str]:
+    path = tmp_path / "flip.py"
+    path.write_text(REASONED.format(expected='{"fast": {"binary": "holds"}, "slow": {"binary": "holds"}}',
+                                    reasons=reasons))
+    return run(capsys, "sweep", str(path), "--quiet", *argv)
+
+
+def test_md_shows_each_expectations_reason(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = sweep_reasons(capsys, tmp_path, '{"fast": "x is 0 or 1.", "slow": "Slowly, still 0 or 1."}',
+                                 "--format", "md")
+    assert code == 0
+    assert "Why these verdicts are expected:\n\n- `fast`: x is 0 or 1.\n- `slow`: Slowly, still 0 or 1." in out
+
+
+def test_reasons_show_only_where_expectations_are_compared(capsys: pytest.CaptureFixture[str],
+                                                            tmp_path: Path) -> None:
+    code, out, _ = sweep_reasons(capsys, tmp_path, '{"fast": "x is 0 or 1."}', "--format", "md",
+                                 "--variant", "slow")
+    assert code == 0 and "Why these verdicts" not in out
+
+
+@pytest.mark.parametrize(
+    ("reasons", "fragment"),
+    [
+        ('{"fsat": "typo"}', "`reasons` names the variant 'fsat', which `expected` does not"),
+        ('{"fast": ""}', "`reasons['fast']` is ''"),
+        ('{"fast": 3}', "`reasons['fast']` is 3"),
+    ],
+)
+def test_a_mistaken_reason_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path, reasons: str,
+                                      fragment: str) -> None:
+    code, _, err = sweep_reasons(capsys, tmp_path, reasons)
+    assert code == 2
+    assert_one_line_error(err)
+    assert fragment in err
