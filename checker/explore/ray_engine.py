@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from dataclasses import replace
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -220,7 +221,8 @@ class RaySearch:
     def __init__(self, program: Program, options: CheckOptions) -> None:
         self.program = program
         self.options = options
-        self.local = BatchSearch(program, partition_options(options))  # the row-by-row event handling
+        # the row-by-row event handling, and the run's verdicts, limits and progress
+        self.local = BatchSearch(program, replace(partition_options(options), progress=options.progress))
         self.run = self.local.run
         self.run.stats.engine = "ray"
         self.run.checks_memory = False
