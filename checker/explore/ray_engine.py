@@ -115,10 +115,10 @@ class RayCluster(Cluster):
         self.limits = limits
         self.started_ray = False
         run = next(_runs)
-        remote = ray.remote(num_cpus=1, max_restarts=0)(Partition)
+        remote: Any = ray.remote(num_cpus=1, max_restarts=0)(Partition)
         shared = ray.put(program)
         self.names = [f"replicheck-{os.getpid()}-{run}-p{i}" for i in range(count)]
-        self.actors = [
+        self.actors: list[Any] = [
             remote.options(name=self.names[i], scheduling_strategy="SPREAD").remote(shared, options, i, count)
             for i in range(count)
         ]
