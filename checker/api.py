@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 from replicheck import interrupts
 from replicheck.engines import ENGINES, Limits, explicit_engine, refusals
 from replicheck.errors import OptionError
-from replicheck.ir.selection import check_names
+from replicheck.ir.selection import check_names, select
 from replicheck.lang.model import Model
 from replicheck.report.results import (
     HOLDS,
@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 ModelRef = Model | type[Model] | str
 Progress = Callable[[RunStats], None]
 
-ENGINE_CHOICES = ("scalar", "batch")  # --engine; which explicit engine runs: engines.explicit_engine
+ENGINE_CHOICES = ("scalar", "batch", "ray")  # --engine; which explicit engine runs: engines.explicit_engine
 STRATEGIES = ("bfs", "dfs")
 STORES = ENGINES["batch"].stores  # the stores any engine offers, as replicheck.engines declares them
 # The property kinds each prove engine checks.
@@ -215,8 +215,14 @@ def check_options(
     max_memory: int | None = None,
     workers: int = 1,
     progress: Progress | None = None,
+    partitions: int | None = None,
+    ray_address: str | None = None,
+    checkpoint: str | None = None,
+    resume: str | None = None,
+    liveness: bool = True,
 ) -> Any:
-    """The `CheckOptions` of a check, refusing combinations that do not go together."""
+    """The `CheckOptions` of a check, refusing combinations that do not go together
+    (`liveness`: whether the run goes on to liveness, as `check(liveness=)` says)."""
     from replicheck.explore import CheckOptions
 
     only, skip = list(only), list(skip)
@@ -228,15 +234,23 @@ def check_options(
         raise OptionError(f"strategy is one of {', '.join(STRATEGIES)}, not {strategy!r}")
     if store is not None and store not in STORES:
         raise OptionError(f"store is one of {', '.join(STORES)}, not {store!r}")
-    if engine == "batch" and strategy != "bfs":
-        raise OptionError("the batch engine is breadth-first; drop --dfs or use --engine scalar")
+    if engine in ("batch", "ray") and strategy != "bfs":
+        raise OptionError(f"the {engine} engine is breadth-first; drop --dfs or use --engine scalar")
+    if partitions is not None and (isinstance(partitions, bool) or not isinstance(partitions, int) or partitions < 1):
+        raise OptionError(f"--partitions must be a whole number, at least 1, not {partitions!r}")
+    if checkpoint is not None and resume is not None and checkpoint != resume:
+        raise OptionError("--resume DIR goes on checkpointing into DIR: give --checkpoint the same directory, or leave it out")
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise OptionError(f"--workers must be a whole number, at least 1, not {workers!r}")
     if unreduced and not symmetry:
         raise OptionError("--unreduced counts what --symmetry reduces; give --symmetry too")
     # what the chosen engine supports is declared once, in replicheck.engines
+    selection = select(program, only or None, skip, kinds=("liveness", "measure"))
     requested = {**limits.requested(), "symmetry": symmetry, "workers": workers, "store": store,
-                 "constraint": bool(program.of_kind("constraint"))}
+                 "constraint": bool(program.of_kind("constraint")), "partitions": partitions,
+                 "ray_address": ray_address, "checkpoint": checkpoint, "resume": resume,
+                 "liveness": liveness and bool(selection.of_kind("liveness")),
+                 "measures": bool(selection.of_kind("measure"))}
     refused = refusals(explicit_engine(engine, strategy), requested)
     if refused:
         raise OptionError(refused[0])
@@ -256,6 +270,10 @@ def check_options(
         store=store or "exact",
         max_memory=max_memory,
         workers=workers,
+        partitions=partitions,
+        ray_address=ray_address,
+        checkpoint=checkpoint,
+        resume=resume,
     )
 
 
@@ -276,8 +294,9 @@ def check(
     (keywords, as the CLI's flags): strategy ("bfs" or "dfs"), max_states, max_depth,
     max_seconds, deadlock (None: the model's `check_deadlock`), only / skip (property
     names), stop_at_first (False: like --continue), liveness (False: like --no-liveness),
-    symmetry, unreduced, engine ("scalar" or "batch"), store, max_memory, workers, progress
-    (a callable given the running `RunStats`)."""
+    symmetry, unreduced, engine ("scalar", "batch" or "ray"), store, max_memory, workers,
+    partitions and ray_address (the ray engine), checkpoint and resume (directories; the batch
+    and ray engines), progress (a callable given the running `RunStats`)."""
     from replicheck.explore.full import check_model
 
     instance = instantiate(model, variant, settings)
@@ -286,7 +305,7 @@ def check(
     program = _program(instance, Limits(max_seconds=limit).max_seconds)
     if limit is not None:  # tracing took part of the run's time: the search gets what is left
         options = {**options, "max_seconds": Limits(max_seconds=limit).after(time.perf_counter() - started).max_seconds}
-    opts = check_options(program, type(instance), **options)
+    opts = check_options(program, type(instance), liveness=liveness, **options)
     return Result(check_model(program, opts, liveness=liveness))
 
 

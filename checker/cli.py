@@ -80,10 +80,14 @@ def _parser() -> argparse.ArgumentParser:
     sy.add_argument("--symmetry", dest="symmetry", action="store_true", default=False, help="store one state per orbit of the symmetric sorts (invariants only)")
     sy.add_argument("--no-symmetry", dest="symmetry", action="store_false", help="explore every state (the default)")
     ck.add_argument("--unreduced", action="store_true", help="with --symmetry, also count the states the orbits stand for")
-    ck.add_argument("--engine", choices=["scalar", "batch"], default="scalar", help="scalar (default: compiled, one state at a time) or batch (NumPy, whole BFS levels)")
+    ck.add_argument("--engine", choices=["scalar", "batch", "ray"], default="scalar", help="scalar (default: compiled, one state at a time), batch (NumPy, whole BFS levels) or ray (batch levels partitioned over Ray actors; pip install 'replicheck[ray]')")
     ck.add_argument("--store", choices=["exact", "fingerprint"], default="exact", help="batch engine: exact packed states (default) or 64-bit fingerprints")
     ck.add_argument("--max-memory", type=_memory_size, metavar="SIZE", help="stop (incomplete) when resident memory exceeds SIZE, e.g. 8G or 500M (every engine, and the graph built for liveness and measures)")
     ck.add_argument("--workers", type=_positive_int, default=1, metavar="N", help="batch engine: processes evaluating chunks (1 or 2)")
+    ck.add_argument("--partitions", type=_positive_int, metavar="N", help="ray engine: partitions (actors) of the search (default: one per CPU of the cluster)")
+    ck.add_argument("--ray-address", metavar="ADDR", help="ray engine: join the Ray cluster at ADDR (host:port, or auto); default: start a local Ray")
+    ck.add_argument("--checkpoint", metavar="DIR", help="batch and ray engines: write a checkpoint into DIR at every level boundary (docs/distributed.md)")
+    ck.add_argument("--resume", metavar="DIR", help="batch and ray engines: continue the run checkpointed in DIR (and go on checkpointing into it)")
     ck.add_argument("--trace-out", metavar="FILE", help="write the counterexample as ITF JSON to FILE")
     ck.add_argument("--graph-out", metavar="FILE", help="write the reachable state graph to FILE.graphml or FILE.dot (small models)")
     ck.add_argument("--graph-limit", type=_positive_int, default=10_000, metavar="N", help="refuse to export a graph of more than N states (default 10,000)")
@@ -281,6 +285,11 @@ def cmd_check(args: argparse.Namespace) -> int:
         store=args.store,
         max_memory=args.max_memory,
         workers=args.workers,
+        partitions=args.partitions,
+        ray_address=args.ray_address,
+        checkpoint=args.checkpoint,
+        resume=args.resume,
+        liveness=args.liveness,
     )
     result = check_model(program, options, liveness=args.liveness)
     code = result.exit_code

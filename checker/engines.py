@@ -166,6 +166,8 @@ class Capabilities:
     stores: tuple[str, ...] = ("exact",)
     liveness_with: str | None = None
     notes: tuple[str, ...] = field(default=())
+    checkpoint: bool = False  # writes --checkpoint DIR at level boundaries and continues from --resume DIR
+    partitioned: bool = False  # --partitions N and --ray-address ADDR (the ray engine)
 
 
 ENGINES: dict[str, Capabilities] = {
@@ -179,7 +181,13 @@ ENGINES: dict[str, Capabilities] = {
     ),
     "batch": Capabilities(
         "batch", "the batch engine", exhaustive=True, shortest=True, kinds=SAFETY, max_workers=2,
-        stores=("exact", "fingerprint"), liveness_with="graph",
+        stores=("exact", "fingerprint"), liveness_with="graph", checkpoint=True,
+    ),
+    "ray": Capabilities(
+        "ray", "the ray engine", exhaustive=True, shortest=True, kinds=SAFETY,
+        stores=("exact", "fingerprint"), checkpoint=True, partitioned=True,
+        notes=("liveness properties and measures are not checked yet: add --no-liveness and --skip each measure, "
+               "or use --engine batch",),
     ),
     "graph": Capabilities(
         "graph", "the liveness and measure graph", exhaustive=True, shortest=False,
@@ -212,17 +220,24 @@ OPTION_FLAGS: dict[str, str] = {
     "constraint": "a @constraint",
     "workers": "--workers",
     "store": "--store",
+    "checkpoint": "--checkpoint",
+    "resume": "--resume",
+    "partitions": "--partitions",
+    "ray_address": "--ray-address",
 }
 
 
 def explicit_engine(engine: str, strategy: str) -> str:
-    """The `ENGINES` name of an explicit-state run: `--engine batch`, or scalar BFS/DFS."""
-    return "batch" if engine == "batch" else strategy
+    """The `ENGINES` name of an explicit-state run: `--engine batch`, `--engine ray`, or scalar
+    BFS/DFS."""
+    return engine if engine in ("batch", "ray") else strategy
 
 
 def refusals(engine: str, requested: Mapping[str, object]) -> list[str]:
     """Why `engine` cannot run with the `requested` options (option name -> value; a value
-    of None, False, 1 for workers or "exact" for the store asks for nothing); [] if it can."""
+    of None, False, 1 for workers or "exact" for the store asks for nothing); [] if it can.
+    "liveness" / "measures": the run would check liveness properties / measures after the
+    search (refused by an engine that has no `liveness_with` and does not decide them)."""
     cap = ENGINES[engine]
     out: list[str] = []
     for name in LIMITS:
@@ -245,6 +260,17 @@ def refusals(engine: str, requested: Mapping[str, object]) -> list[str]:
             out.append("--store is an option of the batch engine; add --engine batch")
         else:
             out.append(f"--store is one of {', '.join(cap.stores)}, not {store!r}")
+    for name in ("checkpoint", "resume"):
+        if requested.get(name) and not cap.checkpoint:
+            out.append(f"{OPTION_FLAGS[name]} is an option of the batch and ray engines; add --engine batch or --engine ray")
+    for name in ("partitions", "ray_address"):
+        if requested.get(name) is not None and not cap.partitioned:
+            out.append(f"{OPTION_FLAGS[name]} is an option of the ray engine; add --engine ray")
+    if cap.liveness_with is None:
+        if requested.get("liveness") and "liveness" not in cap.kinds:
+            out.append(f"{cap.title} does not check liveness properties yet: add --no-liveness, or use --engine batch")
+        if requested.get("measures") and "measure" not in cap.kinds:
+            out.append(f"{cap.title} does not compute measures yet: --skip each measure, or use --engine batch")
     return out
 
 

@@ -12,7 +12,10 @@ families, each with its exit code and the word `--json` reports as `error.kind`:
   (`replicheck.docgen` on a file whose generated blocks cannot be made),
   `replicheck.registry.RegistryError`,
   `replicheck.explore.symmetry.SymmetryRefused`, `replicheck.export.ExportError`,
-  `replicheck.report.graph_export.GraphTooLarge`, `replicheck.explore.batch_workers.WorkerSettingError`.
+  `replicheck.report.graph_export.GraphTooLarge`, `replicheck.explore.batch_workers.WorkerSettingError`,
+  `EngineUnavailable` (an engine whose optional dependency is not installed: the ray engine
+  without Ray), `CheckpointError` (`--checkpoint` / `--resume` on a directory that does not
+  hold a checkpoint of this run, or cannot be written).
 - `TraceFileProblem` (exit 2, kind "trace file"): `report` on a file that cannot be read or
   does not replay against its model: `replicheck.report.replay.TraceFileError`.
 - `ModelProblem` (exit 2, kind "model"): a mistake in the model's code, reported with the
@@ -87,6 +90,16 @@ class DocsError(UsageProblem):
     command that is not one, or one that fails (exit 2)."""
 
 
+class EngineUnavailable(UsageProblem):
+    """An engine whose optional dependency is not installed (exit 2); the message says what
+    to install."""
+
+
+class CheckpointError(UsageProblem):
+    """A checkpoint directory that cannot be written, or that does not hold a checkpoint of
+    this model, settings and options (exit 2); the message names the directory."""
+
+
 class TracingIncomplete(ReplicheckError):
     """A time limit ran out while the model was traced: nothing was checked (exit 3)."""
 
@@ -103,6 +116,7 @@ class InternalError(ReplicheckError):
 
 __all__ = [
     "EXIT_INCOMPLETE", "EXIT_INTERNAL", "EXIT_OK", "EXIT_USAGE", "EXIT_VIOLATED", "REPORT_BUGS",
-    "DocsError", "GridError", "InternalError", "ModelProblem", "OptionError", "ReplicheckError", "TraceFileProblem", "TracingIncomplete",
+    "CheckpointError", "DocsError", "EngineUnavailable", "GridError", "InternalError", "ModelProblem", "OptionError",
+    "ReplicheckError", "TraceFileProblem", "TracingIncomplete",
     "UnknownProperty", "UsageProblem",
 ]

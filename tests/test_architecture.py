@@ -3,10 +3,12 @@
 - the engine (`checker/`, installed as `replicheck`) never imports `replicheck.models` or
   `replicheck.properties` (the CLI loads models by name);
 - only `checker/backends/z3*.py` and `checker/symbolic/` import z3;
-- only `checker/stateful.py` imports hypothesis;
+- only `checker/stateful.py` imports hypothesis; only `checker/explore/ray_engine.py` imports ray
+  (lazily: Ray is an optional extra);
 - only `checker/backends/numpy*.py`, `checker/explore/store*.py`, the batch engine
-  `checker/explore/batch*.py` and the graph analyses `checker/explore/{graph,liveness}.py`
-  import numpy (and scipy);
+  `checker/explore/batch*.py`, the ray engine and checkpoints (`checker/explore/ray_*.py`,
+  `checkpoint.py`) and the graph analyses `checker/explore/{graph,liveness}.py` import numpy
+  (and scipy);
 - `checker/ir` imports nothing else of `checker`; `checker/lang` imports only `replicheck.ir`
   and itself;
 - every module's docstring says what it must not import.
@@ -127,8 +129,11 @@ only_numpy = _only(
         "checker/explore/batch*.py",
         "checker/explore/graph.py",
         "checker/explore/liveness.py",
+        "checker/explore/checkpoint.py",
+        "checker/explore/ray_*.py",
     ),
 )
+only_ray = _only("ray", ("checker/explore/ray_engine.py",))
 
 
 def ir_is_self_contained(mod: Module) -> list[str]:
@@ -149,7 +154,7 @@ def lang_imports_only_ir(mod: Module) -> list[str]:
     )
 
 
-RULES = [never_models_or_properties, only_z3, only_hypothesis, only_numpy, ir_is_self_contained,
+RULES = [never_models_or_properties, only_z3, only_hypothesis, only_numpy, only_ray, ir_is_self_contained,
          lang_imports_only_ir]
 
 
@@ -283,7 +288,7 @@ def test_engines_is_a_leaf_importing_only_errors() -> None:
 
 # -- each module's docstring claim, "Must not import: ...", checked against its real imports --
 
-LIBRARIES = {"z3", "numpy", "hypothesis", "scipy", "networkx", "mypy"}
+LIBRARIES = {"z3", "numpy", "hypothesis", "scipy", "networkx", "mypy", "ray"}
 SHORT_NAMES = {"models": "replicheck.models", "properties": "replicheck.properties", "checker": "replicheck"}
 
 

@@ -4,7 +4,8 @@ Owns: `check(program, options) -> CheckResult`, `CheckOptions`, the state stores
 (`store`), the engines (`bfs`, `dfs`), shared run bookkeeping (`run`) and trace
 reconstruction (`traces.replay_path`, reusable by any engine).
 
-The batch engine (`batch`, with `store_hash`) uses NumPy; it is imported only when asked for.
+The batch engine (`batch`, with `store_hash`) uses NumPy; it is imported only when asked for,
+and so is the ray engine (`ray_engine`, `ray_partition`; Ray is an optional extra).
 
 Must not import: z3, hypothesis, numpy (only `batch` and `store_hash` do), `replicheck.cli`,
 `models`.
@@ -32,8 +33,12 @@ def check(program: Program, options: CheckOptions | None = None, recorder: Any =
         from .batch import batch_bfs
 
         return batch_bfs(program, options, recorder)
+    if options.engine == "ray":
+        from .ray_engine import ray_bfs
+
+        return ray_bfs(program, options)
     if options.engine != "scalar":
-        raise ValueError(f"unknown engine {options.engine!r}; use 'scalar' or 'batch'")
+        raise ValueError(f"unknown engine {options.engine!r}; use 'scalar', 'batch' or 'ray'")
     if options.strategy == "bfs":
         from .bfs import bfs
 

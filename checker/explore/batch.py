@@ -51,6 +51,7 @@ from replicheck.report.results import CheckResult
 from .batch_graph import GraphRecorder
 from .batch_workers import EvaluationWorker, LevelFile, StopWaiting, Summary, WorkerLost
 from .bfs import never_enabled_warnings
+from .checkpoint import batch_checkpoint, save_batch_level, start_batch
 from .memory import peak_resident_bytes, resident_bytes
 from .options import CheckOptions
 from .run import Run
@@ -139,6 +140,8 @@ class BatchSearch:
         self.options = options
         # the labelled graph for liveness and measures (None: not wanted, or given up)
         self.recorder = recorder if recorder is not None and recorder.wanted else None
+        if options.checkpoint is not None or options.resume is not None:
+            self.recorder = None  # a resumed search has no graph of the levels before it: liveness builds its own
         self.level_first = 0  # the number of the current level's first state
         self.run = Run(program, options, "batch")
         self.run.checks_memory = False  # memory_check: both processes, and the store's next growth
@@ -213,13 +216,16 @@ class BatchSearch:
         max_depth = self.options.max_level  # levels: the initial states are level 1
         stop_reason = ""
         bounded = False
+        self.ckpt = batch_checkpoint(self)  # --checkpoint / --resume: record the start, or replace it
+        if self.ckpt is not None:
+            keys, (depth, deepest, level_count, level, bounded) = start_batch(self, self.ckpt, keys, depth)
         # one worker: a level is a list of arrays (the chunks' new states), consumed from the
         # front, so that no level is ever copied whole; two: a level is a shared file
         level_parts: list[Array] = [keys] if keys.shape[0] else []
         try:
             if self.workers > 1 and level_parts:
                 self.worker = EvaluationWorker(self.layout.words, self.summarize, limits=self.limits_while_waiting)
-                self.worker.levels[0].append(keys)
+                self.worker.levels[level % 2].append(keys)
             del keys
             while level_parts:
                 self.level_first = self.store.count - level_count
@@ -243,6 +249,8 @@ class BatchSearch:
                 if run.done or stop_reason or not out.count:
                     break
                 level_parts = out.keys if self.worker is None else [None]
+                if self.ckpt is not None:
+                    save_batch_level(self, self.ckpt, level + 1, out, (depth + 1, deepest, level + 1, bounded))
                 depth += 1
                 level += 1
             if bounded and not run.done and not stop_reason:

@@ -43,6 +43,12 @@ class CheckOptions:
     chunk_rows: states the batch engine evaluates at once (memory against per-chunk cost;
     None: 65,536 with one worker, 32,768 with two, where smaller chunks balance the two
     processes better and keep each one's working set small).
+    engine "ray": the partitioned search on Ray actors (`replicheck.explore.ray_engine`):
+    `partitions` actors (None: one per CPU of the cluster), on the cluster at `ray_address`
+    (None: the Ray this process has initialised, else a local one started for the run).
+    checkpoint (batch and ray engines): a directory that receives a consistent checkpoint at
+    every level boundary (`replicheck.explore.checkpoint`); resume: a directory holding one,
+    to continue from (and to go on checkpointing into).
     """
 
     strategy: str = "bfs"
@@ -62,6 +68,10 @@ class CheckOptions:
     max_memory: int | None = None
     workers: int = 1
     chunk_rows: int | None = None
+    partitions: int | None = None
+    ray_address: str | None = None
+    checkpoint: str | None = None
+    resume: str | None = None
     limits: Limits = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
