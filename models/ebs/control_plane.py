@@ -391,6 +391,12 @@ class ControlPlane(FaultBudget, Model):
         done = forall(self.Zone, lambda z: implies(s.watch == z, s.degraded[z]))
         return leads_to(waiting, done)
 
+    @invariant(strengthening=True)
+    def only_degraded_zones_are_known_slow(self, s):
+        """(shedding) The control plane marks a zone slow only when its cluster has degraded,
+        so shedding never fails a healthy zone's call."""
+        return forall(self.Zone, lambda z: implies(s.slow_zones[z], s.degraded[z]))
+
     @measure
     def threads_held_by_degraded_zones(self, s):
         """Threads of the pool busy with calls that will only time out."""
