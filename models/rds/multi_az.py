@@ -294,6 +294,11 @@ class MultiAZ(Partitions(Replica), StuckIO(Replica), FaultsStop, Model):  # type
         return (s.witness_log <= s.acked) & forall(self.Replica, lambda r: s.log[r] <= s.acked)
 
     @invariant(strengthening=True)
+    def sync_mode_is_true(self, s):
+        """While the primary replicates ("sync"), the standby has every commit."""
+        return forall(self.Replica, lambda r: implies((s.mode == Mode.sync) & (s.role[r] == Role.standby), s.log[r] >= s.acked))
+
+    @invariant(strengthening=True)
     def a_sync_view_is_true(self, s):
         """(as_2011) What the monitor relies on is true: when its view says "sync", the
         standby has every commit. (Not claimed in `stale_view`, where it is the bug.)"""
