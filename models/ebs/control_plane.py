@@ -38,15 +38,26 @@ the queues and the pool), so there are no Zeno runs. Dispatch, completion, timeo
 shedding and the operator are weakly fair; arrivals and the fault are not (the environment may
 send calls, or degrade a zone, or not).
 
-Variants (settings in parentheses):
+Load (MODELS.md: "A protection is only shown sufficient when it holds for queue depths above
+one call per zone"): by default two calls per zone can wait, the negotiation load of the
+second API impact: "the volume of such negotiations with the EBS control plane increased.
+[...] the number of these calls increased as the system retried and new requests came in. The
+load caused a brown out of the EBS control plane and again affected EBS APIs across the
+Region." Two zones by default: one to degrade, one healthy, the least a brown-out needs.
+
+Variants (settings in parentheses; the assumption each encodes):
 - `regional_pool_long_timeout` (2011): one regional pool of `threads`, `timeout` = 4 > `bound`.
-- `short_timeout`: the regional pool with `timeout` = 2: a thread held by a degraded zone is
-  released before a healthy call behind it runs out of time.
-- `zone_bulkhead`: per-cluster control-plane services: each zone has its own pool of
+- `short_timeout`: fix 1 ("improve our timeout logic to prevent thread exhaustion"), `timeout`
+  = 2, at the brown-out's load of two calls per zone.
+- `short_timeout_one_call`: the same at one call per zone.
+- `zone_bulkhead`: fix 3, per-cluster control-plane services: each zone has its own pool of
   `zone_threads` threads, so a degraded zone can exhaust only its own.
-- `load_shedding`: the regional pool, zone-aware: a zone may hold at most `zone_cap` of its
-  threads, and calls of a zone at its cap whose calls are slow (a thread of it held longer than
-  a healthy call takes) are shed (failed fast) while other zones wait.
+- `load_shedding`: fix 2 ("more Availability Zone aware and shed load intelligently when it is
+  over capacity") with the 2011 time-out: a zone seen answering later than a healthy one is
+  known slow; over capacity its in-flight calls are failed (`shed`) and it gets no thread
+  while another zone's call waits. No zone is capped before it is seen slow.
+- `zone_cap`: a fixed cap of `zone_cap` threads per zone (what was checked before as load
+  shedding), with no zone degraded, on 3 zones.
 - `disable_degraded_zone`: the 2011 pool and timeout, plus the operator, who (eventually, with
   no deadline) disables new create-volume calls for a degraded zone.
 """
