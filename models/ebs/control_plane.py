@@ -38,23 +38,37 @@ the queues and the pool), so there are no Zeno runs. Dispatch, completion, timeo
 shedding and the operator are weakly fair; arrivals and the fault are not (the environment may
 send calls, or degrade a zone, or not).
 
-Variants (settings in parentheses):
+Load (MODELS.md: "A protection is only shown sufficient when it holds for queue depths above
+one call per zone"): by default two calls per zone can wait, the negotiation load of the
+second API impact: "the volume of such negotiations with the EBS control plane increased.
+[...] the number of these calls increased as the system retried and new requests came in. The
+load caused a brown out of the EBS control plane and again affected EBS APIs across the
+Region." Two zones by default: one to degrade, one healthy, the least a brown-out needs.
+
+Variants (settings in parentheses; the assumption each encodes):
 - `regional_pool_long_timeout` (2011): one regional pool of `threads`, `timeout` = 4 > `bound`.
-- `short_timeout`: the regional pool with `timeout` = 2: a thread held by a degraded zone is
-  released before a healthy call behind it runs out of time.
-- `zone_bulkhead`: per-cluster control-plane services: each zone has its own pool of
+- `short_timeout`: fix 1 ("improve our timeout logic to prevent thread exhaustion"), `timeout`
+  = 2, at the brown-out's load of two calls per zone.
+- `short_timeout_one_call`: the same at one call per zone.
+- `zone_bulkhead`: fix 3, per-cluster control-plane services: each zone has its own pool of
   `zone_threads` threads, so a degraded zone can exhaust only its own.
-- `load_shedding`: the regional pool, zone-aware: a zone may hold at most `zone_cap` of its
-  threads, and calls of a zone at its cap whose calls are slow (a thread of it held longer than
-  a healthy call takes) are shed (failed fast) while other zones wait.
+- `load_shedding`: fix 2 ("more Availability Zone aware and shed load intelligently when it is
+  over capacity") with the 2011 time-out: a zone seen answering later than a healthy one is
+  known slow; over capacity its in-flight calls are failed (`shed`) and it gets no thread
+  while another zone's call waits. No zone is capped before it is seen slow.
+- `zone_cap`: a fixed cap of `zone_cap` threads per zone (what was checked before as load
+  shedding), with no zone degraded, on 3 zones.
 - `disable_degraded_zone`: the 2011 pool and timeout, plus the operator, who (eventually, with
   no deadline) disables new create-volume calls for a degraded zone.
 """
+
+from typing import Any
 
 from replicheck.lang import (
     If,
     Map,
     Model,
+    ModelError,
     Range,
     SetOf,
     Sort,
@@ -74,8 +88,9 @@ from replicheck.lang import (
 from replicheck.lang.faults import FaultBudget
 from replicheck.properties import responds_within
 
-Zone = Sort("Zone", default=3, symmetric=True, prefix="z")
+Zone = Sort("Zone", default=2, symmetric=True, prefix="z")  # one degraded zone and one healthy: the least a brown-out needs
 Watched = Range(0, 1)  # a parameter type: 1 marks the call liveness follows (named, so that mypy reads it)
+Held = Range(0, lambda m: m.timeout - 1)  # a parameter type: how long a shed call's thread was held
 
 
 class ControlPlane(FaultBudget, Model):
@@ -84,31 +99,82 @@ class ControlPlane(FaultBudget, Model):
     Zone = Zone
 
     threads: int = 2  # T: the regional pool
-    queue: int = 1  # per-zone queue capacity
+    queue: int = 2  # per-zone queue capacity: 2 calls, the load the brown-out needs
     bound: int = 3  # L: a call must get a thread within L ticks of its (latest) submission
     timeout: int = 4  # ticks a thread waits for a cluster before giving up
     service: int = 1  # ticks a healthy cluster takes to answer
     fault_budget: int = 1  # how many zones may degrade
     bulkhead: bool = False  # per-zone pools of zone_threads instead of one regional pool
     zone_threads: int = 1
-    shedding: bool = False  # zone-aware: at most zone_cap threads per zone; shed slow zones
-    zone_cap: int = 1
+    shedding: bool = False  # zone-aware load shedding when over capacity (no fixed cap)
+    zone_cap: int = 0  # a fixed cap: a zone may hold at most zone_cap threads (0: no cap)
     operator: bool = False  # the operator disables create volume for a degraded zone
 
     variants = {
         "regional_pool_long_timeout": {},
         "short_timeout": {"timeout": 2},
+        "short_timeout_one_call": {"timeout": 2, "queue": 1},
         "zone_bulkhead": {"bulkhead": True},
         "load_shedding": {"shedding": True},
+        "zone_cap": {"zone_cap": 1, "Zone": 3, "fault_budget": 0},
         "disable_degraded_zone": {"operator": True},
     }
     expected = {
         "regional_pool_long_timeout": {"healthy_zone_served": "violated", "healthy_zone_eventually_served": "violated"},
-        "short_timeout": {"healthy_zone_served": "holds", "healthy_zone_eventually_served": "holds"},
+        "short_timeout": {"healthy_zone_served": "violated", "healthy_zone_eventually_served": "violated"},
+        "short_timeout_one_call": {"healthy_zone_served": "holds", "healthy_zone_eventually_served": "holds"},
         "zone_bulkhead": {"healthy_zone_served": "holds", "healthy_zone_eventually_served": "holds"},
         "load_shedding": {"healthy_zone_served": "holds", "healthy_zone_eventually_served": "holds"},
+        "zone_cap": {"healthy_zone_served": "violated", "healthy_zone_eventually_served": "violated"},
         "disable_degraded_zone": {"healthy_zone_served": "violated", "healthy_zone_eventually_served": "holds"},
     }
+    reasons = {
+        "regional_pool_long_timeout": "The degraded zone's calls take both regional threads for the 4-tick time-out, "
+        "longer than a healthy call may wait (10 steps); with clients retrying, for ever (the first API impact).",
+        "short_timeout": "Threads are released after 2 ticks, but with two calls per zone queued (the negotiation load) "
+        "the degraded zone's older calls take the freed threads again: the brown-out survives the first fix.",
+        "short_timeout_one_call": "With one call per zone, a thread held 2 ticks is released before a healthy call behind "
+        "it runs out of time: the short time-out is sufficient only at this load.",
+        "zone_bulkhead": "Per-zone pools: a degraded zone can exhaust only its own threads.",
+        "load_shedding": "Once a zone is seen to answer late, its in-flight calls are failed while another zone waits "
+        "and it gets no thread while others wait: healthy calls wait at most the detection time.",
+        "zone_cap": "A fixed cap of one thread per zone leaves a thread idle while a healthy zone's second call waits: "
+        "healthy zones starve with no zone degraded at all (3 zones, 2 calls queued each).",
+        "disable_degraded_zone": "The operator has no deadline and frees no thread already stuck, so the bound fails as "
+        "in 2011 (10 steps); he eventually refuses the zone's calls, so liveness holds: recovery, not protection.",
+    }
+
+    def __init__(self, variant: str | None = None, **settings: Any) -> None:
+        super().__init__(variant, **settings)
+        self._refuse_meaningless_settings()
+
+    def _refuse_meaningless_settings(self) -> None:
+        """Settings without a meaning in this model are refused when it is made (exit 2 at
+        `--set` time), each naming the setting and what is allowed."""
+
+        def refuse(problem: str, hint: str) -> None:
+            raise ModelError(f"ebs.control_plane: {problem}", hint)
+
+        zones = self.settings()["Zone"]
+        for key, least in (("threads", 1), ("queue", 1), ("bound", 0), ("service", 1), ("zone_threads", 1)):
+            if getattr(self, key) < least:
+                refuse(f"{key}={getattr(self, key)} is out of range", f"Write {key}={least} or more.")
+        if self.timeout <= self.service:
+            refuse(
+                f"timeout={self.timeout} must be longer than service={self.service}: a time-out no longer than a "
+                "healthy answer fails healthy calls too",
+                f"Write timeout={self.service + 1} or more.",
+            )
+        if not 0 <= self.fault_budget <= zones:
+            refuse(f"fault_budget={self.fault_budget}: at most the Zone={zones} zones can degrade", f"Write fault_budget=0..{zones}.")
+        if self.bulkhead and (self.shedding or self.zone_cap):
+            refuse("shedding and zone_cap act on the regional pool; with bulkhead there is none", "Leave bulkhead false, or shedding false and zone_cap=0.")
+        if not self.bulkhead and self.zone_threads != 1:
+            refuse(f"zone_threads={self.zone_threads} means something only with bulkhead=true (per-zone pools)", "Write bulkhead=true, or leave zone_threads=1.")
+        if not 0 <= self.zone_cap <= self.threads:
+            refuse(f"zone_cap={self.zone_cap} is not 0 (no cap) to threads={self.threads}", f"Write zone_cap=0..{self.threads}.")
+        if self.shedding and self.zone_cap:
+            refuse("shedding and zone_cap are two load-shedding rules; choose one", "Write zone_cap=0 with shedding=true.")
 
     degraded = SetOf(Zone, doc="zones whose EBS cluster no longer answers (the fault)")
     disabled = SetOf(Zone, doc="zones whose create-volume calls the operator has disabled")
@@ -129,6 +195,7 @@ class ControlPlane(FaultBudget, Model):
     )
     used = Range(0, "threads", init=0, doc="threads of the regional pool in use (the sum of busy)")
     stuck = Range(0, "threads", init=0, doc="threads held by calls to degraded zones (for the measure)")
+    slow_zones = SetOf(Zone, doc="(shedding) zones the control plane has seen answer later than a healthy zone")
     watch = Var(Zone.or_none, init=None, doc="ghost: the zone of the one call liveness follows")
     wpos = Range(0, lambda m: m.queue - 1, init=0, doc="ghost: its position in the zone's queue")
 
@@ -143,16 +210,33 @@ class ControlPlane(FaultBudget, Model):
         if self.bulkhead:
             return self.held(s, z) < self.zone_threads
         free = s.used < self.threads
-        if self.shedding:
+        if self.zone_cap:
             free = free & (self.held(s, z) < self.zone_cap)
         return free
 
-    def slow(self, s, z):
-        """Zone-aware: a thread of z has been held longer than a healthy call takes."""
-        return exists(range(self.service + 1, self.timeout + 1), lambda h: s.busy[z, h] > 0)
+    def others_wait(self, s, z):
+        """A call of another zone is waiting."""
+        return exists(self.Zone, lambda y: (s.qlen[y] > 0) if y != z else False)
+
+    def over_capacity(self, s, z):
+        """(shedding) The pool is over capacity for z's sake: every thread is busy and a call
+        of another zone waits for one."""
+        return (s.used >= self.threads) & self.others_wait(s, z)
 
     def can_dispatch(self, s, z):
-        return (s.qlen[z] > 0) & self.idle(s, z)
+        ok = (s.qlen[z] > 0) & self.idle(s, z)
+        if self.shedding:
+            # zone-aware dispatch: a zone known to be slow gets no thread while a call of
+            # another zone is waiting
+            ok = ok & ~(s.slow_zones[z] & self.others_wait(s, z))
+        return ok
+
+    def can_shed(self, s, z, h):
+        """(shedding) A call of slow zone z, held h ticks (before its time-out is due), may be
+        failed to free its thread for a waiting call of another zone."""
+        if not self.shedding or h >= self.timeout:
+            return False
+        return s.slow_zones[z] & (s.busy[z, h] > 0) & self.over_capacity(s, z)
 
     def pop_head(self, s, z, rotate):
         """Remove z's head call; with `rotate`, put it back at the tail with age 0."""
@@ -185,7 +269,8 @@ class ControlPlane(FaultBudget, Model):
             lambda z: self.can_dispatch(s, z)
             | (s.busy[z, self.timeout] > 0)
             | (~s.degraded[z] & (s.busy[z, self.service] > 0))
-            | ((s.qlen[z] > 0) & (s.age[z, 0] > self.bound)),
+            | ((s.qlen[z] > 0) & (s.age[z, 0] > self.bound))
+            | exists(range(self.timeout), lambda h: self.can_shed(s, z, h)),
         )
 
     # -- the environment -----------------------------------------------------------------
@@ -248,13 +333,15 @@ class ControlPlane(FaultBudget, Model):
         self.pop_head(s, z, rotate=True)
 
     @action(fair="weak")
-    def shed(self, s, z: Zone):
-        """(load_shedding) Over capacity and zone-aware: a waiting call of a zone at its cap
-        whose calls are slow is failed at once, while another zone has calls waiting."""
-        require(self.shedding)
-        require((s.qlen[z] > 0) & (self.held(s, z) >= self.zone_cap) & self.slow(s, z))
-        require(exists(self.Zone, lambda y: (s.qlen[y] > 0) if y != z else False))
-        self.pop_head(s, z, rotate=False)  # only slow (degraded) zones shed: never a healthy call
+    def shed(self, s, z: Zone, h: Held):
+        """(load_shedding) "more Availability Zone aware and shed load intelligently when it is
+        over capacity": while every thread is busy and another zone's call waits, a call to a
+        zone known to be slow is failed at once (an API error for that zone only) and its
+        thread freed. Only a degraded zone can be known slow (see `tick`), so a healthy
+        zone's call is never shed."""
+        require(self.can_shed(s, z, h))
+        s.busy[z, h] -= 1
+        self.take_thread(s, z, -1)
 
     @action(fair="weak")
     def disable_zone(self, s, z: Zone):
@@ -276,6 +363,11 @@ class ControlPlane(FaultBudget, Model):
         """Time passes: every waiting call and every busy thread ages by one tick."""
         require(~self.due(s))
         for z in self.Zone:
+            if self.shedding:
+                # a call held `service` ticks unanswered is late once this tick passes: the
+                # control plane now knows z is slow (a healthy zone's answer is urgent at
+                # `service`, so only a degraded zone is ever marked)
+                s.slow_zones[z] = s.slow_zones[z] | (s.busy[z, self.service] > 0)
             for i in range(self.queue):
                 s.age[z, i] = If(i < s.qlen[z], s.age[z, i] + 1, 0)
             for h in range(self.timeout, 0, -1):
@@ -309,6 +401,12 @@ class ControlPlane(FaultBudget, Model):
         waiting = exists(self.Zone, lambda z: (s.watch == z) & self.healthy(s, z))
         done = forall(self.Zone, lambda z: implies(s.watch == z, s.degraded[z]))
         return leads_to(waiting, done)
+
+    @invariant(strengthening=True)
+    def only_degraded_zones_are_known_slow(self, s):
+        """(shedding) The control plane marks a zone slow only when its cluster has degraded,
+        so shedding never fails a healthy zone's call."""
+        return forall(self.Zone, lambda z: implies(s.slow_zones[z], s.degraded[z]))
 
     @measure
     def threads_held_by_degraded_zones(self, s):

@@ -1,29 +1,45 @@
 """RDS multi-AZ failover: a primary database replicates synchronously to a standby in another
 Availability Zone, and a monitoring agent fails over when the primary's I/O is stuck.
 
-Post-mortem: "RDS multi-AZ deployments provide redundancy by synchronously replicating data
-between two database replicas in different Availability Zones. In the event of a failure on
-the primary replica, RDS is designed to automatically detect the disruption and fail over to
-the secondary replica. [...] 2.5% did not automatically failover after experiencing 'stuck'
-I/O. [...] the rapid succession of network interruption (which partitioned the primary from
-the secondary) and 'stuck' I/O on the primary replica triggered a previously un-encountered
-bug. This bug left the primary replica in an isolated state where it was not safe for our
-monitoring agent to automatically fail over to the secondary replica without risking data
-loss, and manual intervention was required."
+Post-mortem (Impact on Amazon Relational Database Service): "RDS multi-AZ deployments provide
+redundancy by synchronously replicating data between two database replicas in different
+Availability Zones. In the event of a failure on the primary replica, RDS is designed to
+automatically detect the disruption and fail over to the secondary replica. [...] 2.5% did
+not automatically failover after experiencing 'stuck' I/O. The primary cause was that the
+rapid succession of network interruption (which partitioned the primary from the secondary)
+and 'stuck' I/O on the primary replica triggered a previously un-encountered bug. This bug
+left the primary replica in an isolated state where it was not safe for our monitoring agent
+to automatically fail over to the secondary replica without risking data loss, and manual
+intervention was required."
 
-Three zones: the two database replicas, and the monitoring agent (with, in the `fixed`
-variant, a witness that keeps the log position of commits the primary made alone).
+Three zones: the two database replicas ("two database replicas in different Availability
+Zones": the sort `Replica` is exactly 2, any other size is refused), and the monitoring agent's
+zone, which in the witness variants also holds a witness: a log of the commits the primary
+made without the standby.
 
-Variants:
-- `naive_failover`: the primary keeps committing alone when the standby is unreachable, and
-  the monitor fails over whenever the primary is stuck: an acknowledged commit can be lost.
-- `as_2011`: the monitor refuses to fail over once replication was broken (it cannot know
-  whether the standby has every commit), so the database stays unavailable until a human
-  intervenes.
-- `fixed`: a commit made without the standby must also reach the witness, and the monitor
-  knows the replication state: it fails over to a standby that is in sync, or first catches
-  the standby up from the witness.
+What the monitor knows is state, not an oracle: `view` is the replication mode the monitor
+was last told by the primary ("sync" or "alone"). How it is told is what the variants differ
+in.
+
+Variants (the assumption each encodes):
+- `naive_failover`: the monitor fails over whenever the primary is stuck, without asking
+  whether the standby has every commit; the primary keeps committing alone when the standby
+  is cut off.
+- `stale_view`: the monitor fails over only when its view says "sync", but the primary tells
+  it about running alone asynchronously, after committing (`report`); in the post-mortem's
+  "rapid succession" the report never leaves the stuck primary, and the view is stale.
+- `as_2011`: the primary records "alone" with the monitor before it acknowledges its first
+  commit without the standby, so the view is never stale in the unsafe direction; the monitor
+  refuses to fail over while its view says "alone": "not safe [...] to automatically fail over
+  [...] without risking data loss, and manual intervention was required".
+- `witness_unchecked`: a commit made without the standby is also written to the witness when
+  the witness is reachable, and committed anyway when it is not (the witness can be cut off:
+  `witness_faults`); failover first catches the standby up from the witness.
+- `fixed`: as `witness_unchecked`, with the rule "no commit without the standby or the
+  witness".
 """
+
+from typing import Any
 
 from replicheck.lang import (
     Bool,
@@ -32,6 +48,7 @@ from replicheck.lang import (
     Map,
     Max,
     Model,
+    ModelError,
     Range,
     Sort,
     Var,
@@ -52,6 +69,8 @@ Role = Enum("Role", "standby", "primary", "demoted")
 Mode = Enum("Mode", "sync", "alone")
 Replica = Sort("Replica", default=2, symmetric=True, prefix="db")
 
+FAILOVER_CHECKS = ("none", "view", "witness")
+
 
 class MultiAZ(Partitions(Replica), StuckIO(Replica), FaultsStop, Model):  # type: ignore[misc]
     name = "rds.multi_az"
@@ -59,20 +78,42 @@ class MultiAZ(Partitions(Replica), StuckIO(Replica), FaultsStop, Model):  # type
     Replica = Replica
 
     max_commits: int = 2
-    fault_budget: int = 2
+    # three faults: the witness variants need the witness cut off, the partition and the stuck
+    # I/O in one behaviour (the other variants' failures need two of them)
+    fault_budget: int = 3
     alone_commits: bool = True  # the primary commits by itself when the standby is cut off
-    failover_needs_sync: bool = False  # the monitor refuses failover once replication broke
-    witness: bool = False  # commits made alone must reach the witness zone too
+    # what the monitor checks before it fails over: "none" (nothing), "view" (its view says
+    # the standby is in sync), "witness" (it catches the standby up from the witness first)
+    failover_check: str = "none"
+    report_before_alone: bool = False  # ("view") the monitor is told "alone" before the first lone commit is acked
+    commit_needs_quorum: bool = False  # ("witness") no commit without the standby or the witness
+    witness_faults: bool = True  # ("witness") the primary's link to the witness's zone can be cut
 
     variants = {
         "naive_failover": {},
-        "as_2011": {"failover_needs_sync": True},
-        "fixed": {"failover_needs_sync": True, "witness": True},
+        "stale_view": {"failover_check": "view"},
+        "as_2011": {"failover_check": "view", "report_before_alone": True},
+        "witness_unchecked": {"failover_check": "witness"},
+        "fixed": {"failover_check": "witness", "commit_needs_quorum": True},
     }
     expected = {
         "naive_failover": {"no_committed_loss": "violated", "single_writer": "holds", "eventually_available": "holds"},
+        "stale_view": {"no_committed_loss": "violated", "single_writer": "holds", "eventually_available": "violated"},
         "as_2011": {"no_committed_loss": "holds", "single_writer": "holds", "eventually_available": "violated"},
+        "witness_unchecked": {"no_committed_loss": "violated", "single_writer": "holds", "eventually_available": "holds"},
         "fixed": {"no_committed_loss": "holds", "single_writer": "holds", "eventually_available": "holds"},
+    }
+    reasons = {
+        "naive_failover": "Partition, a commit on the lone primary, stuck I/O, failover: the new primary never "
+        "received the acknowledged commit (4 steps); failover is always possible, so availability holds.",
+        "stale_view": "The monitor trusts a view the stuck primary never updated: the same 4-step loss; and a primary "
+        "that did report 'alone' before sticking is never failed over, so availability fails too.",
+        "as_2011": "The monitor is told 'alone' before a lone commit is acknowledged and then refuses to fail over, so "
+        "no commit is lost, but after partition, lone commit and stuck I/O only a human can help (the 2.5%).",
+        "witness_unchecked": "With the witness cut off first, the primary commits alone without it and the failover "
+        "catches the standby up from a witness that lacks the commit (5 steps).",
+        "fixed": "Every acknowledged commit is on the standby or the witness, and failover copies the witness to the "
+        "standby before promoting it; failover is always possible, so availability holds.",
     }
     check_deadlock = False  # once the fault budget and commits are spent, runs may end
 
@@ -80,9 +121,51 @@ class MultiAZ(Partitions(Replica), StuckIO(Replica), FaultsStop, Model):  # type
     log = Map(Replica, Range(0, "max_commits"), init=0, doc="commits durably written by each replica")
     acked = Range(0, "max_commits", init=0, doc="commits acknowledged to the client")
     mode = Var(Mode, init=Mode.sync, doc="does the primary replicate, or run alone?")
-    in_sync = Var(Bool, init=True, doc="what the monitor knows: the standby has every commit")
+    view = Var(Mode, init=Mode.sync, doc="what the monitor was last told of the mode (its view may be stale)")
     witness_log = Range(0, "max_commits", init=0, doc="commits recorded by the witness")
+    witness_link = Var(Bool, init=True, doc="can the primary reach the witness's zone?")
     affected_zone = Var(Replica, doc="the replica in the zone whose EBS gets stuck (the first primary's)")
+
+    def __init__(self, variant: str | None = None, **settings: Any) -> None:
+        super().__init__(variant, **settings)
+        self._refuse_meaningless_settings()
+
+    def _refuse_meaningless_settings(self) -> None:
+        """Settings this model cannot give a meaning to are refused when it is made (exit 2 at
+        `--set` time), never run."""
+        size = self.settings()["Replica"]
+        if size != 2:
+            raise ModelError(
+                f"rds.multi_az: Replica={size} is not modelled: a multi-AZ deployment has exactly two database "
+                "replicas (a primary and its standby; the witness lives in the monitor's zone)",
+                "Write Replica=2 (the default).",
+            )
+        if self.failover_check not in FAILOVER_CHECKS:
+            raise ModelError(
+                f"rds.multi_az: failover_check={self.failover_check!r} is not one of " + ", ".join(FAILOVER_CHECKS),
+                "Write failover_check=none, view or witness.",
+            )
+        if self.report_before_alone and self.failover_check != "view":
+            raise ModelError(
+                "rds.multi_az: report_before_alone means something only with failover_check=view (the monitor's view)",
+                "Write failover_check=view, or leave report_before_alone false.",
+            )
+        if self.failover_check != "witness":
+            for key in ("commit_needs_quorum",):
+                if getattr(self, key):
+                    raise ModelError(
+                        f"rds.multi_az: {key} means something only with failover_check=witness (there is no witness)",
+                        f"Write failover_check=witness, or leave {key} false.",
+                    )
+        if self.max_commits < 1:
+            raise ModelError(
+                f"rds.multi_az: max_commits={self.max_commits}: no commit could be lost or kept",
+                "Write max_commits=1 or more (2 is the default).",
+            )
+
+    @property
+    def has_witness(self) -> bool:
+        return self.failover_check == "witness"
 
     def init(self, s, first: Replica):
         s.affected_zone = first
@@ -90,29 +173,43 @@ class MultiAZ(Partitions(Replica), StuckIO(Replica), FaultsStop, Model):  # type
             s.role[r] = Role.primary if r == first else Role.standby
 
     def may_stick(self, s, n):
-        """Storage gets stuck in the affected zone only: the one that held the primary."""
+        """Storage gets stuck in the affected zone only: "a portion of the RDS databases
+        hosted in the primary affected Availability Zone became inaccessible"."""
         return s.affected_zone == n
 
     def others(self, p):
         return [q for q in self.Replica if q != p]
 
+    # -- the database --------------------------------------------------------------------
+
     @action(fair="weak")
     def commit(self, s, p: Replica):
-        """A client commit on the primary: synchronous while the standby is reachable."""
+        """A client commit on the primary: "synchronously replicating data" while the standby
+        is reachable; without it, the primary commits alone (how alone is each variant's)."""
         require((s.role[p] == Role.primary) & ~s.stuck[p] & (s.log[p] < self.max_commits))
-        reachable = [self.connected(s, p, q) & (s.role[q] == Role.standby) & ~s.stuck[q] for q in self.others(p)]
-        with_standby = reachable[0]
+        (q,) = self.others(p)
+        with_standby = self.connected(s, p, q) & (s.role[q] == Role.standby) & ~s.stuck[q]
         if not self.alone_commits:
             require(with_standby)
         next_pos = s.log[p] + 1
-        for q, ok in zip(self.others(p), reachable):
-            s.log[q] = If(ok, next_pos, s.log[q])
-        if self.witness:
-            s.witness_log = If(with_standby, s.witness_log, next_pos)
+        s.log[q] = If(with_standby, next_pos, s.log[q])
+        if self.has_witness:
+            if self.commit_needs_quorum:
+                require(with_standby | s.witness_link)
+            s.witness_log = If(~with_standby & s.witness_link, next_pos, s.witness_log)
+        if self.report_before_alone:
+            s.view = If(with_standby, s.view, Mode.alone)  # told before the client is
         s.mode = If(with_standby, Mode.sync, Mode.alone)
-        s.in_sync = s.in_sync & with_standby
         s.log[p] = next_pos
         s.acked = next_pos
+
+    @action(fair="weak")
+    def report(self, s, p: Replica):
+        """("view") The primary tells the monitor its replication mode; a stuck primary cannot
+        (its I/O is stuck), which is how the view goes stale."""
+        require(self.failover_check == "view")
+        require((s.role[p] == Role.primary) & ~s.stuck[p] & (s.view != s.mode))
+        s.view = s.mode
 
     @action(fair="weak")
     def catch_up(self, s, p: Replica, q: Replica):
@@ -121,21 +218,39 @@ class MultiAZ(Partitions(Replica), StuckIO(Replica), FaultsStop, Model):  # type
         require(self.connected(s, p, q) & ~s.stuck[p] & ~s.stuck[q] & (s.log[q] < s.log[p]))
         s.log[q] = s.log[p]
         s.mode = Mode.sync
-        s.in_sync = True
+
+    # -- the witness's zone ----------------------------------------------------------------
+
+    @action
+    def cut_witness(self, s):
+        """("witness", `witness_faults`) The primary loses its link to the witness's zone (a
+        fault: the network interruption may cut any link)."""
+        require(self.has_witness & self.witness_faults)
+        require(s.witness_link)
+        self.spend_fault(s)
+        s.witness_link = False
+
+    @action(fair="weak")
+    def heal_witness(self, s):
+        require(~s.witness_link)
+        s.witness_link = True
+
+    # -- the monitoring agent --------------------------------------------------------------
 
     @action(fair="weak")
     def failover(self, s, p: Replica, q: Replica):
-        """The monitoring agent promotes the standby q and fences the stuck primary p."""
+        """The monitoring agent "automatically detect[s] the disruption and fail[s] over to the
+        secondary replica": it promotes the standby q and fences the stuck primary p."""
         require((p != q) & (s.role[p] == Role.primary) & s.stuck[p])
         require((s.role[q] == Role.standby) & ~s.stuck[q])
-        if self.failover_needs_sync and not self.witness:
-            require(s.in_sync)
-        if self.witness:
+        if self.failover_check == "view":
+            require(s.view == Mode.sync)
+        if self.has_witness:
             s.log[q] = Max(s.log[q], s.witness_log)
         s.role[p] = Role.demoted
         s.role[q] = Role.primary
-        s.mode = Mode.alone
-        s.in_sync = False
+        s.mode = Mode.alone  # its standby is fenced: the new primary runs alone
+        s.view = Mode.alone
 
     @action
     def manual_intervention(self, s, p: Replica):
@@ -143,6 +258,8 @@ class MultiAZ(Partitions(Replica), StuckIO(Replica), FaultsStop, Model):  # type
         happens, which is what "manual intervention was required" means."""
         require((s.role[p] == Role.primary) & s.stuck[p])
         s.stuck[p] = False
+
+    # -- properties ------------------------------------------------------------------------
 
     def available(self, s):
         return exists(self.Replica, lambda r: (s.role[r] == Role.primary) & ~s.stuck[r])
@@ -177,20 +294,22 @@ class MultiAZ(Partitions(Replica), StuckIO(Replica), FaultsStop, Model):  # type
         return (s.witness_log <= s.acked) & forall(self.Replica, lambda r: s.log[r] <= s.acked)
 
     @invariant(strengthening=True)
-    def in_sync_standby_has_every_commit(self, s):
-        """(as_2011) What the monitor relies on is true: when it thinks the standby is in
-        sync, it is. (Not claimed where failover does not consult `in_sync`: with a witness
-        and three replicas, catching up one standby sets it while another lags.)"""
-        if self.witness or not self.failover_needs_sync:
+    def sync_mode_is_true(self, s):
+        """While the primary replicates ("sync"), the standby has every commit."""
+        return forall(self.Replica, lambda r: implies((s.mode == Mode.sync) & (s.role[r] == Role.standby), s.log[r] >= s.acked))
+
+    @invariant(strengthening=True)
+    def a_sync_view_is_true(self, s):
+        """(as_2011) What the monitor relies on is true: when its view says "sync", the
+        standby has every commit. (Not claimed in `stale_view`, where it is the bug.)"""
+        if not self.report_before_alone:
             return True
-        return forall(
-            self.Replica, lambda r: implies(s.in_sync & (s.role[r] == Role.standby), s.log[r] >= s.acked)
-        )
+        return forall(self.Replica, lambda r: implies((s.view == Mode.sync) & (s.role[r] == Role.standby), s.log[r] >= s.acked))
 
     @invariant(strengthening=True)
     def standby_or_witness_has_every_commit(self, s):
-        """(witness only) Every commit is on the standby, or on the witness."""
-        if not self.witness:
+        """(fixed) Every commit is on the standby, or on the witness."""
+        if not (self.has_witness and self.commit_needs_quorum):
             return True
         return forall(
             self.Replica,

@@ -56,7 +56,7 @@ PINNED = {
     ("classic.two_phase", None, ("RM=4",)): 1568,
     ("classic.paxos_voting", None, ()): 599,
     ("ebs.election", "authority", ()): 24303,
-    ("rds.multi_az", "fixed", ()): 324,
+    ("rds.multi_az", "fixed", ()): 832,  # TLC 2.15 on the export, after the witness could fail (tests/export/test_peers.py)
 }
 
 _replicheck_counts: dict[tuple[str, tuple[str, ...]], int] = {}
