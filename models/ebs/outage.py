@@ -89,11 +89,11 @@ def symmetric_count(domain: Any, pred: Any) -> Any:
 
 
 PROTECTIONS = ("buffer", "retry_logic", "race_fix", "short_timeout", "shedding", "per_cluster_cp")
-ALL = {p: True for p in PROTECTIONS}
+ALL = {**{p: True for p in PROTECTIONS}, "operators": False}
 
 
 def _all_but(name: str) -> dict[str, bool]:
-    return {p: True for p in PROTECTIONS if p != name}
+    return {**ALL, name: False}
 
 
 class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
@@ -119,17 +119,23 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
     authority: bool = True  # the control plane elects the writable copy (I/O blocked until then)
     hold_until_owned: bool = True  # holders keep their copy until the new owner is confirmed
     hw_crashes: bool = False  # hardware failures (disk lost) as faults spending the budget
+    # the operators' 2011 interventions (2:40 AM, 8:20 AM, 11:30 AM, 3:35 PM April 23) as
+    # actions; off in the protection variants, which must hold without them
+    operators: bool = True
 
     variants = {
         "as_2011": {},
         "all_protections": dict(ALL),
         **{f"all_but_{p}": _all_but(p) for p in PROTECTIONS},
-        "cluster_protections_only": {"buffer": True, "retry_logic": True, "race_fix": True},
-        "control_plane_protections_only": {"short_timeout": True, "shedding": True, "per_cluster_cp": True},
-        "timeout_only": {"short_timeout": True},
+        "cluster_protections_only": {"buffer": True, "retry_logic": True, "race_fix": True, "operators": False},
+        "control_plane_protections_only": {
+            "short_timeout": True, "shedding": True, "per_cluster_cp": True, "operators": False,
+        },
+        "timeout_only": {"short_timeout": True, "operators": False},
         "no_authority": {**ALL, "authority": False},
         "release_early": {**ALL, "hold_until_owned": False, "hw_crashes": True, "fault_budget": 2},
-        "hold_with_hw_crash": {**ALL, "hw_crashes": True, "fault_budget": 2},
+        "all_protections_hw_crash": {**ALL, "hw_crashes": True, "fault_budget": 2},
+        "all_but_buffer_hw_crash": {**_all_but("buffer"), "hw_crashes": True, "fault_budget": 2},
     }
     expected: dict[str, dict[str, str]] = {}  # filled below the class
     reasons: dict[str, str] = {}  # variant -> one sentence; filled below the class
@@ -293,14 +299,16 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
         return self.cp_reachable(s) & exists(self.Volume, lambda v: s.st[v] == St.electing)
 
     def degraded_call_may_start(self, s: Any) -> Any:
-        """May a degraded-zone call take a free regional thread now? With a short time-out a
-        waiting call keeps its place, so a newer call does not overtake the healthy zone's;
-        zone-aware shedding fails the degraded zone's new calls while another zone waits
-        ("shed load intelligently when it is over capacity"). With neither (2011), a waiting
-        call has missed its deadline and been retried behind newer ones."""
-        ok = self.pool_free(s)
+        """May a degraded-zone call take a free regional thread now? Only the last free thread
+        is contested: with a short time-out a waiting call keeps its place, so a newer call
+        does not take the last thread from the healthy zone's waiting call; zone-aware
+        shedding fails the degraded zone's new call then ("shed load intelligently when it is
+        over capacity"). With neither (2011), a waiting call has missed its deadline and been
+        retried behind newer ones, so anyone may take it."""
+        used = s.hung + self.regional_negotiations(s)
+        ok = used < self.threads
         if self.short_timeout or self.shedding:
-            ok = ok & ~s.hz_waiting
+            ok = ok & (~s.hz_waiting | (used + 1 < self.threads))
         return ok
 
     # -- the network event (Isolation): "the traffic shift was executed incorrectly and rather
@@ -356,7 +364,8 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
         searching the cluster for free space"; "the nodes failing to find new nodes did not
         back off aggressively enough". With back-off the node waits for a place."""
         require((s.st[v] == St.searching) & self.may_search(s, v) & ~self.has_place(s, v))
-        s.looping[v] = True
+        if not self.race_fix:
+            s.looping[v] = True  # only the race reads it: with the fix, not tracked
         s.st[v] = If(self.backs_off(s), St.backoff, St.searching)
 
     @action(fair="weak")
@@ -420,8 +429,9 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
     @action
     def hw_fail(self, s: Any, n: Node) -> None:
         """(hw_crashes) A hardware failure: the node stops and its disk is lost ("volumes which
-        had suffered machine failure"). A fault: it spends the budget."""
-        require(self.hw_crashes & s.up[n])
+        had suffered machine failure"). A fault: it spends the budget; at most one in a
+        behaviour (two would take both copies of a volume, whatever the protocol does)."""
+        require(self.hw_crashes & s.up[n] & forall(self.Node, lambda m: s.disk_ok[m]))
         self.spend_fault(s)
         s.up[n] = False
         s.disk_ok[n] = False
@@ -473,7 +483,7 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
         plane; with a short time-out it does not overtake a waiting negotiation."""
         require(~s.create_disabled & (s.cp_link == CpLink.on) & ~self.can_create(s))
         require(self.degraded_call_may_start(s))
-        if self.short_timeout:
+        if self.short_timeout and self.authority and not self.per_cluster_cp:
             require(~self.negotiation_waits(s))
         s.hung += 1
 
@@ -518,6 +528,7 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
         """"At 2:40 AM PDT on April 21st, the team deployed a change that disabled all new
         Create Volume requests in the affected Availability Zone" (calls already hung keep
         their threads until they time out)."""
+        require(self.operators)
         require(~s.create_disabled)
         s.create_disabled = True
 
@@ -526,6 +537,7 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
         """"At 8:20 AM PDT, the team began disabling all communication between the degraded EBS
         cluster in the affected Availability Zone and the EBS control plane": negotiations in
         progress release their regional threads and wait."""
+        require(self.operators)
         require(s.cp_link == CpLink.on)
         s.cp_link = CpLink.off
         for v in self.Volume:
@@ -537,6 +549,7 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
         the degraded Availability Zone. This allowed most of the remaining volumes, which were
         waiting on the EBS control plane to help negotiate which replica would be writable, to
         once again be usable" (weakly fair: it was done, once)."""
+        require(self.operators)
         require(s.cp_link == CpLink.off)
         s.cp_link = CpLink.restored
 
@@ -545,6 +558,7 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
         """"At 11:30AM PDT, the team developed a way to prevent EBS servers in the degraded EBS
         cluster from futilely contacting other servers [...] After this change was made, the
         cluster stopped degrading further": failed searches back off, no more race crashes."""
+        require(self.operators)
         require(~s.futile_stopped)
         s.futile_stopped = True
 
