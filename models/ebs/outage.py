@@ -96,6 +96,16 @@ def _all_but(name: str) -> dict[str, bool]:
     return {**ALL, name: False}
 
 
+OK, BAD = "holds", "violated"
+PROPERTIES = ("no_data_loss", "single_writable_primary", "healthy_zone_served", "volumes_served_again",
+              "healthy_zone_eventually_served")
+
+
+def _verdicts(*verdicts: str) -> dict[str, str]:
+    """The expected verdict of each property, in PROPERTIES' order."""
+    return dict(zip(PROPERTIES, verdicts, strict=True))
+
+
 class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
     name = "ebs.outage"
 
@@ -137,8 +147,40 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
         "all_protections_hw_crash": {**ALL, "hw_crashes": True, "fault_budget": 2},
         "all_but_buffer_hw_crash": {**_all_but("buffer"), "hw_crashes": True, "fault_budget": 2},
     }
-    expected: dict[str, dict[str, str]] = {}  # filled below the class
-    reasons: dict[str, str] = {}  # variant -> one sentence; filled below the class
+    expected = {
+        "as_2011": _verdicts(OK, OK, BAD, BAD, BAD),
+        "all_protections": _verdicts(OK, OK, OK, OK, OK),
+        "all_but_buffer": _verdicts(OK, OK, OK, OK, OK),
+        "all_but_retry_logic": _verdicts(OK, OK, OK, OK, OK),
+        "all_but_race_fix": _verdicts(OK, OK, OK, OK, OK),
+        "all_but_short_timeout": _verdicts(OK, OK, OK, OK, OK),
+        "all_but_shedding": _verdicts(OK, OK, OK, OK, OK),
+        "all_but_per_cluster_cp": _verdicts(OK, OK, OK, OK, OK),
+        "cluster_protections_only": _verdicts(OK, OK, OK, OK, OK),
+        "control_plane_protections_only": _verdicts(OK, OK, OK, BAD, OK),
+        "timeout_only": _verdicts(OK, OK, BAD, BAD, OK),
+        "no_authority": _verdicts(OK, BAD, OK, OK, OK),
+        "release_early": _verdicts(BAD, OK, OK, BAD, OK),
+        "all_protections_hw_crash": _verdicts(OK, OK, OK, OK, OK),
+        "all_but_buffer_hw_crash": _verdicts(OK, OK, OK, BAD, OK),
+    }
+    reasons = {
+        "as_2011": "The storm takes the last free slots, so create volume hangs and its long time-out fills the regional pool (the healthy zone's call fails, 12:50 AM), a volume that shares its pair with another loops for ever (the storm), and the retried healthy call loses its place to new create calls; race crashes are software crashes, so no data is lost.",
+        "all_protections": "No volume loops (the buffer and the retry logic), so no race crash, no capacity exhaustion and no hung create; elections run in the zone, so the regional pool serves only the healthy zone.",
+        "all_but_buffer": "Without hardware failures every lost peer comes back at the rollback and the retry logic reconnects to it, so no new slot is needed.",
+        "all_but_retry_logic": "One spare slot per volume on every node lets every search succeed at once, so no volume loops, without backoff or reconnect.",
+        "all_but_race_fix": "The race needs a node looping for two volumes, and with the buffer and the retry logic no search fails.",
+        "all_but_short_timeout": "With the buffer the cluster never runs out of capacity, so no create volume call hangs and the long time-out never holds a thread.",
+        "all_but_shedding": "No create call hangs and the elections run in the zone, so the regional pool is never over capacity.",
+        "all_but_per_cluster_cp": "No create call hangs, two volumes' elections cannot overload a two-thread pool without one waiting, and shedding keeps the last thread for the healthy zone's waiting call.",
+        "cluster_protections_only": "With the cluster protections no create call hangs, and at two volumes the elections fill the pool only with none left waiting, so the 2011 control plane is never overloaded at this size (see the doc for three volumes).",
+        "control_plane_protections_only": "The storm is in the cluster: two volumes on the same pair need the third node's one spare slot and one of them searches for ever, whatever the control plane does; the healthy zone is protected.",
+        "timeout_only": "The short time-out stops the first impact but not the second: an election holds a thread, another waits, the pool is full and not zone-aware, so the healthy zone's call misses its deadline (5:30 AM); the storm still never ends.",
+        "no_authority": "Two steps: the traffic shift cuts a mirror off and, with no authority to ask, it promotes itself while the primary still serves the volume.",
+        "release_early": "The old mirror gives up its copy when the search reserves the new slot; the primary's hardware fails before the copy completes, and no disk holds the volume.",
+        "all_protections_hw_crash": "One hardware failure takes one copy of each volume it holds; the other holder keeps its copy (the hold rule) and the buffer gives every survivor a slot to re-mirror to.",
+        "all_but_buffer_hw_crash": "A hardware failure leaves two volumes on the same surviving node; both must re-mirror to the third node, whose one spare slot takes only one (reconnect cannot help: the peer is gone).",
+    }
     check_deadlock = False  # once every volume is healthy and the faults are spent, runs may end
 
     # -- state: the degraded zone's cluster ---------------------------------------------------
