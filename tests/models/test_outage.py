@@ -101,7 +101,7 @@ def test_as_2011_reads_like_the_first_hours(results: dict[str, CheckResult]) -> 
     assert v.status == "violated" and v.trace is not None and len(v.trace) == 11
     labels = actions(v.trace)
     assert labels[0].startswith("isolate")
-    assert sorted(a.split("(")[0] for a in labels[1:7]) == ["detect_loss"] * 2 + ["start_search"] * 2 + ["search"] * 2
+    assert sorted(a.split("(")[0] for a in labels[1:7]) == sorted(["detect_loss", "start_search", "search"] * 2)
     assert labels[7:] == ["create_hangs", "create_hangs", "healthy_zone_calls", "api_error"]
     assert replay_ends_in_violation(v.trace, "healthy_zone_served")
 
