@@ -68,6 +68,7 @@ def test_the_model_really_is_symmetric_in_nodes_and_volumes() -> None:
 # -- the verdicts ------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_every_verdict_is_the_expected_one(results: dict[str, CheckResult], variant: str) -> None:
     # The reason for each is Outage.reasons[variant]; the traces below check the mechanisms.
@@ -75,6 +76,7 @@ def test_every_verdict_is_the_expected_one(results: dict[str, CheckResult], vari
         assert verdict(results[variant], prop).status == want, (variant, prop)
 
 
+@pytest.mark.slow
 def test_symmetry_gives_the_same_safety_verdicts() -> None:
     # A second engine (the scalar one, reduced by symmetry) agrees on the safety verdicts.
     for variant in ("as_2011", "all_protections", "no_authority"):
@@ -91,6 +93,7 @@ def test_symmetry_gives_the_same_safety_verdicts() -> None:
 # -- the shortest counterexamples, counted by hand -------------------------------------------------
 
 
+@pytest.mark.slow
 def test_as_2011_reads_like_the_first_hours(results: dict[str, CheckResult]) -> None:
     # The 12:50 AM impact in 11 steps, the fewest possible: create volume hangs only once fewer
     # than two nodes have a free slot, and with one spare slot on each of three nodes that
@@ -106,6 +109,7 @@ def test_as_2011_reads_like_the_first_hours(results: dict[str, CheckResult]) -> 
     assert replay_ends_in_violation(v.trace, "healthy_zone_served")
 
 
+@pytest.mark.slow
 def test_the_second_impact_is_the_negotiation_load(results: dict[str, CheckResult]) -> None:
     # timeout_only: hung creates no longer cause it (they time out before the deadline), so the
     # failure needs an election holding a thread while another waits: the first volume's
@@ -120,6 +124,7 @@ def test_the_second_impact_is_the_negotiation_load(results: dict[str, CheckResul
     assert replay_ends_in_violation(v.trace, "healthy_zone_served")
 
 
+@pytest.mark.slow
 def test_without_the_authority_a_mirror_promotes_itself(results: dict[str, CheckResult]) -> None:
     # Two steps: the traffic shift cuts the mirror off; it promotes itself while the primary,
     # which has not yet noticed, still serves the volume.
@@ -129,6 +134,7 @@ def test_without_the_authority_a_mirror_promotes_itself(results: dict[str, Check
     assert replay_ends_in_violation(v.trace, "single_writable_primary")
 
 
+@pytest.mark.slow
 def test_releasing_before_ownership_loses_data(results: dict[str, CheckResult]) -> None:
     # Five steps: isolate the mirror, detect, start, search (the mirror lets go of its copy as
     # the slot is reserved), the primary's hardware fails before the copy completes.
@@ -139,6 +145,7 @@ def test_releasing_before_ownership_loses_data(results: dict[str, CheckResult]) 
     assert replay_ends_in_violation(v.trace, "no_data_loss")
 
 
+@pytest.mark.slow
 def test_the_storm_never_ends_without_the_cluster_protections(results: dict[str, CheckResult]) -> None:
     # control_plane_protections_only: two volumes on the same pair, the network event cuts the
     # primary off; after the rollback one takes the third node's only slot and the other
