@@ -523,7 +523,7 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
         once and changes nothing modelled here: the new volume itself is not modelled.)
         Refused while create volume is disabled or the cluster is cut off from the control
         plane; with a short time-out it does not overtake a waiting negotiation."""
-        require(~s.create_disabled & (s.cp_link == CpLink.on) & ~self.can_create(s))
+        require(~s.create_disabled & self.cp_reachable(s) & ~self.can_create(s))
         require(self.degraded_call_may_start(s))
         if self.short_timeout and self.authority and not self.per_cluster_cp:
             require(~self.negotiation_waits(s))
