@@ -134,16 +134,25 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
     operators: bool = True
 
     variants = {
+        # the 2011 system: little spare, no back-off or reconnect, the race bug, the long
+        # time-out, a regional pool that is not zone-aware; the operators act
         "as_2011": {},
+        # the six protections the post-mortem promised, without the operators
         "all_protections": dict(ALL),
+        # each protection removed alone: is it necessary once the other five are in?
         **{f"all_but_{p}": _all_but(p) for p in PROTECTIONS},
+        # one layer fixed, the other as in 2011
         "cluster_protections_only": {"buffer": True, "retry_logic": True, "race_fix": True, "operators": False},
         "control_plane_protections_only": {
             "short_timeout": True, "shedding": True, "per_cluster_cp": True, "operators": False,
         },
+        # the control-plane fix deployed "immediately", alone
         "timeout_only": {"short_timeout": True, "operators": False},
+        # design assumptions removed: volumes unblocked without the control plane's election;
+        # copies released before the new owner has the data (with one hardware failure)
         "no_authority": {**ALL, "authority": False},
         "release_early": {**ALL, "hold_until_owned": False, "hw_crashes": True, "fault_budget": 2},
+        # one real hardware failure besides the network event, with and without the buffer
         "all_protections_hw_crash": {**ALL, "hw_crashes": True, "fault_budget": 2},
         "all_but_buffer_hw_crash": {**_all_but("buffer"), "hw_crashes": True, "fault_budget": 2},
     }
