@@ -1,0 +1,198 @@
+"""ebs.outage: the composed model's verdicts, its shortest counterexamples and its settings.
+
+Default size: 3 nodes, 2 volumes (every placement of each volume on an ordered pair of distinct
+nodes: 6^2 = 36 initial states), one network event, one spare slot per node (two with the
+buffer), a regional pool of two threads. Every verdict pinned here has its reason in
+`Outage.reasons` (and docs/models/ebs.outage.md); every trace length pinned here is counted by
+hand in the comment beside it. The runs use the batch engine (the largest default-size
+variant, all_but_buffer_hw_crash, is 553,440 states: a few seconds).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from replicheck.explore import CheckOptions
+from replicheck.explore.full import check_model
+from replicheck.explore.symmetry import Symmetry
+from replicheck.lang import ModelError
+from replicheck.models.ebs.outage import PROPERTIES, PROTECTIONS, Outage
+from replicheck.report.results import CheckResult
+
+from .helpers import actions, replay_ends_in_violation, verdict
+
+VARIANTS = list(Outage.variants)
+
+
+def run(model: Outage, **options: object) -> CheckResult:
+    """Every property, the first violation of each, with the batch engine."""
+    opts = CheckOptions(stop_at_first=False, deadlock=False, engine="batch", **options)  # type: ignore[arg-type]
+    return check_model(model.compile(), opts)
+
+
+@pytest.fixture(scope="module")
+def results() -> dict[str, CheckResult]:
+    return {v: run(Outage(variant=v)) for v in VARIANTS}
+
+
+# -- the declarations ------------------------------------------------------------------------------
+
+
+def test_every_variant_has_an_expectation_and_a_reason() -> None:
+    assert set(Outage.expected) == set(Outage.variants) == set(Outage.reasons)
+    for variant, want in Outage.expected.items():
+        assert set(want) == set(PROPERTIES), variant
+        assert Outage.reasons[variant].endswith("."), variant
+
+
+def test_the_protection_variants_differ_from_all_protections_in_one_setting() -> None:
+    base = Outage.variants["all_protections"]
+    assert all(base[p] is True for p in PROTECTIONS) and base["operators"] is False
+    for p in PROTECTIONS:
+        one_out = dict(Outage.variants[f"all_but_{p}"])
+        assert one_out.pop(p) is False
+        assert one_out == {k: v for k, v in base.items() if k != p}, p
+
+
+def test_the_model_really_is_symmetric_in_nodes_and_volumes() -> None:
+    # Node and Volume are declared symmetric; the static check must agree (the pool's count of
+    # negotiating volumes is written with symmetric_count for that reason), at 3 volumes too.
+    for v in ("as_2011", "all_protections", "timeout_only", "release_early"):
+        assert Symmetry(Outage(variant=v).compile()).asymmetries() == [], v
+    assert Symmetry(Outage(variant="as_2011", Volume=3).compile()).asymmetries() == []
+
+
+# -- the verdicts ------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_verdict_is_the_expected_one(results: dict[str, CheckResult], variant: str) -> None:
+    # The reason for each is Outage.reasons[variant]; the traces below check the mechanisms.
+    for prop, want in Outage.expected[variant].items():
+        assert verdict(results[variant], prop).status == want, (variant, prop)
+
+
+@pytest.mark.slow
+def test_symmetry_gives_the_same_safety_verdicts() -> None:
+    # A second engine (the scalar one, reduced by symmetry) agrees on the safety verdicts.
+    for variant in ("as_2011", "all_protections", "no_authority"):
+        reduced = check_model(
+            Outage(variant=variant).compile(),
+            CheckOptions(stop_at_first=False, deadlock=False, symmetry=True),
+            liveness=False,
+        )
+        for prop in ("no_data_loss", "single_writable_primary", "healthy_zone_served"):
+            want = Outage.expected[variant][prop]
+            assert verdict(reduced, prop).status == want, (variant, prop)
+
+
+# -- the shortest counterexamples, counted by hand -------------------------------------------------
+
+
+@pytest.mark.slow
+def test_as_2011_reads_like_the_first_hours(results: dict[str, CheckResult]) -> None:
+    # The 12:50 AM impact in 11 steps, the fewest possible: create volume hangs only once fewer
+    # than two nodes have a free slot, and with one spare slot on each of three nodes that
+    # takes two reservations, each after a loss is detected and a search started (isolate +
+    # 3 x 2 = 7); the two threads are taken by two hung creates (2); the healthy zone calls (1)
+    # and its call fails (1).
+    v = verdict(results["as_2011"], "healthy_zone_served")
+    assert v.status == "violated" and v.trace is not None and len(v.trace) == 11
+    labels = actions(v.trace)
+    assert labels[0].startswith("isolate")
+    assert sorted(a.split("(")[0] for a in labels[1:7]) == sorted(["detect_loss", "start_search", "search"] * 2)
+    assert labels[7:] == ["create_hangs", "create_hangs", "healthy_zone_calls", "api_error"]
+    assert replay_ends_in_violation(v.trace, "healthy_zone_served")
+
+
+@pytest.mark.slow
+def test_the_second_impact_is_the_negotiation_load(results: dict[str, CheckResult]) -> None:
+    # timeout_only: hung creates no longer cause it (they time out before the deadline), so the
+    # failure needs an election holding a thread while another waits: the first volume's
+    # election needs isolate + detect + start + search + copy + negotiate (6), the second's
+    # wait detect + start + search + copy (4); the second thread is taken by a hung create (1,
+    # capacity is exhausted by the two reservations); the healthy zone calls, it fails (2): 13.
+    v = verdict(results["timeout_only"], "healthy_zone_served")
+    assert v.status == "violated" and v.trace is not None and len(v.trace) == 13
+    labels = actions(v.trace)
+    assert "negotiate(v=v1)" in labels or "negotiate(v=v2)" in labels
+    assert labels.count("create_hangs") == 1 and labels[-1] == "api_error"
+    assert replay_ends_in_violation(v.trace, "healthy_zone_served")
+
+
+@pytest.mark.slow
+def test_without_the_authority_a_mirror_promotes_itself(results: dict[str, CheckResult]) -> None:
+    # Two steps: the traffic shift cuts the mirror off; it promotes itself while the primary,
+    # which has not yet noticed, still serves the volume.
+    v = verdict(results["no_authority"], "single_writable_primary")
+    assert v.trace is not None and len(v.trace) == 2
+    assert actions(v.trace)[1].startswith("mirror_promotes_itself")
+    assert replay_ends_in_violation(v.trace, "single_writable_primary")
+
+
+@pytest.mark.slow
+def test_releasing_before_ownership_loses_data(results: dict[str, CheckResult]) -> None:
+    # Five steps: isolate the mirror, detect, start, search (the mirror lets go of its copy as
+    # the slot is reserved), the primary's hardware fails before the copy completes.
+    v = verdict(results["release_early"], "no_data_loss")
+    assert v.trace is not None and len(v.trace) == 5
+    labels = actions(v.trace)
+    assert [a.split("(")[0] for a in labels] == ["isolate", "detect_loss", "start_search", "search", "hw_fail"]
+    assert replay_ends_in_violation(v.trace, "no_data_loss")
+
+
+@pytest.mark.slow
+def test_the_storm_never_ends_without_the_cluster_protections(results: dict[str, CheckResult]) -> None:
+    # control_plane_protections_only: two volumes on the same pair, the network event cuts the
+    # primary off; after the rollback one takes the third node's only slot and the other
+    # searches for ever (the lasso's cycle is the failed search, shown as a stutter because
+    # it changes nothing).
+    v = verdict(results["control_plane_protections_only"], "volumes_served_again")
+    assert v.status == "violated" and v.trace is not None
+    labels = actions(v.trace)
+    assert "search_fails(v=v1)" in labels or "search_fails(v=v2)" in labels
+    assert "rollback" in labels
+
+
+# -- the next size up ----------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_all_protections_hold_at_three_volumes() -> None:
+    # The next size up in volumes (352,848 states, ~5 s): the same verdicts as at two.
+    r = run(Outage(variant="all_protections", Volume=3), store="fingerprint")
+    for prop in PROPERTIES:
+        assert verdict(r, prop).status == "holds", prop
+
+
+# -- settings --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "settings, named",
+    [
+        ({"spare": 3}, "spare"),
+        ({"spare": -1}, "spare"),
+        ({"threads": 0}, "threads"),
+        ({"fault_budget": 0}, "fault_budget"),
+        ({"capacity_budget": 5}, "capacity_budget"),
+        ({"hw_crashes": True}, "hw_crashes"),
+    ],
+)
+def test_meaningless_settings_are_refused(settings: dict[str, object], named: str) -> None:
+    with pytest.raises(ModelError, match=f"setting {named} of ebs.outage"):
+        Outage(**settings)
+
+
+def test_a_meaningless_setting_is_one_line_and_exit_2() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "replicheck", "check", "ebs.outage", "--set", "threads=0"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert out.returncode == 2
+    assert "setting threads of ebs.outage must be from 1 to 4, not 0" in out.stderr
+    assert "Traceback" not in out.stderr
