@@ -266,6 +266,12 @@ def refusals(engine: str, requested: Mapping[str, object]) -> list[str]:
     for name in ("partitions", "ray_address"):
         if requested.get(name) is not None and not cap.partitioned:
             out.append(f"{OPTION_FLAGS[name]} is an option of the ray engine; add --engine ray")
+    checkpointing = [OPTION_FLAGS[name] for name in ("checkpoint", "resume") if requested.get(name)]
+    if checkpointing and cap.checkpoint and (requested.get("liveness") or requested.get("measures")):
+        # the recorded graph is not part of a checkpoint: a resumed run has no graph of the
+        # levels before it, and a second exploration is what the batch engine never does
+        out.append(f"liveness properties and measures are not checkpointed yet: with {' and '.join(checkpointing)} "
+                   "add --no-liveness and --skip each measure")
     if cap.liveness_with is None:
         if requested.get("liveness") and "liveness" not in cap.kinds:
             out.append(f"{cap.title} does not check liveness properties yet: add --no-liveness, or use --engine batch")

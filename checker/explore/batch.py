@@ -141,7 +141,7 @@ class BatchSearch:
         # the labelled graph for liveness and measures (None: not wanted, or given up)
         self.recorder = recorder if recorder is not None and recorder.wanted else None
         if options.checkpoint is not None or options.resume is not None:
-            self.recorder = None  # a resumed search has no graph of the levels before it: liveness builds its own
+            self.recorder = None  # not reached from the CLI or the API: engines.refusals refuses liveness and measures here
         self.level_first = 0  # the number of the current level's first state
         self.run = Run(program, options, "batch")
         self.run.checks_memory = False  # memory_check: both processes, and the store's next growth

@@ -21,11 +21,14 @@ Must not import: z3, hypothesis, `replicheck.cli`, `replicheck.report` renderers
 from __future__ import annotations
 
 import ctypes
+import os
+import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from replicheck.errors import UsageProblem
 from replicheck.ir import Program, Property, State
 
 from .liveness import StateGraph, small_pages
@@ -55,6 +58,77 @@ class MeasureRange:
             self.hi, self.hi_id = hi, int(ids[j])
 
 
+class Column:
+    """One per-step or per-state column of the recorded graph: chunks in memory, or, once
+    `spill` is called, one unnamed temporary file they are appended to (deleted by the
+    system when it is closed, even if the run dies) and read back memory-mapped."""
+
+    def __init__(self, dtype: Any) -> None:
+        self.dtype = np.dtype(dtype)
+        self.chunks: list[Array] = []
+        self.file: Any = None
+        self.length = 0
+
+    def append(self, a: Array) -> None:
+        a = np.asarray(a, dtype=self.dtype)
+        self.length += len(a)
+        if self.file is not None:
+            a.tofile(self.file)
+        else:
+            self.chunks.append(a)
+
+    @property
+    def nbytes(self) -> int:
+        return self.length * self.dtype.itemsize
+
+    def spill(self, directory: str | None) -> None:
+        """From now on keep the column in a file (in `directory`, or the system's)."""
+        if self.file is not None:
+            return
+        self.file = tempfile.TemporaryFile(dir=directory)
+        for c in self.chunks:
+            c.tofile(self.file)
+        self.chunks = []
+
+    def join(self, dtype: Any) -> Array:
+        """The whole column: joined in memory, or the file mapped read-only."""
+        if self.file is None:
+            return _join(self.chunks, dtype)
+        self.file.flush()
+        if self.length == 0:
+            return np.zeros(0, dtype=dtype)
+        mapped = np.memmap(self.file, dtype=self.dtype, mode="r", shape=(self.length,))
+        return mapped if self.dtype == np.dtype(dtype) else mapped.astype(dtype)
+
+
+def spill_threshold(max_memory: int | None) -> int | None:
+    """Recorded bytes past which the graph's step columns go to memory-mapped files: a
+    quarter of --max-memory, a third of the memory the system has available, or
+    REPLICHECK_GRAPH_SPILL_BYTES (the smallest that applies; None: never)."""
+    limits = []
+    forced = os.environ.get("REPLICHECK_GRAPH_SPILL_BYTES")
+    if forced is not None and forced.strip().isdigit():
+        limits.append(int(forced))
+    if max_memory is not None:
+        limits.append(max_memory // 4)
+    available = available_bytes()
+    if available is not None:
+        limits.append(available // 3)
+    return min(limits) if limits else None
+
+
+def available_bytes() -> int | None:
+    """The system's available memory (MemAvailable of /proc/meminfo), or None."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        return None
+    return None
+
+
 @dataclass
 class GraphRecorder:
     """Collects the labelled graph during a batch search (see the module docstring).
@@ -68,9 +142,8 @@ class GraphRecorder:
     n_actions: int
     masks: list[list[Array]] = field(default_factory=list)
     outside: list[Array] = field(default_factory=list)
-    dst: list[Array] = field(default_factory=list)
-    act: list[Array] = field(default_factory=list)
-    degree: list[Array] = field(default_factory=list)
+    spill_after: int | None = None  # recorded bytes past which the step columns go to files
+    spill_dir: str | None = None  # where (None: the system's temporary directory)
     ranges: list[MeasureRange] = field(default_factory=list)
     states: int = 0  # states labelled so far (numbers 0 .. states-1)
     finished: RecordedGraph | None = None  # left here by the search when it ends
@@ -82,6 +155,10 @@ class GraphRecorder:
         self.masks = [[] for _ in self.predicates]
         self.ranges = [MeasureRange() for _ in self.measures]
         self.adtype = np.uint16 if self.n_actions < (1 << 16) else np.uint32
+        self.dst = Column(np.int32)  # successors' numbers (more than 2**31 states are refused)
+        self.act = Column(self.adtype)
+        self.degree = Column(np.int32)
+        self.spilled = False
 
     @property
     def wanted(self) -> bool:
@@ -125,9 +202,16 @@ class GraphRecorder:
             del key
         else:
             order = np.lexsort((action, dst_ids, rows))
-        self.degree.append(np.bincount(rows, minlength=n_rows).astype(np.int32))
-        self.dst.append(dst_ids[order].astype(np.int32 if self.states < (1 << 31) else np.int64))
-        self.act.append(action[order].astype(self.adtype))
+        if self.states >= (1 << 31) - 1:
+            raise GraphTooLarge("liveness and measures with the batch engine handle fewer than 2**31 states; "
+                                "add --no-liveness and --skip the measures")
+        self.degree.append(np.bincount(rows, minlength=n_rows))
+        self.dst.append(dst_ids[order])
+        self.act.append(action[order])
+        if not self.spilled and self.spill_after is not None and self.nbytes > self.spill_after:
+            for column in (self.dst, self.act, self.degree):
+                column.spill(self.spill_dir)
+            self.spilled = True
 
     def no_steps(self, n_rows: int) -> None:
         """A chunk whose states were not expanded (at the depth bound, or all outside)."""
@@ -135,9 +219,8 @@ class GraphRecorder:
 
     @property
     def nbytes(self) -> int:
-        parts = [a for group in (self.dst, self.act, self.degree, self.outside) for a in group]
-        parts += [a for m in self.masks for a in m]
-        return sum(int(a.nbytes) for a in parts)
+        parts = [a for group in (self.outside, *self.masks) for a in group]
+        return self.dst.nbytes + self.act.nbytes + self.degree.nbytes + sum(int(a.nbytes) for a in parts)
 
     def finish(self, initial: int, path_to: PathTo, complete: bool, stop_reason: str) -> RecordedGraph:
         """The graph over the states inside the constraint (renumbered in order), the steps
@@ -150,17 +233,18 @@ class GraphRecorder:
     def _finish(self, initial: int, path_to: PathTo, complete: bool, stop_reason: str) -> RecordedGraph:
         if not complete:  # the measures' extremes so far stand; the steps are of no use
             empty = np.zeros(0, dtype=np.int64)
-            self.dst, self.act, self.degree, self.outside = [], [], [], []
+            self.dst, self.act, self.degree = Column(np.int32), Column(self.adtype), Column(np.int32)
+            self.outside = []
             self.masks = [[] for _ in self.predicates]
             return RecordedGraph(StateGraph(0, empty, empty, empty, empty), [], self.predicates, self.measures,
                                  self.ranges, path_to, None, False, stop_reason)
         n_all = self.states
         vtype = np.int32 if n_all < (1 << 31) - 1 else np.int64  # vertex numbers: 4 bytes while they fit
-        degree = _join(self.degree, vtype)
+        degree = self.degree.join(vtype)
         if len(degree) < n_all:  # the last level's states were labelled but not expanded
             degree = np.concatenate([degree, np.zeros(n_all - len(degree), dtype=vtype)])
-        dst = _join(self.dst, vtype)
-        act = _join(self.act, self.adtype)
+        dst = self.dst.join(vtype)
+        act = self.act.join(self.adtype)
         etype = np.int32 if max(n_all, len(dst)) < (1 << 31) - 1 else np.int64
         indptr = np.zeros(n_all + 1, dtype=etype)
         np.cumsum(degree, out=indptr[1:])
@@ -189,6 +273,10 @@ class GraphRecorder:
         old_of = np.flatnonzero(~outside)
         return RecordedGraph(graph, masks, self.predicates, self.measures, self.ranges, path_to, old_of,
                              complete, stop_reason)
+
+
+class GraphTooLarge(UsageProblem):
+    """A graph the recorder cannot number (exit 2, with what to do instead)."""
 
 
 def give_back_freed_memory() -> None:

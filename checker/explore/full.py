@@ -11,6 +11,7 @@ Must not import: z3, hypothesis, `replicheck.cli`.
 
 from __future__ import annotations
 
+import os
 import time
 
 from replicheck import interrupts
@@ -21,7 +22,7 @@ from replicheck.ir.selection import select
 from replicheck.report.results import INCOMPLETE, CheckResult, RunStats, Verdict
 
 from . import check
-from .batch_graph import GraphRecorder
+from .batch_graph import GraphRecorder, spill_threshold
 from .graph import LabelledGraph, Progress, build_graph
 from .live import check_liveness, evaluation_error
 from .measures import measure_all
@@ -112,7 +113,9 @@ def _recorder(program: Program, options: CheckOptions, measures: list[Property],
     if options.engine != "batch" or not (measures or live):
         return None
     predicates = [(p, 1) for p in live] + [(p, 2) for p in live if p.expr2 is not None]
-    return GraphRecorder(program, predicates, measures, bool(program.of_kind("constraint")), len(program.actions))
+    return GraphRecorder(program, predicates, measures, bool(program.of_kind("constraint")), len(program.actions),
+                         spill_after=spill_threshold(options.max_memory),
+                         spill_dir=os.environ.get("REPLICHECK_GRAPH_DIR") or None)
 
 
 def _interrupted(result: CheckResult, program: Program, options: CheckOptions, err: KeyboardInterrupt,

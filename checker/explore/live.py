@@ -19,7 +19,7 @@ from replicheck.ir import Expr, Program, Property
 from replicheck.report.results import HOLDS, INCOMPLETE, VIOLATED, Step, Trace, Verdict
 
 from .graph import LabelledGraph, Progress, build_graph
-from .liveness import STUTTER, find_violation, step_enabled, taken_in_cycle, verify_lasso
+from .liveness import STUTTER, AnalysisMemoryLimit, find_violation, step_enabled, taken_in_cycle, verify_lasso
 from .memory import resident_bytes
 from .traces import InternalCheckerError, replay_path, source_suffix
 
@@ -73,7 +73,11 @@ def check_liveness(
                 )
             )
             continue
-        lasso = find_violation(program, built.graph, prop, p_true, q_true)
+        try:
+            lasso = find_violation(program, built.graph, prop, p_true, q_true, max_memory)
+        except AnalysisMemoryLimit as limit:
+            verdicts.append(Verdict(prop.name, "liveness", INCOMPLETE, f"not checked: {limit}"))
+            continue
         if lasso is None:
             verdicts.append(Verdict(prop.name, "liveness", HOLDS, _holds_message(prop)))
             continue
@@ -87,12 +91,13 @@ def check_liveness(
     return verdicts
 
 
-# What the fair-cycle analysis allocates beyond the graph itself, per step and per state (the
-# strongly-connected-components matrix, edge selections, fairness tables): measured on
-# ebs.election Node=3 Volume=2 (11,033,391 states, 47,886,456 steps: 2,260 MiB above the
-# graph), with a margin.
-ANALYSIS_BYTES_PER_STEP = 40
-ANALYSIS_BYTES_PER_STATE = 48
+# What the fair-cycle analysis allocates beyond the graph itself, per step and per state (edge
+# selections, the peeling's counts, fairness tables), before any strongly-connected-components
+# search (which checks its own need, liveness.SCC_BYTES_PER_STATE): measured on ebs.election
+# Node=3 Volume=2 (11,033,391 states, 47,886,456 steps: about 530 MiB above the graph), with a
+# margin.
+ANALYSIS_BYTES_PER_STEP = 9
+ANALYSIS_BYTES_PER_STATE = 16
 
 
 def analysis_bytes(states: int, steps: int) -> int:

@@ -52,6 +52,8 @@ from replicheck.backends.reference import evaluate, fire
 from replicheck.errors import InternalError
 from replicheck.ir import Program, Property, State
 
+from .memory import resident_bytes
+
 STUTTER = -1  # the action index of a stuttering step in a lasso
 
 IntArray = NDArray[np.signedinteger[Any]]  # int32 while numbers fit, int64 past that
@@ -357,7 +359,7 @@ def _strong_components(n: int, indptr: IntArray, indices: IntArray) -> IntArray:
     return np.asarray(labels)
 
 
-def _region_components(g: StateGraph, reg: BoolArray) -> IntArray | None:
+def _region_components(g: StateGraph, reg: BoolArray, max_memory: int | None = None) -> IntArray | None:
     """A strongly-connected-component label for every state of the subgraph `reg` induces
     (states outside it get labels too; callers ignore them), or None when every state is a
     component of its own.
@@ -386,6 +388,10 @@ def _region_components(g: StateGraph, reg: BoolArray) -> IntArray | None:
         return None
     # the states left, renumbered 0..m-1, and the region's edges between them
     m = int(left.sum())
+    need = m * SCC_BYTES_PER_STATE + int(inside.sum()) * SCC_BYTES_PER_STEP
+    if max_memory is not None and resident_bytes() + need > max_memory:
+        raise AnalysisMemoryLimit(f"the strongly-connected-components search of {m:,} states needs about "
+                                  f"{need / 2**20:,.0f} MiB more, past --max-memory {max_memory / 2**20:,.0f} MiB")
     number: IntArray = np.cumsum(left, dtype=g.etype) - 1
     keep = inside
     keep &= g.per_edge(left)
@@ -402,6 +408,16 @@ def _region_components(g: StateGraph, reg: BoolArray) -> IntArray | None:
     labels = np.arange(n, dtype=ltype)
     labels[left] = local + n  # above every label given to a peeled state
     return labels
+
+
+# scipy's search: four intp arrays per state and our renumbered indices and offsets (measured
+# growth on a 10-million-state graph: about 32 bytes per state), with a margin
+SCC_BYTES_PER_STATE = 44
+SCC_BYTES_PER_STEP = 5
+
+
+class AnalysisMemoryLimit(Exception):
+    """The analysis would pass --max-memory (live.py makes the verdicts incomplete)."""
 
 
 TRIM_ROUNDS = 20_000  # levels peeled before scipy is given the rest as it stands
@@ -453,8 +469,9 @@ def _count_keys(keys: IntArray, bound: int) -> tuple[IntArray, IntArray]:
 
 
 class _Analysis:
-    def __init__(self, program: Program, graph: StateGraph) -> None:
+    def __init__(self, program: Program, graph: StateGraph, max_memory: int | None = None) -> None:
         self.program = program
+        self.max_memory = max_memory
         self.g = graph
         self.fair_index, self.strong = _fair_tables(program)
         self.n_fair = len(self.strong)
@@ -542,7 +559,7 @@ class _Analysis:
             reg = work.pop()
             if not reg.any():
                 continue
-            labels_all = _region_components(g, reg)  # first: the largest arrays of the analysis
+            labels_all = _region_components(g, reg, self.max_memory)  # first: the largest arrays of the analysis
             idx: IntArray = np.flatnonzero(reg).astype(g.etype)
             if labels_all is None:  # no cycle: every state a component of its own
                 fine_one = ~enables[idx]
@@ -897,11 +914,13 @@ def find_violation(
     prop: Property,
     p_true: BoolArray,
     q_true: BoolArray | None = None,
+    max_memory: int | None = None,
 ) -> Lasso | None:
     """A short fair lasso violating `prop`, or None if every fair behaviour satisfies it
-    (see `_find_violation`)."""
+    (see `_find_violation`). `max_memory`: raise `AnalysisMemoryLimit` rather than start a
+    strongly-connected-components search that would take the process past it."""
     with small_pages():
-        return _find_violation(program, graph, prop, p_true, q_true)
+        return _find_violation(program, graph, prop, p_true, q_true, max_memory)
 
 
 def _find_violation(
@@ -910,13 +929,14 @@ def _find_violation(
     prop: Property,
     p_true: BoolArray,
     q_true: BoolArray | None = None,
+    max_memory: int | None = None,
 ) -> Lasso | None:
     """A short fair lasso violating `prop`, or None if every fair behaviour satisfies it.
 
     The prefix is a shortest path (from any initial state) to the state where the cycle
     starts; among the accepting fair components, start states nearest the initial states are
     tried and the shortest prefix + cycle is kept (see `_best_lasso`, `_Component.cycle`)."""
-    a = _Analysis(program, graph)
+    a = _Analysis(program, graph, max_memory)
     n = graph.n
     form = prop.temporal
     options: list[tuple[_Prefix, BoolArray, IntArray, BoolArray | None]] = []

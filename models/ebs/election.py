@@ -89,6 +89,18 @@ class Election(Partitions(Node), AuthorityLinks(Node), Crashes(Node), Model):  #
         "no_fencing": {"single_primary": "violated", "no_acked_write_lost": "violated"},
         "cp_unreachable": {"single_primary": "holds", "no_acked_write_lost": "holds", "eventually_writable": "violated"},
     }
+    reasons = {
+        "authority": "Only the control plane names a primary, with a new epoch, and only an up-to-date replica; "
+                     "fenced old primaries refuse writes, so one primary at a time and no acknowledged write lost.",
+        "self_promote": "A mirror cut off from its primary promotes itself without the control plane, so two "
+                        "primaries take writes at once and one side's acknowledged writes are lost.",
+        "stale_promotion": "The control plane may promote a replica that missed the last write: there is still one "
+                           "primary, but an acknowledged write is gone.",
+        "no_fencing": "Replicas do not compare epochs, so a superseded primary keeps serving and acknowledging "
+                      "writes next to the new one.",
+        "cp_unreachable": "Safe, but a volume whose mirror is lost while the control plane is unreachable (and stays "
+                          "so) is never writable again: the post-mortem's volumes blocked waiting for the control plane.",
+    }
     check_deadlock = False  # writes are bounded, so quiet end states are expected
 
     role = Map(Volume, Node, Role, init=Role.empty, doc="each node's role for each volume")

@@ -155,3 +155,48 @@ def test_max_memory_stops_the_analysis_with_incomplete_liveness_naming_the_limit
     assert res.verdicts["wraps"] == "incomplete" and res.verdicts["reaches_four"] == "incomplete"
     assert "past --max-memory" in res.details.verdicts[-1].message
     assert res.exit_code == 3
+
+
+def test_a_component_search_past_max_memory_leaves_that_property_incomplete(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ring has a cycle, so its analysis reaches scipy's search, which checks its own need
+    before it starts: past the limit, the verdict is incomplete and names it."""
+    import replicheck.explore.liveness as liveness
+    from replicheck.explore.memory import resident_bytes
+
+    monkeypatch.setattr(liveness, "SCC_BYTES_PER_STATE", 1 << 40)
+    res = r.check(Ring, engine="batch", max_memory=resident_bytes() + (1 << 30))
+    assert res.verdicts["in_range"] == "holds"
+    assert res.verdicts["reaches_four"] == "incomplete"
+    message = next(v.message for v in res.details.verdicts if v.property == "reaches_four")
+    assert "strongly-connected-components search" in message and "past --max-memory" in message
+    assert res.exit_code == 3
+
+
+@pytest.mark.parametrize("cls", FIXTURES, ids=lambda c: c.__name__)
+def test_a_graph_kept_in_memory_mapped_files_gives_the_same_answers(
+        cls: type[Model], monkeypatch: pytest.MonkeyPatch) -> None:
+    in_memory = r.check(cls, stop_at_first=False, engine="batch")
+    spilled: list[bool] = []
+    finish = full.GraphRecorder.finish
+
+    def watched(self: Any, *args: Any, **kwargs: Any) -> Any:
+        spilled.append(self.spilled)
+        return finish(self, *args, **kwargs)
+
+    monkeypatch.setattr(full.GraphRecorder, "finish", watched)
+    monkeypatch.setenv("REPLICHECK_GRAPH_SPILL_BYTES", "0")  # to files after the first chunk
+    monkeypatch.setattr(full, "build_graph", no_second_exploration)
+    on_disk = r.check(cls, stop_at_first=False, engine="batch")
+    assert spilled == [True]
+    assert shape(on_disk) == shape(in_memory)
+
+
+def test_the_spill_threshold_is_the_smallest_that_applies(monkeypatch: pytest.MonkeyPatch) -> None:
+    from replicheck.explore import batch_graph
+
+    monkeypatch.setattr(batch_graph, "available_bytes", lambda: 12_000)
+    monkeypatch.delenv("REPLICHECK_GRAPH_SPILL_BYTES", raising=False)
+    assert batch_graph.spill_threshold(None) == 4_000  # a third of what is available
+    assert batch_graph.spill_threshold(8_000) == 2_000  # a quarter of --max-memory
+    monkeypatch.setenv("REPLICHECK_GRAPH_SPILL_BYTES", "100")
+    assert batch_graph.spill_threshold(8_000) == 100

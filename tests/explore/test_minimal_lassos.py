@@ -356,7 +356,7 @@ def _violated_liveness() -> list[Any]:
     cases = []
     for name, info in discover().items():
         for variant, wants in (info.cls.expected or {}).items():
-            model = info.cls(variant=variant)
+            model = info.cls(variant=variant or None)
             for prop in model.compile().liveness():
                 if wants.get(prop.name) == "violated":
                     marks = [pytest.mark.slow] if (name, variant) in LARGE else []
