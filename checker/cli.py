@@ -92,6 +92,8 @@ def _parser() -> argparse.ArgumentParser:
     ck.add_argument("--graph-out", metavar="FILE", help="write the reachable state graph to FILE.graphml or FILE.dot (small models)")
     ck.add_argument("--graph-limit", type=_positive_int, default=10_000, metavar="N", help="refuse to export a graph of more than N states (default 10,000)")
     ck.add_argument("--format", choices=["text", "md"], default="text", help="output format (default text)")
+    ck.add_argument("--no-timings", dest="timings", action="store_false",
+                    help="leave out seconds, states per second and memory (output that is the same on every run, for docs)")
     ck.add_argument("--json", action="store_true", help="print the result as JSON")
     ck.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
 
@@ -346,11 +348,11 @@ def _emit_result(result: CheckResult, args: argparse.Namespace, exit_code: int |
     elif args.format == "md":
         from replicheck.report.markdown import render_result_md
 
-        _print(render_result_md(result))
+        _print(render_result_md(result, timings=getattr(args, "timings", True)))
     else:
         from replicheck.report.text import render_result
 
-        _print(render_result(result, color=_color()))
+        _print(render_result(result, color=_color(), timings=getattr(args, "timings", True)))
     if args.trace_out and not args.json:
         if violation is not None and violation.trace is not None:
             print(f"trace written to {args.trace_out}")

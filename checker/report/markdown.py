@@ -79,8 +79,9 @@ def render_trace_md(trace: Trace, verdict: Verdict | None = None) -> str:
     return out
 
 
-def render_result_md(result: CheckResult) -> str:
-    """A Markdown report of a run."""
+def render_result_md(result: CheckResult, timings: bool = True) -> str:
+    """A Markdown report of a run (`timings=False`: without the figures that change from run
+    to run, for generated docs)."""
     status = _STATUS.get(result.status, result.status)
     lines = [
         f"## {_code(result.model)}: {status}",
@@ -108,8 +109,7 @@ def render_result_md(result: CheckResult) -> str:
         f"| distinct states | {s.distinct_states:,} |",
         f"| transitions | {s.transitions:,} |",
         f"| depth | {s.depth:,} |",
-        f"| seconds | {s.seconds:.2f} |",
-        f"| distinct states/s | {s.states_per_second:,.0f} |",
+        *([f"| seconds | {s.seconds:.2f} |", f"| distinct states/s | {s.states_per_second:,.0f} |"] if timings else []),
     ]
     if not s.complete:
         lines += ["", f"**Incomplete:** the run stopped early ({_cell(s.stop_reason or 'no reason given')})."]

@@ -89,7 +89,7 @@ def _verdict_sentence(v: Verdict, paint: _Paint) -> str:
     return text + (f": {visible(v.message)}" if v.message else "")
 
 
-def _store_rows(stats: RunStats) -> list[tuple[str, str]]:
+def _store_rows(stats: RunStats, timings: bool = True) -> list[tuple[str, str]]:
     """The state store's figures, when the engine reports them (the batch engine does)."""
     rows: list[tuple[str, str]] = []
     if stats.store:
@@ -99,7 +99,7 @@ def _store_rows(stats: RunStats) -> list[tuple[str, str]]:
     p = stats.fingerprint_collision_probability
     if p is not None and "fingerprint" in stats.store:
         rows.append(("collision probability", f"{p:.2g}"))
-    if stats.peak_memory:
+    if stats.peak_memory and timings:
         both = " (both processes and their shared files)" if stats.workers > 1 else ""
         rows.append(("peak memory", f"{stats.peak_memory / 2**20:,.0f} MiB{both}"))
     if stats.workers > 1:
@@ -107,10 +107,10 @@ def _store_rows(stats: RunStats) -> list[tuple[str, str]]:
     return rows
 
 
-def _stats_lines(stats: RunStats) -> list[str]:
+def _stats_lines(stats: RunStats, timings: bool = True) -> list[str]:
     if stats.engine.startswith("z3-") and stats.engine != "z3-bmc":
         # a proof by induction explores no states: state counts would only mislead
-        rows = [("engine", stats.engine), ("seconds", f"{stats.seconds:.2f}")]
+        rows = [("engine", stats.engine), *([("seconds", f"{stats.seconds:.2f}")] if timings else [])]
         width = max(len(k) for k, _ in rows)
         return [f"  {k.ljust(width)}  {v}" for k, v in rows]
     rows = [
@@ -125,10 +125,10 @@ def _stats_lines(stats: RunStats) -> list[str]:
             else []
         ),
         ("transitions", f"{stats.transitions:,}"),
-        *_store_rows(stats),
+        *_store_rows(stats, timings),
         ("depth", f"{stats.depth:,}"),
-        ("seconds", f"{stats.seconds:.2f}"),
-        ("distinct states/s", f"{stats.states_per_second:,.0f}"),
+        *([("seconds", f"{stats.seconds:.2f}"), ("distinct states/s", f"{stats.states_per_second:,.0f}")]
+          if timings else []),
     ]
     width = max(len(k) for k, _ in rows)
     out = [f"  {k.ljust(width)}  {v}" for k, v in rows]
@@ -152,7 +152,7 @@ def measure_lines(result: CheckResult) -> list[str]:
     return lines
 
 
-def render_result(result: CheckResult, color: bool = False) -> str:
+def render_result(result: CheckResult, color: bool = False, timings: bool = True) -> str:
     """A summary block: the run, each verdict, statistics, warnings, the first violation's trace."""
     paint = _Paint(color)
     status = result.status
@@ -181,7 +181,7 @@ def render_result(result: CheckResult, color: bool = False) -> str:
         lines.append(line.rstrip())
     if result.measurements:
         lines += ["", paint("Measures", _BOLD), *measure_lines(result)]
-    lines += ["", paint("Statistics", _BOLD), *_stats_lines(result.stats)]
+    lines += ["", paint("Statistics", _BOLD), *_stats_lines(result.stats, timings)]
     if result.warnings:
         lines += ["", paint("Warnings", _YELLOW + _BOLD)]
         lines += [f"  - {w}" for w in result.warnings]
