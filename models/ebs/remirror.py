@@ -146,7 +146,7 @@ class Remirror(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
     reuse_failed: str = "never"
     # "Recovering EBS in the Affected Availability Zone": operators' throttles, new capacity
     recovery: bool = False
-    capacity_budget: int = 0
+    capacity_budget: int = 0  # rounds of new capacity (one slot on every running node each)
     fine_throttles: bool = True
     max_retries: int = 1  # failed searches counted (saturating); the model reads only ">= 1"
 
@@ -162,8 +162,10 @@ class Remirror(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
         "broad_race_no_race_fix": {"capacity_buffer": True, "retry_fix": True, "race_trigger": "broad"},
         "reuse_after_remirror": {"reuse_failed": "after_remirror"},
         "reuse_immediately": {"reuse_failed": "immediately"},
-        "recovery": {"recovery": True, "capacity_budget": 2},
-        "recovery_coarse_throttles": {"recovery": True, "capacity_budget": 2, "fine_throttles": False},
+        "recovery": {"recovery": True, "capacity_budget": 2, "reuse_failed": "after_remirror"},
+        "recovery_coarse_throttles": {
+            "recovery": True, "capacity_budget": 2, "reuse_failed": "after_remirror", "fine_throttles": False,
+        },
     }
     expected: dict[str, dict[str, str]] = {}  # filled in below the class, from the runs
     reasons: dict[str, str] = {}
@@ -199,7 +201,7 @@ class Remirror(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
         """Every setting that is out of range or meaningless here, with what is allowed."""
         out = []
         if len(self.Node) < 3:
-            out.append((f"Node={len(self.Node)} leaves no node to re-mirror to", "Node must be at least 3 (two holders and a third node)."))
+            out.append((f"Node={len(self.Node)} leaves no node to re-mirror to", "Give Node=3 or more (two holders and a third node to re-mirror to)."))
         if self.race_trigger not in RACE_TRIGGERS:
             out.append((f"race_trigger={self.race_trigger!r} is not a trigger", "race_trigger is narrow or broad."))
         if self.reuse_failed not in REUSE_RULES:
@@ -216,8 +218,8 @@ class Remirror(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
             out.append(
                 (f"buffer_spare={self.buffer_spare} is no buffer over spare={self.spare}",
                  "With capacity_buffer, buffer_spare must be more than spare and at most 9."))
-        if not 0 <= self.capacity_budget <= 4:
-            out.append((f"capacity_budget={self.capacity_budget} is out of range", "capacity_budget is 0..4."))
+        if not 0 <= self.capacity_budget <= 3:
+            out.append((f"capacity_budget={self.capacity_budget} is out of range", "capacity_budget (rounds of new capacity) is 0..3."))
         if self.capacity_budget and not self.recovery:
             out.append(("capacity_budget needs recovery=true", "New capacity is installed in the recovery phase: also set recovery=true."))
         if not self.fine_throttles and not self.recovery:
@@ -526,12 +528,16 @@ class Remirror(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
         s.throttle = Throttle.fine
 
     @action(fair="weak")
-    def add_capacity(self, s: Any, n: Node) -> None:
-        """(recovery) "The key priority became bringing additional storage capacity online":
-        one new slot on a running node, up to capacity_budget in all."""
+    def add_capacity(self, s: Any) -> None:
+        """(recovery) "The key priority became bringing additional storage capacity online
+        [...] the team had to install a large amount of additional new capacity": one round of
+        new servers, spread over the cluster: one more slot on every running node, up to
+        capacity_budget rounds (spread, so that no volume's new space is all on its own
+        holders)."""
         require(self.recovery)
-        require((s.added < self.capacity_budget) & self.running(s, n))
-        s.free[n] += 1
+        require(s.added < self.capacity_budget)
+        for n in self.Node:
+            s.free[n] = If(self.running(s, n), s.free[n] + 1, s.free[n])
         s.added += 1
 
     # -- properties -------------------------------------------------------------------------
