@@ -229,3 +229,18 @@ def test_spare_capacity_threshold_for_the_storm_to_end(race_fix: bool, threshold
     at = big(spare=threshold, race_fix=race_fix)
     assert maximum(below, "stuck_at_end") >= 1 and status(below, STORM) == "violated"
     assert maximum(at, "stuck_at_end") == 0 and status(at, STORM) == "holds"
+
+
+def test_every_variant_has_an_expectation_and_a_reason() -> None:
+    assert set(Remirror.variants) == set(Remirror.expected) == set(Remirror.reasons)
+    for variant, why in Remirror.reasons.items():
+        assert why.strip().endswith(")") or why.strip().endswith("."), variant
+
+
+@pytest.mark.parametrize("variant", ["recovery", "recovery_coarse_throttles"])
+def test_the_recovery_variants_give_their_expected_verdicts(variant: str) -> None:
+    # These two set their own size (3 x 2, no spare); the reasons are in Remirror.reasons
+    # and the recovery test above.
+    r = run(Remirror(variant=variant))
+    for prop, want in Remirror.expected[variant].items():
+        assert status(r, prop) == want, (variant, prop)
