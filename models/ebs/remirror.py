@@ -28,8 +28,8 @@ slot; the copy completes when primary and target can talk, and only then does th
 release its copy (one still cut off keeps it until it can confirm the new owner). A search
 that finds nothing fails; without the retry fix the node searches again at once.
 
-Node failures. The race bug makes a node *fail*: it stops serving, but "its disks keep the
-data" (a software crash); the volumes it held must re-mirror, and its copies stay on its disks
+Node failures. The race bug makes a node *fail*: it stops serving, but its disks keep the
+data (a software crash); the volumes it held must re-mirror, and its copies stay on its disks
 for recovery (`recover`). A hardware crash (`hardware_crashes`, at most one) makes a node
 *dead*: its copies are gone. `no_data_loss` fails only when no copy of a volume is left
 anywhere: a software crash is not data loss. A failed node is never reused (`reuse_failed =
@@ -41,15 +41,15 @@ Settings, each with the assumption it encodes (docs/models/ebs.remirror.md has t
   (spare capacity reserved: `buffer_spare` free slots per node instead of `spare`),
   `retry_fix` ("back off more aggressively and focus on re-establishing connectivity with
   previous replicas": backoff AND reconnect, one setting), `race_fix` (the race removed);
-- fault assumptions: `hardware_crashes` (0 or 1 real node crash, besides the network event),
+- fault assumptions: `hardware_crashes` (0 or 1 real node crash; it spends the fault budget
+  the network event spends, so at `fault_budget=1` a behaviour has one fault of either kind),
   `race_trigger` ("narrow": the race needs two or more of a node's volumes in the failing
   search loop at once; "broad": any two replication requests open at a node at once, first
-  searches and copies included), `fault_budget` (network events);
+  searches and copies included), `race_crashes` (at most this many nodes failed by the race
+  at once: a bound on the search), `fault_budget` (faults: network events, hardware crashes);
 - the recovery phase: `reuse_failed`, `recovery` (operators stop the futile searches and
   install `capacity_budget` new slots), `fine_throttles` (whether the throttles were made
   fine enough to let searches reach the new capacity).
-
-Must not import anything but replicheck.lang (a model).
 """
 
 from __future__ import annotations
@@ -125,7 +125,8 @@ class Remirror(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
     Volume = Volume
 
     # -- settings ------------------------------------------------------------------------------
-    # "a network change [...] was executed incorrectly": one misrouted traffic shift
+    # "a network change [...] was executed incorrectly": one misrouted traffic shift (a
+    # hardware crash spends this budget too)
     fault_budget: int = 1
     # "the free capacity of the EBS cluster was quickly exhausted": little spare per node
     spare: int = 1
@@ -253,7 +254,7 @@ class Remirror(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
         Range(0, lambda m: m.initial_spare() + len(m.Volume) + m.capacity_budget),
         doc="free replica slots",
     )
-    held = Map(Node, Range(0, lambda m: len(m.Volume)), init=0, doc="released copies whose slot is not yet free (the node cut off or failed)")
+    held = Map(Node, Range(0, lambda m: m.initial_spare() + len(m.Volume) + m.capacity_budget), init=0, doc="released copies whose slot is not yet free (the node cut off or failed)")
     hw = Range(0, "hardware_crashes", init=0, doc="hardware crashes so far")
     throttle = Var(Throttle, init=Throttle.open, doc="the operators' throttle on node-to-node searches")
     added = Range(0, "capacity_budget", init=0, doc="new slots operators have installed")

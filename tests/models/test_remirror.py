@@ -26,6 +26,9 @@ SMALL = {"Node": 3, "Volume": 2, "spare": 0}
 
 
 def status(result, prop: str) -> str:
+    """A property's verdict, from a CheckResult (helpers.run) or an api Result (big)."""
+    if isinstance(result, replicheck.Result):
+        return str(result.verdicts[prop])
     return verdict(result, prop).status
 
 
@@ -209,7 +212,8 @@ def test_no_spare_leaves_every_volume_stuck() -> None:
         ({"race_fix": True}, False, "without the race a volume still finds no third node with space"),
         ({"retry_fix": True, "race_fix": True, "hardware_crashes": 1}, False, "the review: one hardware crash makes the buffer necessary"),
         ({"capacity_buffer": True, "retry_fix": True, "race_fix": True, "hardware_crashes": 1}, True, "all three protections hold with a node really failing"),
-        ({"capacity_buffer": True, "retry_fix": True, "race_trigger": "broad"}, False, "the review: a broad race trigger makes the race fix necessary"),
+        ({"retry_fix": True, "race_trigger": "broad", "race_crashes": 1}, False, "a broad trigger fails a node with two first searches open: the retry fix alone no longer suffices"),
+        ({"retry_fix": True, "race_fix": True, "race_trigger": "broad", "race_crashes": 1}, True, "with the race fixed the trigger does not matter"),
     ],
 )
 def test_the_protection_matrix_headlines(settings, storm_ends: bool, why: str) -> None:
