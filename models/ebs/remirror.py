@@ -209,7 +209,7 @@ class Remirror(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
             "search loop the narrow race needs, so no node ever fails: true, but it never sees one."
         ),
         "race_fix": "The storm of as_2011 needs no race crash: one volume still finds no third node with a free slot.",
-        "all_protections": "Each protection alone already ends the storm at this size.",
+        "all_protections": "The buffer alone and the retry fix alone already end the storm at this size; no node ever fails here.",
         "all_protections_hardware_crash": "With a node really lost, the buffer gives the survivors' three new mirrors room on the other nodes.",
         "retry_and_race_fix_hardware_crash": (
             "A dead node cannot be reconnected to: its three volumes need three new mirrors on two "
