@@ -46,7 +46,7 @@ SPEED_CASES = [
     ("ebs.election", "authority", {}),
     ("ebs.election", "authority", {"Node": 5, "Volume": 3}),
     ("rds.multi_az", "fixed", {}),
-    ("ebs.remirror", "all_fixes", {}),
+    ("ebs.remirror", "all_protections", {}),
 ]
 
 

@@ -367,8 +367,8 @@ def _violated_liveness() -> list[Any]:
 # graphs of 100,000 states or more (seconds each to build)
 LARGE = {
     ("ebs.election", "self_promote"),
-    ("ebs.remirror", "as_2011"), ("ebs.remirror", "backoff"), ("ebs.remirror", "reconnect"),
-    ("ebs.remirror", "buffer"), ("ebs.remirror", "race_fixed"),
+    ("ebs.remirror", "as_2011"), ("ebs.remirror", "race_fix"), ("ebs.remirror", "retry_and_race_fix_hardware_crash"),
+    ("ebs.remirror", "retry_fix_broad_race"), ("ebs.remirror", "reuse_after_remirror"), ("ebs.remirror", "reuse_immediately"),
 }
 # small enough for the brute force (short lassos: every closed walk of up to 6 steps around
 # every state within 5 steps of an initial one is enumerated, about a second each). The

@@ -60,7 +60,7 @@ def test_sorts_and_settings_are_constants_the_cfg_gives() -> None:
 def test_a_family_that_differs_by_instance_gets_a_case() -> None:
     """remirror's init places the volumes by arithmetic on its parameter: no expression over
     the parameter covers it, so the operator splits on its value, and Init quantifies."""
-    tla = export_tla(load_program("ebs.remirror", variant="all_fixes")).tla
+    tla = export_tla(load_program("ebs.remirror", "Node=3", variant="all_protections")).tla
     assert "Init == \\E placement \\in 0..215 : InitWith(placement)" in tla
     assert re.search(r"prim = \[v \\in Volume \|->\s+CASE <<placement, v>> \\in", tla)
 
