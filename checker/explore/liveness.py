@@ -148,7 +148,8 @@ class StateGraph:
         r0 = 0
         while r0 < self.n:
             e0 = int(self.indptr[r0])
-            r1 = int(np.searchsorted(self.indptr, e0 + edges, side="right"))
+            key = self.indptr.dtype.type(min(e0 + edges, len(self.dst)))  # the array's own type: no converted copy
+            r1 = int(np.searchsorted(self.indptr, key, side="right"))
             r1 = min(max(r1 - 1, r0 + 1), self.n)
             yield r0, r1, e0, int(self.indptr[r1])
             r0 = r1
@@ -375,7 +376,11 @@ def _region_components(g: StateGraph, reg: BoolArray, max_memory: int | None = N
     inside &= reg[g.dst]
     indeg = np.zeros(n, dtype=np.int32)  # predecessors in the region not yet peeled
     for _, _, e0, e1 in g.blocks(PEEL_PIECE):
-        np.add(indeg, np.bincount(g.dst[e0:e1][inside[e0:e1]], minlength=n), out=indeg, casting="unsafe")
+        targets = g.dst[e0:e1][inside[e0:e1]]
+        if len(targets):
+            lo, hi = int(targets.min()), int(targets.max())
+            span = indeg[lo : hi + 1]
+            np.add(span, np.bincount(targets - lo, minlength=hi - lo + 1), out=span, casting="unsafe")
     left = reg.copy()
     front = np.flatnonzero(reg & (indeg == 0))
     rounds = 0
@@ -421,19 +426,18 @@ class AnalysisMemoryLimit(Exception):
 
 
 TRIM_ROUNDS = 20_000  # levels peeled before scipy is given the rest as it stands
-PEEL_PIECE = 1 << 22  # edges gathered at a time while peeling
+PEEL_PIECE = 1 << 20  # edges gathered at a time while peeling (temporaries below MMAP_THRESHOLD)
 
 
 def _peel(g: StateGraph, inside: BoolArray, indeg: NDArray[np.int32], front: IntArray) -> IntArray:
     """One round of the peeling: take the front's region edges away from their targets'
-    counts, and return the targets left with none (the next front). The edges are gathered
-    a piece at a time; a large round counts its targets with `bincount`, a small one sorts."""
+    counts, and return the targets left with none (the next front). The edges are gathered a
+    piece at a time; each piece's targets are counted over the span of numbers they fall in
+    (breadth-first numbering keeps it narrow), or sorted when that span is wide."""
     starts, ends = g.indptr[front], g.indptr[front + 1]
     sizes = ends - starts
     cum = np.cumsum(sizes, dtype=np.int64)
-    many = int(cum[-1]) > g.n // 16
-    taken = np.zeros(g.n, dtype=np.int32) if many else None
-    small: list[IntArray] = []
+    out: list[IntArray] = []
     i = 0
     while i < len(front):
         j = max(int(np.searchsorted(cum, (int(cum[i - 1]) if i else 0) + PEEL_PIECE, side="right")), i + 1)
@@ -442,19 +446,22 @@ def _peel(g: StateGraph, inside: BoolArray, indeg: NDArray[np.int32], front: Int
         pos += np.arange(len(pos), dtype=np.int64)
         targets = g.dst[pos[inside[pos]]]
         del pos
-        if taken is not None:
-            np.add(taken, np.bincount(targets, minlength=g.n), out=taken, casting="unsafe")
-        else:
-            small.append(targets)
         i = j
-    if taken is not None:
-        indeg -= taken
-        return np.flatnonzero((taken > 0) & (indeg == 0))
-    if not small:
+        if not len(targets):
+            continue
+        lo, hi = int(targets.min()), int(targets.max())
+        if hi - lo < 8 * len(targets):
+            counts = np.bincount(targets - lo, minlength=hi - lo + 1)
+            span = indeg[lo : hi + 1]
+            np.subtract(span, counts, out=span, casting="unsafe")
+            out.append(np.flatnonzero((counts > 0) & (span == 0)) + lo)
+        else:
+            hit, times = np.unique(targets, return_counts=True)
+            indeg[hit] -= times.astype(np.int32)
+            out.append(hit[indeg[hit] == 0])
+    if not out:
         return np.zeros(0, dtype=np.int64)
-    hit, times = np.unique(np.concatenate(small), return_counts=True)
-    indeg[hit] -= times.astype(np.int32)
-    return hit[indeg[hit] == 0]
+    return np.concatenate(out)
 
 
 def _count_keys(keys: IntArray, bound: int) -> tuple[IntArray, IntArray]:
@@ -896,7 +903,7 @@ def small_pages() -> Iterator[None]:
         toggle(previous)
 
 
-MMAP_THRESHOLD = 1 << 22
+MMAP_THRESHOLD = 1 << 23  # smaller blocks are reused from the heap (fewer page faults); larger ones given back
 
 
 def _fix_mmap_threshold() -> None:
