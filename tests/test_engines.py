@@ -22,12 +22,11 @@ from replicheck.lang import Model
 from replicheck.registry import discover
 from replicheck.symbolic import bmc
 from tests.explore import fixtures
+from tests.sizes import TEST_SIZES
 
 FIXTURES = [fixtures.Counter, fixtures.Overflow, fixtures.NoneRead, fixtures.Steps]
-# Sizes that keep four engines per variant within seconds (the shipped default otherwise).
-SMALL: dict[str, dict[str, Any]] = {"ebs.remirror": {"Volume": 1}}
 TARGETS = [pytest.param(cls, None, {}, id=f"fixture-{cls.__name__}") for cls in FIXTURES] + [
-    pytest.param(info.cls, variant, SMALL.get(name, {}), id=f"{name}-{variant}")
+    pytest.param(info.cls, variant, TEST_SIZES.get(name, {}), id=f"{name}-{variant}")
     for name, info in discover().items()
     for variant in (list(info.cls.variants) or [None])
 ]

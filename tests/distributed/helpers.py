@@ -7,15 +7,14 @@ from typing import Any
 from replicheck.registry import discover
 from replicheck.report.results import CheckResult
 from tests.explore import fixtures
+from tests.sizes import TEST_SIZES
 
-# every shipped model and variant, at sizes where one batch run takes well under a second
-SMALL: dict[str, dict[str, Any]] = {"ebs.remirror": {"Volume": 1}}
 FIXTURES = [fixtures.Counter, fixtures.Overflow, fixtures.NoneRead, fixtures.Steps]
 
 
 def targets() -> list[tuple[str, Any, str | None, dict[str, Any]]]:
     out: list[tuple[str, Any, str | None, dict[str, Any]]] = [(f"fixture-{c.__name__}", c, None, {}) for c in FIXTURES]
-    out += [(f"{n}-{v}", i.cls, v, SMALL.get(n, {})) for n, i in discover().items() for v in (list(i.cls.variants) or [None])]
+    out += [(f"{n}-{v}", i.cls, v, TEST_SIZES.get(n, {})) for n, i in discover().items() for v in (list(i.cls.variants) or [None])]
     return out
 
 

@@ -19,6 +19,7 @@ from replicheck.report.results import INCOMPLETE, CheckResult
 from replicheck.sweep import variants_of
 from tests.explore.fixtures import Counter, NoneRead, Overflow
 from tests.ir_strategies import programs
+from tests.sizes import at_test_size
 
 # (model, variant) pairs whose default size takes more than a few seconds per engine
 SLOW = {"ebs.remirror", "ebs.control_plane"}
@@ -65,7 +66,7 @@ def test_every_model_and_variant_gives_the_same_result_in_both_engines_and_with_
     name: str, variant: str | None
 ) -> None:
     info = discover()[name]
-    model = info.cls(variant=variant) if variant else info.cls()
+    model = at_test_size(name, info.cls, variant)
     program = model.compile()
     deadlock = bool(info.cls.check_deadlock)
     for keep_going in (False, True):
@@ -127,7 +128,7 @@ def test_violations_found_with_a_worker_process_are_those_of_the_scalar_engine(
     name: str, variant: str | None, keep_going: bool
 ) -> None:
     info = discover()[name]
-    program = (info.cls(variant=variant) if variant else info.cls()).compile()
+    program = at_test_size(name, info.cls, variant).compile()
     kw: dict[str, Any] = {"deadlock": bool(info.cls.check_deadlock), "stop_at_first": not keep_going}
     scalar = summary(check(program, CheckOptions(engine="scalar", **kw)))
     for rows in (3, 64):

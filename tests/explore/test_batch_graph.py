@@ -31,6 +31,7 @@ from replicheck.lang import (
 from replicheck.registry import discover
 from tests.explore.test_constraints import Unbounded
 from tests.explore.test_liveness import CounterStrong, MutexStrong, MutexWeak, StutteringStrongStep
+from tests.sizes import TEST_SIZES
 
 
 class Ring(Model):
@@ -96,7 +97,7 @@ def shape(res: r.Result) -> tuple[dict[str, str], dict[str, int], list[tuple[Any
 
 FIXTURES = [Ring, Unbounded, CounterStrong, MutexWeak, MutexStrong, StutteringStrongStep]
 SHIPPED = [
-    pytest.param(info.cls, variant, id=f"{name}-{variant}")
+    pytest.param(info.cls, variant, TEST_SIZES.get(name, {}), id=f"{name}-{variant}")
     for name, info in discover().items()
     for variant in (list(info.cls.variants) or [None])
     if info.cls(variant=variant).compile().liveness() or info.cls(variant=variant).compile().of_kind("measure")
@@ -119,13 +120,13 @@ def test_the_batch_engine_answers_liveness_and_measures_from_its_own_search(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("cls", "variant"), SHIPPED)
+@pytest.mark.parametrize(("cls", "variant", "settings"), SHIPPED)
 def test_every_shipped_model_gets_the_scalar_liveness_and_measures_from_one_batch_search(
-        cls: type[Model], variant: str | None, monkeypatch: pytest.MonkeyPatch) -> None:
-    scalar = r.check(cls, variant=variant, stop_at_first=False)
+        cls: type[Model], variant: str | None, settings: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    scalar = r.check(cls, variant=variant, settings=settings, stop_at_first=False)
     monkeypatch.setattr(full, "build_graph", no_second_exploration)
     for workers in (1, 2):
-        batch = r.check(cls, variant=variant, stop_at_first=False, engine="batch", workers=workers)
+        batch = r.check(cls, variant=variant, settings=settings, stop_at_first=False, engine="batch", workers=workers)
         assert shape(batch) == shape(scalar), workers
 
 

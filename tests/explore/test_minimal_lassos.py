@@ -42,6 +42,7 @@ from replicheck.lang import (
     liveness,
     require,
 )
+from tests.sizes import SIZE_DEPENDENT, at_test_size
 
 from . import test_liveness as fixtures
 
@@ -356,9 +357,9 @@ def _violated_liveness() -> list[Any]:
     cases = []
     for name, info in discover().items():
         for variant, wants in (info.cls.expected or {}).items():
-            model = info.cls(variant=variant or None)
+            model = at_test_size(name, info.cls, variant)
             for prop in model.compile().liveness():
-                if wants.get(prop.name) == "violated":
+                if wants.get(prop.name) == "violated" and (name, prop.name) not in SIZE_DEPENDENT:
                     marks = [pytest.mark.slow] if (name, variant) in LARGE else []
                     cases.append(pytest.param(name, variant, prop.name, marks=marks, id=f"{name}:{variant}:{prop.name}"))
     return cases
@@ -385,7 +386,7 @@ SHIPPED = _violated_liveness()
 def test_shipped_lassos_verify(name: str, variant: str, prop_name: str) -> None:
     from replicheck.registry import load
 
-    program = load(name).cls(variant=variant).compile()
+    program = at_test_size(name, load(name).cls, variant).compile()
     prop = next(p for p in program.liveness() if p.name == prop_name)
     built = build_graph(compile_program(program))
     p = predicate_mask(program, prop.expr, built.states)

@@ -11,11 +11,14 @@ missed until the default schedule weighted its choices: docs/simulation.md).
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 import replicheck as r
 from replicheck.lang import Bool, Model, Range, Var, action, invariant, require
 from replicheck.registry import discover
+from tests.sizes import TEST_SIZES
 
 
 class CrashBeforeReplication(Model):
@@ -64,21 +67,23 @@ class CrashBeforeReplication(Model):
 # short bug simulate misses fails here until the schedule finds it or the miss is listed).
 STILL_MISSED: dict[tuple[str, str | None], set[str]] = {}
 
-TARGETS = [pytest.param(CrashBeforeReplication, None, id="fixture-crash_before_replication")] + [
-    pytest.param(info.cls, variant, id=f"{name}-{variant}")
+TARGETS = [pytest.param(CrashBeforeReplication, None, {}, id="fixture-crash_before_replication")] + [
+    pytest.param(info.cls, variant, TEST_SIZES.get(name, {}), id=f"{name}-{variant}")
     for name, info in discover().items()
     for variant in (list(info.cls.variants) or [None])
 ]
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("cls", "variant"), TARGETS)
-def test_simulate_finds_what_bfs_finds_within_10_steps(cls: type[Model], variant: str | None) -> None:
-    found = r.check(cls, variant=variant, stop_at_first=False, liveness=False)
+@pytest.mark.parametrize(("cls", "variant", "settings"), TARGETS)
+def test_simulate_finds_what_bfs_finds_within_10_steps(cls: type[Model], variant: str | None,
+                                                       settings: dict[str, Any]) -> None:
+    found = r.check(cls, variant=variant, settings=settings, stop_at_first=False, liveness=False)
     short = [v.property for v in found.violations()
              if v.kind in ("invariant", "action") and v.trace is not None and len(v.trace) <= 10]
     missed = {prop for prop in short
-              if r.simulate(cls, variant=variant, only=[prop], runs=1000, seed=0).verdicts.get(prop) != "violated"}
+              if r.simulate(cls, variant=variant, settings=settings, only=[prop], runs=1000,
+                            seed=0).verdicts.get(prop) != "violated"}
     assert missed == STILL_MISSED.get((found.model, variant), set())
 
 
