@@ -118,6 +118,17 @@ def test_runs_as_a_module(tmp_path: Path) -> None:
 
 # Blocks running these models take long (the incident models: tens of seconds): slow tests.
 SLOW = ("ebs.", "rds.")
+# Blocks that take minutes each (the re-mirroring tables at 4 nodes x 3 volumes and beyond, up to
+# 17 million states a row; the control plane's 45-point grid): `heavy`, which the suite leaves
+# out (pyproject's addopts); `pytest -m heavy tests/test_docgen.py` checks them, and
+# `python -m replicheck.docgen FILE` regenerates them.
+HEAVY = ("sweep ebs.remirror", "check ebs.remirror", "sweep ebs.control_plane --variant regional_pool_long_timeout")
+
+
+def _marks(command: str) -> list[pytest.MarkDecorator]:
+    if any(command.startswith(h) for h in HEAVY) and "--set Node=3 --set Volume=2" not in command:
+        return [pytest.mark.heavy]
+    return [pytest.mark.slow] if any(s in command for s in SLOW) else []
 
 
 def doc_blocks() -> list[object]:
@@ -125,8 +136,7 @@ def doc_blocks() -> list[object]:
     for path in DOCS:
         rel = path.relative_to(ROOT).as_posix()
         for block in find_blocks(path.read_text(encoding="utf-8"), rel):
-            marks = [pytest.mark.slow] if any(s in block.command for s in SLOW) else []
-            out.append(pytest.param(block, id=block.where, marks=marks))
+            out.append(pytest.param(block, id=block.where, marks=_marks(block.command)))
     return out
 
 
