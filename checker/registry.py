@@ -262,6 +262,7 @@ def _import_user_file(given: str) -> tuple[ModuleType, str]:
     root, parts = _package_parts(path)
     folders = [root] if len(parts) == 1 else [root, os.path.dirname(path)]
     finder = _UserFinder(folders)
+    saved: dict[str, ModuleType] = {}
     if len(parts) == 1:
         digest = hashlib.sha256(path.encode("utf-8")).hexdigest()[:12]
         mod_name = f"replicheck_user_{digest}_{parts[0]}"
@@ -275,6 +276,14 @@ def _import_user_file(given: str) -> tuple[ModuleType, str]:
     else:
         mod_name = ".".join(parts)
         taken = sys.modules.get(parts[0])
+        package = os.path.realpath(os.path.join(root, parts[0]))
+        if taken is not None and os.path.realpath(os.path.dirname(getattr(taken, "__file__", None) or "")) == package:
+            # the same package, imported before (by the user's own code): set it aside while the
+            # model file is loaded through the finder, and put it back after
+            saved = {n: m for n, m in sys.modules.items() if n == parts[0] or n.startswith(parts[0] + ".")}
+            for n in saved:
+                del sys.modules[n]
+            taken = None
         if taken is not None:
             where = getattr(taken, "__file__", None) or "a module of this Python"
             raise RegistryError(
@@ -302,6 +311,7 @@ def _import_user_file(given: str) -> tuple[ModuleType, str]:
         for name in list(sys.modules):
             if name.partition(".")[0] in finder.served:
                 del sys.modules[name]
+        sys.modules.update(saved)
     if os.path.abspath(getattr(module, "__file__", "") or "") != path or path not in finder.hashes:
         raise RegistryError(  # pragma: no cover - guarded by the `taken` check above
             f"cannot import {given} as {mod_name}: that name is the module {getattr(module, '__file__', '?')}"

@@ -365,3 +365,35 @@ def test_the_json_result_records_the_model_file_in_its_traces(capsys: pytest.Cap
     (bad,) = [v for v in data["verdicts"] if v["status"] == "violated"]
     record = bad["trace"]["#meta"]["replicheck"]["model_file"]
     assert record["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_model_file_in_a_package_the_program_already_imported_still_loads(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A package imported before (as a test suite or a notebook imports its own code) is set
+    aside while the model file is loaded through replicheck's finder, and put back after."""
+    pkg = tmp_path / "mymodels"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("MARK = 'the package'\n")
+    (pkg / "counter.py").write_text(
+        "from replicheck.lang import Model, Range, action, invariant, require\n\n\n"
+        "class Counter(Model):\n"
+        "    x = Range(0, 2, init=0)\n\n"
+        "    @action\n"
+        "    def up(self, s):\n"
+        "        require(s.x < 2)\n"
+        "        s.x = s.x + 1\n\n"
+        "    @invariant\n"
+        "    def small(self, s):\n"
+        "        return s.x <= 2\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import importlib
+
+    before = importlib.import_module("mymodels")
+    try:
+        info = load(str(pkg / "counter.py"))
+        assert info.cls.__name__ == "Counter"
+        assert sys.modules["mymodels"] is before  # put back as it was
+    finally:
+        for name in [n for n in sys.modules if n == "mymodels" or n.startswith("mymodels.")]:
+            del sys.modules[name]

@@ -587,9 +587,11 @@ def test_a_relabelled_variant_is_replayed_against_the_variant_it_claims(
     data = _trace(capsys, "rds.multi_az", tmp_path / "t.json", "--variant", "naive_failover")
     fixed = _claim(json.loads(json.dumps(data)), variant="fixed")
     message = _refused(capsys, _write(tmp_path / "fixed.json", fixed))
+    # naive_failover's settings are the defaults; fixed sets failover_check and commit_needs_quorum
+    # (models/rds/multi_az.py `variants`)
     assert message.startswith(
-        "the trace claims the variant fixed, but its settings are not fixed's (failover_needs_sync = false where "
-        "fixed has true, witness = false where fixed has true); replayed against fixed, as it claims: step "
+        "the trace claims the variant fixed, but its settings are not fixed's (failover_check = \"none\" where "
+        'fixed has "witness", commit_needs_quorum = false where fixed has true); replayed against fixed, as it claims: step '
     )
     missing = _claim(json.loads(json.dumps(data)), variant="no_such")
     code, _, err = run(capsys, "report", str(_write(tmp_path / "missing.json", missing)))
