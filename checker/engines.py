@@ -180,7 +180,7 @@ ENGINES: dict[str, Capabilities] = {
         liveness_with="graph", notes=("--dfs with --max-depth N explores exactly the states within N steps",),
     ),
     "batch": Capabilities(
-        "batch", "the batch engine", exhaustive=True, shortest=True, kinds=SAFETY, max_workers=2,
+        "batch", "the batch engine", exhaustive=True, shortest=True, kinds=SAFETY, max_workers=2, symmetry=True,
         stores=("exact", "fingerprint"), liveness_with="graph", checkpoint=True,
     ),
     "ray": Capabilities(
@@ -272,6 +272,9 @@ def refusals(engine: str, requested: Mapping[str, object]) -> list[str]:
         # levels before it, and a second exploration is what the batch engine never does
         out.append(f"liveness properties and measures are not checkpointed yet: with {' and '.join(checkpointing)} "
                    "add --no-liveness and --skip each measure")
+    if checkpointing and requested.get("symmetry"):
+        out.append(f"{' and '.join(checkpointing)} with --symmetry is not supported yet: a checkpoint holds "
+                   "unreduced levels; drop --symmetry or the checkpoint")
     if cap.liveness_with is None:
         if requested.get("liveness") and "liveness" not in cap.kinds:
             out.append(f"{cap.title} does not check liveness properties yet: add --no-liveness, or use --engine batch")

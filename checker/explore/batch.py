@@ -23,6 +23,12 @@ row order, with each row's events in the scalar kernel's order. A model run-time
 message comes from the compiled scalar backend run on that one state, and `Run` checks it
 against the reference evaluator.
 
+Symmetry (`options.symmetry`): every successor key is replaced by its orbit's
+representative (`batch_symmetry.BatchCanonical`, the scalar engine's `Symmetry.canonical`
+computed over the whole array) before deduplication, so the store holds the scalar engine's
+orbits in its order; a path is rebuilt through the representatives and made a real path by
+`Symmetry.concretize`, as the scalar engine does.
+
 Workers: with `options.workers == 2` a second process (`replicheck.explore.batch_workers`,
 forked at the start of the search) evaluates chunks while this one evaluates others and
 takes every chunk's summary in chunk order for the store; each level then lives in a shared
@@ -49,6 +55,7 @@ from replicheck.ir import Program, State
 from replicheck.report.results import CheckResult
 
 from .batch_graph import GraphRecorder
+from .batch_symmetry import BatchCanonical
 from .batch_workers import EvaluationWorker, LevelFile, StopWaiting, Summary, WorkerLost
 from .bfs import never_enabled_warnings
 from .checkpoint import batch_checkpoint, save_batch_level, start_batch
@@ -56,6 +63,7 @@ from .memory import peak_resident_bytes, resident_bytes
 from .options import CheckOptions
 from .run import Run
 from .store_hash import FirstSeen, HashSet, LevelLinks, collision_probability
+from .symmetry import symmetry_for
 from .traces import InternalCheckerError
 
 Array = Any
@@ -67,11 +75,6 @@ def batch_bfs(program: Program, options: CheckOptions, recorder: GraphRecorder |
     """The batch search; with a `recorder`, the labelled graph liveness and measures need is
     recorded as the search goes (`replicheck.explore.batch_graph`), and left in
     `recorder.finished` when the search is complete."""
-    if options.symmetry:
-        raise ValueError(
-            "symmetry reduction is not available in the batch engine; use --engine scalar "
-            "with --symmetry, or the batch engine without it"
-        )
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -148,6 +151,15 @@ class BatchSearch:
         self.bp = BatchProgram(program)
         self.layout = self.bp.layout
         self.nact = len(program.actions)
+        # --symmetry: states are stored as their orbits' representatives, the scalar engine's
+        self.sym = symmetry_for(program) if options.symmetry else None
+        self.canon = BatchCanonical(self.sym, self.layout) if self.sym is not None else None
+        if self.sym is not None:
+            # the recorder then records the graph of orbits: a measure (symmetric, as the check
+            # of the model requires) has the same range there, and its shortest witnesses
+            # the same lengths (liveness is refused with symmetry: `full.check_model`)
+            self.run.stats.symmetry = self.sym.describe()
+        self.unreduced = 0  # with --unreduced: the states the stored orbits stand for
         want_fp = options.store == "fingerprint"
         if options.store not in ("exact", "fingerprint"):
             raise ValueError(f"unknown store {options.store!r}; use 'exact' or 'fingerprint'")
@@ -175,6 +187,8 @@ class BatchSearch:
 
     # -- paths ------------------------------------------------------------------------------
     def path(self, level: int, pos: int) -> list[State]:
+        """The states from an initial state to the one stored at (level, pos); with
+        symmetry, a real path through the stored representatives' orbits that ends at it."""
         init, acts = self.links.chain(level, pos)
         states = [self.inits[init]]
         for a in acts:
@@ -184,7 +198,9 @@ class BatchSearch:
                     f"batch engine: a stored step ({self.program.actions[a].label}) is not enabled "
                     "under the reference evaluator"
                 )
-            states.append(nxt)
+            states.append(nxt if self.sym is None else self.sym.canonical(nxt))
+        if self.sym is not None:
+            return self.sym.concretize(states, self.run.compiled.successors)
         return states
 
     def path_of_number(self, number: int) -> list[State]:
@@ -205,7 +221,11 @@ class BatchSearch:
         self.inits, stopped = run.initial_states()
         if stopped:
             return self.finish(0, "")
+        if self.sym is not None:  # one representative per orbit, in the order first met
+            self.inits = list(dict.fromkeys(self.sym.canonical(s) for s in self.inits))
         keys = self.layout.pack_tuples(self.inits)
+        if self.options.unreduced and self.canon is not None:
+            self.unreduced += self.orbit_sizes(keys)
         self.store.insert_new(keys, fingerprint(keys))
         self.links.add_level(np.zeros(len(self.inits)), np.arange(len(self.inits)))
         run.stats.initial_states = len(self.inits)
@@ -393,6 +413,8 @@ class BatchSearch:
         st.transitions = self.transitions
         if self.constraint_ks:
             st.constrained_states = self.pruned
+        if self.canon is not None and self.options.unreduced:
+            st.unreduced_states = self.unreduced
         total = self.store.nbytes + self.links.nbytes
         st.bytes_per_state = total / stored if stored else 0.0
         st.peak_memory = peak_resident_bytes() + (self.worker.peak_bytes() if self.worker is not None else 0)
@@ -410,6 +432,12 @@ class BatchSearch:
         if result.stats.complete and not run.done:
             result.warnings += never_enabled_warnings(self.program, self.ever_enabled)
         return result
+
+    def orbit_sizes(self, keys: Array) -> int:
+        """The number of states the representatives `keys` stand for."""
+        assert self.canon is not None
+        _, stab = self.canon.canonical(keys)
+        return int((self.canon.group_size // stab).sum())
 
     def memory_check(self, extra_states: int) -> str:
         limit = self.options.max_memory
@@ -464,6 +492,8 @@ class BatchSearch:
         added = self.store.add_absent(keys, fps)
         if not added.all():
             keys, rank = keys[added], rank[added]
+        if keys.shape[0] and self.options.unreduced and self.canon is not None:
+            self.unreduced += self.orbit_sizes(keys)
         if keys.shape[0]:
             out.add(keys, (c0 + rank // self.nact).astype(np.uint32), (rank % self.nact).astype(self.links.adtype))
         if self.store.wants_growth():
@@ -671,11 +701,26 @@ class BatchSearch:
             cand_keys = np.zeros((0, lay.words), dtype=np.int64)
             cand_rank = np.zeros(0, dtype=np.int64)
         cand_fps = fingerprint(cand_keys)
+        if self.canon is not None and cand_keys.shape[0]:
+            cand_keys, cand_fps = self.representatives(cand_keys, cand_fps)
         whole = Part(n, row_err, errs, outside, inv_bad, reach_hit, enabled, parts,
                      cand_keys, cand_rank, cand_fps, ever)
         if labels is not None:
             whole.truths, whole.values, whole.label_error = labels
         return whole
+
+    def representatives(self, keys: Array, fps: Array) -> tuple[Array, Array]:
+        """The orbit representatives of successor keys and their fingerprints. Each distinct
+        key is canonicalised once (a chunk reaches most successors from several parents);
+        if two distinct keys share a fingerprint, every key is canonicalised."""
+        assert self.canon is not None
+        _, first, inverse = np.unique(fps, return_index=True, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        if first.size < fps.size and (keys[first[inverse]] != keys).any():
+            reps, _ = self.canon.canonical(keys)
+        else:
+            reps = self.canon.canonical(keys[first])[0][inverse]
+        return reps, fingerprint(reps)
 
     def label(self, f: Frame, n: int, outside: Array | None) -> tuple[list[Array], list[Array], bool]:
         """The recorder's predicates and measures on the chunk's rows: (truths, values,

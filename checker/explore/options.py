@@ -31,12 +31,11 @@ class CheckOptions:
     selects deadlock checking too. stop_at_first: stop at the first violation; False keeps
     exploring and reports the first violation of each property (like TLC -continue).
     progress: called with the current RunStats every `progress_interval` seconds.
-    symmetry: store one representative per orbit of the sorts declared symmetric (BFS only;
+    symmetry: store one representative per orbit of the sorts declared symmetric (BFS, scalar or batch;
     the model must be symmetric, see `replicheck.explore.symmetry`); unreduced: also count the
     states the representatives stand for.
     engine: "scalar" (the compiled kernel, one state at a time; the default) or "batch"
-    (breadth-first over whole levels with NumPy, `replicheck.explore.batch`; BFS only, no
-    symmetry). store (batch engine): "exact" (packed states; the default) or "fingerprint"
+    (breadth-first over whole levels with NumPy, `replicheck.explore.batch`; BFS only). store (batch engine): "exact" (packed states; the default) or "fingerprint"
     (64-bit hashes of states wider than 64 bits, with the collision probability reported).
     max_memory: bytes of resident memory at which the batch engine stops cleanly
     (incomplete). workers: processes the batch engine evaluates chunks in (1 or 2).

@@ -77,6 +77,23 @@ class Symmetry:
         path.reverse()
         return path
 
+    def sort_size(self, name: str) -> int:
+        return next(s.type.size for s in self.program.sorts if s.name == name)
+
+    def moves(self, k: int) -> list[int]:
+        """moves[i] = the slot that slot i's value goes to under the k-th permutation."""
+        return self._moves[k]
+
+    def renamed_offsets(self, k: int, slot: int) -> tuple[int, ...] | None:
+        """How the k-th permutation renames slot `slot`'s values, as offsets from the
+        domain's lo (entry `value - lo` holds `image - lo`; none stays none), or None when
+        it leaves them alone (not an element of a symmetric sort)."""
+        dom = self.program.slots[slot].domain
+        if not (isinstance(dom.type, ElemType) and dom.type.sort in self.perms[k]):
+            return None
+        perm = self.perms[k]
+        return tuple(self._map_value(perm, dom.type, v) - dom.lo for v in range(dom.lo, dom.hi + 1))
+
     def _map_value(self, perm: Perm, t: object, v: int) -> int:
         if isinstance(t, ElemType) and t.sort in perm and v != NONE_INDEX:
             return perm[t.sort][v]

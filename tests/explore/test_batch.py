@@ -220,11 +220,9 @@ def test_progress_reports_the_level_being_explored(workers: int) -> None:
     assert [n for _, n in seen] == sorted(n for _, n in seen)
 
 
-def test_symmetry_is_refused_with_a_reason() -> None:
+def test_depth_first_search_is_refused_with_a_reason() -> None:
     from replicheck.models.ebs.election import Election
 
-    with pytest.raises(ValueError, match="symmetry reduction is not available in the batch engine"):
-        check(Election().compile(), CheckOptions(engine="batch", symmetry=True))
     with pytest.raises(ValueError, match="breadth-first"):
         check(Election().compile(), CheckOptions(engine="batch", strategy="dfs"))
 
