@@ -6,8 +6,8 @@ line, e.g. `sweep ebs.remirror --grid spare=0..3 --format md --no-timings`); run
 block's command in-process through `replicheck.cli.main`, in the current directory (as a
 reader types it: run docgen from the repository root); the body a block gets (the command's
 standard output verbatim: as it is for `--format md`, else in a fenced block, `json` for
-`--json`; a blank line on either side); and `python -m replicheck.docgen [--check] FILE.md
-...`: regenerate the files' blocks, or with `--check` write nothing, name every stale block
+`--json`; a blank line on either side); and `python -m replicheck.docgen [--check] [--only TEXT] FILE.md
+...`: regenerate the files' blocks (`--only`: those whose command contains TEXT), or with `--check` write nothing, name every stale block
 and exit 1. A command that exits other than 0 (holds, as expected) or 1 (violated,
 unexpected) is an error naming the file and line (exit 2), and leaves the file as it was.
 Markers inside a fenced code block outside any block are text (how a page shows the syntax).
@@ -114,13 +114,17 @@ def generate(block: Block) -> str:
     return f"\n{text}\n\n"
 
 
-def regenerate(text: str, path: str) -> tuple[str, list[Block]]:
-    """`text` with every block's body generated anew, and the blocks whose body changed."""
+def regenerate(text: str, path: str, only: Sequence[str] = ()) -> tuple[str, list[Block]]:
+    """`text` with every block's body generated anew (with `only`: the blocks whose command
+    contains one of those strings; the others are left as they are), and the blocks whose
+    body changed."""
     lines = text.splitlines(keepends=True)
     stale: list[Block] = []
     out: list[str] = []
     done = 0
     for block in find_blocks(text, path):
+        if only and not any(part in block.command for part in only):
+            continue
         body = generate(block)
         out += lines[done:block.start + 1]
         out.append(body)
@@ -151,6 +155,8 @@ def _parser() -> argparse.ArgumentParser:
                 description="Regenerate the <!-- replicheck: COMMAND --> blocks of Markdown files from runs.")
     p.add_argument("files", nargs="+", metavar="FILE.md")
     p.add_argument("--check", action="store_true", help="write nothing; name the stale blocks and exit 1 if any")
+    p.add_argument("--only", action="append", default=[], metavar="TEXT",
+                   help="only the blocks whose command contains TEXT (repeatable); the others are left alone")
     return p
 
 
@@ -163,7 +169,7 @@ def run(argv: Sequence[str]) -> int:
                 text = f.read()
         except OSError as err:
             raise DocsError(f"cannot read {path}: {err.strerror or err}") from None
-        new, changed = regenerate(text, path)
+        new, changed = regenerate(text, path, args.only)
         stale += changed
         if not args.check and new != text:
             _write(path, new)

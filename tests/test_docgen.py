@@ -80,6 +80,19 @@ def test_regenerating_writes_the_output_between_the_markers(tmp_path: Path,
     capsys.readouterr()
 
 
+def test_only_regenerates_the_blocks_whose_command_contains_the_text(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    other = "sweep classic.tcommit --format md --no-timings"
+    path = tmp_path / "p.md"
+    path.write_text(page() + page(command=other))
+    assert main(["--only", "die_hard", str(path)]) == 0
+    first, second = path.read_text().split("After.", 1)
+    assert "violated (6 steps)" in first and "stale" not in first
+    assert second == "\n" + page(command=other)  # left as it was, stale
+    assert main(["--check", "--only", "tcommit", str(path)]) == 1
+    assert "stale: replicheck sweep classic.tcommit" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     ("command", "fragment"),
     [
