@@ -272,14 +272,19 @@ class _Paths:
         srcs = np.unique(np.asarray(sources, dtype=np.int64))
         if allowed is not None:
             srcs = srcs[allowed[srcs]]
-            rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
-            keep = allowed[rows] & allowed[indices]
-            indptr = np.zeros(n + 1, dtype=np.int64)
-            np.cumsum(np.bincount(rows[keep], minlength=n), out=indptr[1:])
+            rows = np.repeat(np.arange(n, dtype=_index_type(n, 0)), np.diff(indptr))
+            keep = allowed[rows]
+            keep &= allowed[indices]
+            counts = np.bincount(rows[keep], minlength=n)
+            del rows
+            indptr = np.zeros(n + 1, dtype=indptr.dtype)
+            np.cumsum(counts, out=indptr[1:])
+            del counts
             indices, eids = indices[keep], eids[keep]
+            del keep
         self.indptr, self.indices, self.eids = indptr, indices, eids
         ext_indptr = np.append(indptr, indptr[-1] + len(srcs))
-        ext_indices = np.concatenate([indices, srcs])
+        ext_indices = np.concatenate([indices, srcs.astype(indices.dtype)])
         mat = _search_matrix(n + 1, ext_indptr, ext_indices)
         del ext_indices
         order, pred = breadth_first_order(mat, n, directed=True, return_predecessors=True)
@@ -960,6 +965,11 @@ def _find_violation(
     if not good.any():
         return None
     indptr, indices, eids = a.full_csr
+    if form == "leads_to":
+        assert q_true is not None
+        _path_memory_check(max_memory, 2 * n, 2 * len(indices), "two layers")
+    else:
+        _path_memory_check(max_memory, n, len(indices), "the whole graph")
     if form == "eventually":
         # the prefix and the cycle both stay where P is false
         prefix = _Prefix(_Paths(indptr, indices, eids, graph.initial, ~p_true), n)
@@ -1018,12 +1028,19 @@ def _leads_to_layers(
     """The two-layer graph for `P leads to Q` as (indptr, indices, edge ids, sources): node v
     is state v before any trigger, node n + v is state v after a trigger (P and not Q) with Q
     false ever since. Layer 0 has every edge; an edge into a trigger also enters layer 1;
-    layer 1 has the edges between states where Q is false. Initial triggers start in layer 1."""
+    layer 1 has the edges between states where Q is false. Initial triggers start in layer 1.
+    Node numbers and edge ids are 32-bit while they fit, and per-edge positions are computed
+    a block at a time (this graph is the largest array of a lasso search)."""
     n = graph.n
+    edges = len(indices)
     deg = np.diff(indptr)
-    rows = np.repeat(np.arange(n, dtype=np.int64), deg)
-    cross = np.flatnonzero(trigger[indices])
-    inner = np.flatnonzero(no_q[rows] & no_q[indices])
+    itype = _index_type(2 * n, 2 * edges)
+    rows = np.repeat(np.arange(n, dtype=itype), deg)
+    cross = np.flatnonzero(trigger[indices]).astype(itype)
+    inner_mask = no_q[rows]
+    inner_mask &= no_q[indices]
+    inner = np.flatnonzero(inner_mask).astype(itype)
+    del inner_mask
     # layer-0 row u: its own edges, then its edges into triggers (to layer 1); then the
     # layer-1 rows, whose edges keep the original order (already by row)
     cdeg = np.bincount(rows[cross], minlength=n)
@@ -1031,19 +1048,52 @@ def _leads_to_layers(
     np.cumsum(deg + cdeg, out=new_indptr[1 : n + 1])
     np.cumsum(np.bincount(rows[inner], minlength=n), out=new_indptr[n + 1 :])
     new_indptr[n + 1 :] += new_indptr[n]
-    new_indices = np.empty(int(new_indptr[-1]), dtype=np.int64)
-    new_eids = np.empty(int(new_indptr[-1]), dtype=np.int64)
-    own = new_indptr[rows] + (np.arange(len(indices), dtype=np.int64) - indptr[rows])
-    new_indices[own], new_eids[own] = indices, eids
+    total = int(new_indptr[-1])
+    new_indices = np.empty(total, dtype=itype)
+    new_eids = np.empty(total, dtype=eids.dtype)
+    shift = new_indptr[:n] - indptr[:n]  # where row u's own edges move to
+    for lo in range(0, edges, LAYER_PIECE):
+        hi = min(edges, lo + LAYER_PIECE)
+        own = np.arange(lo, hi, dtype=np.int64) + shift[rows[lo:hi]]
+        new_indices[own], new_eids[own] = indices[lo:hi], eids[lo:hi]
     first = np.cumsum(cdeg) - cdeg  # index in `cross` of each row's first edge into a trigger
-    cr = rows[cross]
-    into = new_indptr[cr] + deg[cr] + (np.arange(len(cross), dtype=np.int64) - first[cr])
-    new_indices[into], new_eids[into] = indices[cross] + n, eids[cross]
-    after = new_indptr[n] + np.arange(len(inner), dtype=np.int64)
-    new_indices[after], new_eids[after] = indices[inner] + n, eids[inner]
+    into_base = new_indptr[:n] + deg - first  # + the edge's index in `cross`
+    del first
+    for lo in range(0, len(cross), LAYER_PIECE):
+        hi = min(len(cross), lo + LAYER_PIECE)
+        c = cross[lo:hi]
+        into = np.arange(lo, hi, dtype=np.int64) + into_base[rows[c]]
+        new_indices[into], new_eids[into] = indices[c] + n, eids[c]
+    del rows, cross, into_base, shift
+    after = int(new_indptr[n])
+    for lo in range(0, len(inner), LAYER_PIECE):
+        hi = min(len(inner), lo + LAYER_PIECE)
+        c = inner[lo:hi]
+        new_indices[after + lo : after + hi] = indices[c] + n
+        new_eids[after + lo : after + hi] = eids[c]
     init = graph.initial
     sources = np.concatenate([init, init[trigger[init]] + n])
-    return new_indptr, new_indices, new_eids, sources
+    return new_indptr.astype(itype), new_indices, new_eids, sources
+
+
+LAYER_PIECE = 1 << 22  # edges placed at a time in the two-layer graph
+
+# the shortest-path searches of a lasso: per step of the graph searched (its CSR copy with the
+# super-source's edges, scipy's canonical matrix) and per state (distances, parents, order),
+# measured on the re-mirroring model with a margin; leads-to searches a graph of two layers
+PATH_BYTES_PER_STEP = 14
+PATH_BYTES_PER_STATE = 80
+
+
+def _path_memory_check(max_memory: int | None, states: int, steps: int, what: str) -> None:
+    """AnalysisMemoryLimit if a shortest-path search of `states` and `steps` would take the
+    process past `max_memory`."""
+    if max_memory is None:
+        return
+    need = states * PATH_BYTES_PER_STATE + steps * PATH_BYTES_PER_STEP
+    if resident_bytes() + need > max_memory:
+        raise AnalysisMemoryLimit(f"the shortest-lasso search ({what}, {states:,} nodes and {steps:,} steps) needs "
+                                  f"about {need / 2**20:,.0f} MiB more, past --max-memory {max_memory / 2**20:,.0f} MiB")
 
 
 def step_enabled(program: Program, action: int, state: State) -> bool:

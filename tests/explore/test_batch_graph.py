@@ -173,6 +173,22 @@ def test_a_component_search_past_max_memory_leaves_that_property_incomplete(monk
     assert res.exit_code == 3
 
 
+def test_a_lasso_search_past_max_memory_leaves_that_property_incomplete(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`reaches_four` is violated, so a shortest lasso is searched for; that search checks its
+    need before it allocates (an outage run was killed by the kernel at 23.8 GB under
+    --max-memory 18G before it did): past the limit, the verdict is incomplete and names it."""
+    import replicheck.explore.liveness as liveness
+    from replicheck.explore.memory import resident_bytes
+
+    monkeypatch.setattr(liveness, "PATH_BYTES_PER_STATE", 1 << 40)
+    res = r.check(Ring, engine="batch", max_memory=resident_bytes() + (1 << 30))
+    assert res.verdicts["in_range"] == "holds" and res.verdicts["wraps"] == "holds"
+    assert res.verdicts["reaches_four"] == "incomplete"
+    message = next(v.message for v in res.details.verdicts if v.property == "reaches_four")
+    assert "shortest-lasso search" in message and "past --max-memory" in message
+    assert res.exit_code == 3
+
+
 @pytest.mark.parametrize("cls", FIXTURES, ids=lambda c: c.__name__)
 def test_a_graph_kept_in_memory_mapped_files_gives_the_same_answers(
         cls: type[Model], monkeypatch: pytest.MonkeyPatch) -> None:
