@@ -272,7 +272,7 @@ class _Paths:
         srcs = np.unique(np.asarray(sources, dtype=np.int64))
         if allowed is not None:
             srcs = srcs[allowed[srcs]]
-            rows = np.repeat(np.arange(n, dtype=_index_type(n, 0)), np.diff(indptr))
+            rows: IntArray = np.repeat(np.arange(n, dtype=_index_type(n, 0)), np.diff(indptr))
             keep = allowed[rows]
             keep &= allowed[indices]
             counts = np.bincount(rows[keep], minlength=n)
@@ -1035,11 +1035,11 @@ def _leads_to_layers(
     edges = len(indices)
     deg = np.diff(indptr)
     itype = _index_type(2 * n, 2 * edges)
-    rows = np.repeat(np.arange(n, dtype=itype), deg)
-    cross = np.flatnonzero(trigger[indices]).astype(itype)
+    rows: IntArray = np.repeat(np.arange(n, dtype=itype), deg)
+    cross: IntArray = np.flatnonzero(trigger[indices]).astype(itype)
     inner_mask = no_q[rows]
     inner_mask &= no_q[indices]
-    inner = np.flatnonzero(inner_mask).astype(itype)
+    inner: IntArray = np.flatnonzero(inner_mask).astype(itype)
     del inner_mask
     # layer-0 row u: its own edges, then its edges into triggers (to layer 1); then the
     # layer-1 rows, whose edges keep the original order (already by row)
@@ -1049,7 +1049,7 @@ def _leads_to_layers(
     np.cumsum(np.bincount(rows[inner], minlength=n), out=new_indptr[n + 1 :])
     new_indptr[n + 1 :] += new_indptr[n]
     total = int(new_indptr[-1])
-    new_indices = np.empty(total, dtype=itype)
+    new_indices: IntArray = np.empty(total, dtype=itype)
     new_eids = np.empty(total, dtype=eids.dtype)
     shift = new_indptr[:n] - indptr[:n]  # where row u's own edges move to
     for lo in range(0, edges, LAYER_PIECE):
