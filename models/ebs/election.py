@@ -149,8 +149,10 @@ class Election(Partitions(Node), AuthorityLinks(Node), Crashes(Node), Model):  #
 
     @action(fair="weak")
     def create_volume(self, s, v: Volume, p: Node, q: Node):
-        """The Create Volume API: the control plane places a primary and its mirror."""
+        """The Create Volume API: the control plane places a primary and its mirror, on two
+        nodes it can reach (it registers both) that can reach each other."""
         require((p != q) & (s.cp_epoch[v] == 0) & s.up[p] & s.up[q] & self.connected(s, p, q))
+        require(self.reaches_authority(s, p) & self.reaches_authority(s, q))
         s.cp_epoch[v] = 1
         s.cp_primary[v] = p
         s.cp_mirror[v] = q
