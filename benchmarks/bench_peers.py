@@ -53,9 +53,11 @@ SIZES: list[tuple[str, dict[str, int]]] = [
     ("ebs.election", {"Node": 5}),  # 472,193
     ("ebs.election", {"Node": 6}),  # 1,214,148
     ("ebs.election", {"Node": 4, "fault_budget": 3}),  # 3,095,368
-    ("ebs.election", {"Node": 3, "Volume": 2}),  # 11,033,391: the "about 10 million" size
+    ("ebs.election", {"Node": 3, "Volume": 2}),  # 11,030,151: the "about 10 million" size
 ]
 QUICK_LIMIT = 2_000_000
+# Distinct states by Spin 6.5.2 on the Promela export (the election's after create_volume
+# required the control plane's links: the same at one volume, 11,033,391 before at two).
 KNOWN = {
     ("classic.two_phase", (("RM", 7),)): 296_448,
     ("classic.two_phase", (("RM", 8),)): 1_745_408,
@@ -63,7 +65,7 @@ KNOWN = {
     ("ebs.election", (("Node", 5),)): 472_193,
     ("ebs.election", (("Node", 6),)): 1_214_148,
     ("ebs.election", (("Node", 4), ("fault_budget", 3))): 3_095_368,
-    ("ebs.election", (("Node", 3), ("Volume", 2))): 11_033_391,
+    ("ebs.election", (("Node", 3), ("Volume", 2))): 11_030_151,
 }
 TOOLS = ("scalar", "batch", "batch-fp", "batch-fp2", "spin", "tlc1", "tlc2")
 

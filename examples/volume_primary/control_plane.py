@@ -31,18 +31,18 @@ class ControlPlane:
         return self.network.send(CONTROL_PLANE, to, message)
 
     def create_volume(self, volume: str, primary: str, mirror: str) -> bool:
-        """The Create Volume API: place a primary and its mirror (which must reach each other)."""
+        """The Create Volume API: place a primary and its mirror (which must reach each other),
+        on two nodes the control plane reaches: it assigns and registers both over its links."""
         rec = self.record(volume)
         net = self.network
         if rec.epoch != 0 or primary == mirror or primary in net.down or mirror in net.down:
             return False
         if not net.connected(primary, mirror):
             return False
-        # placement goes through the nodes' management channel, not the authority link
-        net.handlers[primary](CONTROL_PLANE, {"type": "assign", "volume": volume, "role": "primary",
-                                              "epoch": 1, "peer": mirror})
-        net.handlers[mirror](CONTROL_PLANE, {"type": "assign", "volume": volume, "role": "secondary",
-                                             "epoch": 1, "peer": primary})
+        if not (net.connected(CONTROL_PLANE, primary) and net.connected(CONTROL_PLANE, mirror)):
+            return False  # checked first: the volume is placed on both or on neither
+        self._send(primary, {"type": "assign", "volume": volume, "role": "primary", "epoch": 1, "peer": mirror})
+        self._send(mirror, {"type": "assign", "volume": volume, "role": "secondary", "epoch": 1, "peer": primary})
         rec.epoch, rec.primary, rec.mirror = 1, primary, mirror
         return True
 

@@ -98,8 +98,9 @@ class Election(Partitions(Node), AuthorityLinks(Node), Crashes(Node), Model):  #
                            "primary, but an acknowledged write is gone.",
         "no_fencing": "Replicas do not compare epochs, so a superseded primary keeps serving and acknowledging "
                       "writes next to the new one.",
-        "cp_unreachable": "Safe, but a volume whose mirror is lost while the control plane is unreachable (and stays "
-                          "so) is never writable again: the post-mortem's volumes blocked waiting for the control plane.",
+        "cp_unreachable": "Safe, but with the control plane cut off for good, a primary that loses its mirror blocks "
+                          "waiting for it and a promoted mirror can register no new one, so the volume is never "
+                          "writable again: the post-mortem's volumes blocked waiting for the control plane.",
     }
     check_deadlock = False  # writes are bounded, so quiet end states are expected
 
@@ -149,8 +150,10 @@ class Election(Partitions(Node), AuthorityLinks(Node), Crashes(Node), Model):  #
 
     @action(fair="weak")
     def create_volume(self, s, v: Volume, p: Node, q: Node):
-        """The Create Volume API: the control plane places a primary and its mirror."""
+        """The Create Volume API: the control plane places a primary and its mirror, on two
+        nodes it can reach (it registers both) that can reach each other."""
         require((p != q) & (s.cp_epoch[v] == 0) & s.up[p] & s.up[q] & self.connected(s, p, q))
+        require(self.reaches_authority(s, p) & self.reaches_authority(s, q))
         s.cp_epoch[v] = 1
         s.cp_primary[v] = p
         s.cp_mirror[v] = q

@@ -31,7 +31,7 @@ CASES = [
     ("classic.two_phase", ("RM=3",), (), 288),
     ("classic.two_phase", ("RM=4",), (), 1568),
     ("classic.paxos_voting", (), (), 599),
-    ("ebs.election", ("Node=3",), (), 24303),
+    ("ebs.election", ("Node=3",), (), 24303),  # TLC 2.15 and Spin 6.5.2, after create_volume required the CP's links
 ]
 IDS = [f"{m}{'[' + ','.join(s) + ']' if s else ''}" for m, s, _, _ in CASES]
 
@@ -55,7 +55,7 @@ PINNED = {
     ("classic.two_phase", None, ()): 288,
     ("classic.two_phase", None, ("RM=4",)): 1568,
     ("classic.paxos_voting", None, ()): 599,
-    ("ebs.election", "authority", ()): 24303,
+    ("ebs.election", "authority", ()): 24303,  # TLC 2.15 on the export (docs/models/ebs.election.md)
     ("rds.multi_az", "fixed", ()): 832,  # TLC 2.15 on the export, after the witness could fail (tests/export/test_peers.py)
 }
 
