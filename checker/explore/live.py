@@ -94,7 +94,8 @@ def check_liveness(
 # What the fair-cycle analysis allocates beyond the graph itself, per step and per state (edge
 # selections, the peeling's counts, fairness tables), before any strongly-connected-components
 # search (which checks its own need, liveness.SCC_BYTES_PER_STATE): measured on ebs.election
-# Node=3 Volume=2 (11,033,391 states, 47,886,456 steps: about 530 MiB above the graph), with a
+# Node=3 Volume=2 (11,033,391 states, 47,886,456 steps before create_volume consulted the control
+# plane's links; 11,030,151 states since: about 530 MiB above the graph), with a
 # margin.
 ANALYSIS_BYTES_PER_STEP = 9
 ANALYSIS_BYTES_PER_STATE = 16
