@@ -26,7 +26,8 @@ def _bfs(program: Program, depth: int) -> tuple[dict[str, int], bool] | None:
                 if any(True for _ in program.out_of_domain(s)):
                     return None
                 for p in program.invariants():
-                    if p.name not in first and not evaluate(p.expr, s):
+                    holds = evaluate(p.expr, s)  # every invariant, every state: a run-time error anywhere stops BMC
+                    if p.name not in first and not holds:
                         first[p.name] = k
                 for _, t in successors(program, s):
                     if t not in seen:
