@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from replicheck.backends.compiled import CompiledProgram, compile_program
-from replicheck.backends.reference import ModelRuntimeError, evaluate, initial_states
+from replicheck.backends.reference import ModelRuntimeError, evaluate, fire, initial_states
 from replicheck.ir import Expr, Program, Property
 from replicheck.report.results import HOLDS, INCOMPLETE, VIOLATED, Step, Trace, Verdict
 
@@ -82,12 +82,15 @@ def check_liveness(
             verdicts.append(Verdict(prop.name, "liveness", HOLDS, _holds_message(prop)))
             continue
         states = [built.state(i) for i in lasso.states]
-        problem = verify_lasso(program, states, lasso.actions, lasso.loop_start, prop)
+        actions = _name_the_idle_step(program, states, list(lasso.actions))
+        problem = verify_lasso(program, states, actions, lasso.loop_start, prop)
         if problem is not None:
             raise InternalCheckerError(
                 f"the liveness analysis produced a lasso for {prop.name} that does not check out: {problem}"
             )
-        verdicts.append(Verdict(prop.name, "liveness", VIOLATED, _violation_message(prop, states, lasso.actions, lasso.loop_start), _trace(program, states, lasso.actions, lasso.loop_start)))
+        verdicts.append(Verdict(prop.name, "liveness", VIOLATED,
+                                _violation_message(prop, states, actions, lasso.loop_start),
+                                _trace(program, states, actions, lasso.loop_start)))
     return verdicts
 
 
@@ -143,8 +146,38 @@ def fairness_notes(program: Program, states: list[tuple[int, ...]], actions: lis
     if disabled_notes:
         notes.append("weakly fair, enabled in the cycle but never taken, so disabled somewhere in it: " + ", ".join(disabled_notes))
     if not taken_fair and not disabled_notes:
-        notes.append("no fair action is enabled anywhere in the cycle, so it may repeat forever")
+        idle = _idle_fair_actions(program, [states[i] for i in cycle])
+        if idle:  # their guards hold, but a step that changes nothing is not <<A>>_vars
+            shown = ", ".join(idle[:3]) + (f" and {len(idle) - 3} more" if len(idle) > 3 else "")
+            verb = "is" if len(idle) == 1 else "are"
+            notes.append(f"no fair action can change the state anywhere in the cycle ({shown} {verb} possible "
+                         "there but changes nothing), so it may repeat forever")
+        else:
+            notes.append("no fair action is enabled anywhere in the cycle, so it may repeat forever")
     return tuple(notes)
+
+
+def _name_the_idle_step(program: Program, states: list[tuple[int, ...]], actions: list[int]) -> list[int]:
+    """A lasso that ends in a stutter at a state where some action is possible but changes
+    nothing ends with that action instead (the first in the model's order), as the scalar
+    graph's lassos do: the batch engine's graph does not record steps that change nothing, and
+    both engines must show the same story ("search_fails, forever", not a bare stutter)."""
+    if not actions or actions[-1] != STUTTER:
+        return actions
+    entry = states[-1]
+    idle = next((k for k, act in enumerate(program.actions) if evaluate(act.guard, entry) and fire(act, entry) == entry),
+                None)
+    return actions if idle is None else actions[:-1] + [idle]
+
+
+def _idle_fair_actions(program: Program, states: Sequence[tuple[int, ...]]) -> list[str]:
+    """The fair actions whose guard holds in one of `states` but whose step leaves it as it
+    is (weak fairness does not ask for them: TLA+'s ENABLED <<A>>_vars is false there)."""
+    out = []
+    for act in program.actions:
+        if act.fairness and any(evaluate(act.guard, s) and fire(act, s) == s for s in states):
+            out.append(act.label)
+    return out
 
 
 def _trace(program: Program, states: list[tuple[int, ...]], actions: list[int], loop_start: int) -> Trace:

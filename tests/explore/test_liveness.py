@@ -346,3 +346,46 @@ def test_the_liveness_graph_reports_progress_and_stops_cleanly_at_a_memory_limit
 
     (verdict,) = check_liveness(program, max_memory=1 << 20)  # far below what Python itself holds
     assert verdict.status == INCOMPLETE and "max_memory limit" in verdict.message
+
+
+class Retrying(Model):
+    """`retry` is weakly fair and always possible once `x == 1`, but changes nothing: a
+    behaviour that stops there never reaches `x == 2` (`advance` is not fair), and the note
+    says `retry` is possible but idle rather than that no fair action is enabled."""
+
+    check_deadlock = False
+    x = Range(0, 2, init=0)
+
+    @action
+    def start(self, s):
+        require(s.x == 0)
+        s.x = 1
+
+    @action(fair="weak")
+    def retry(self, s):
+        require(s.x == 1)
+        s.x = 1
+
+    @action
+    def advance(self, s):
+        require(s.x == 1)
+        s.x = 2
+
+    @liveness
+    def finishes(self, s):
+        return leads_to(s.x == 1, s.x == 2)
+
+
+@pytest.mark.parametrize("engine", ["scalar", "batch"])
+def test_a_cycle_on_a_fair_action_that_changes_nothing_is_said_so(engine: str) -> None:
+    from replicheck import api
+
+    res = api.check(Retrying(), engine=engine)
+    assert res.verdicts["finishes"] == "violated"
+    (note,) = res.traces["finishes"].notes
+    assert note.startswith("no fair action can change the state anywhere in the cycle (retry is possible there")
+    message = next(v.message for v in res.details.verdicts if v.property == "finishes")
+    assert "no fair action is enabled" not in message and "changes nothing" in message
+    # the batch engine's graph records no step that changes nothing; its lasso still ends with
+    # the idle step, as the scalar graph's does: one story
+    assert [s.action for s in res.traces["finishes"].steps] == ["init", "start", "retry"]
