@@ -244,7 +244,7 @@ def refusals(engine: str, requested: Mapping[str, object]) -> list[str]:
         if requested.get(name) is not None and name not in cap.limits:
             out.append(f"{OPTION_FLAGS[name]} is not supported by {cap.title}")
     if requested.get("symmetry") and not cap.symmetry:
-        hint = "; use breadth-first search with the scalar engine" if cap.exhaustive else ""
+        hint = "; use breadth-first search (the scalar or the batch engine)" if cap.exhaustive else ""
         out.append(f"{cap.title} does not reduce by symmetry (--symmetry){hint}")
     if requested.get("constraint") and not cap.constraint:
         out.append(f"the model has a @constraint, which {cap.title} does not support; use breadth-first search")
