@@ -197,3 +197,22 @@ def test_successors_sharing_a_fingerprint_still_get_their_own_representatives() 
     keys = search.layout.pack_tuples(states)
     reps, _ = search.representatives(keys, np.zeros(len(states), dtype=np.int64))
     assert [search.layout.unpack_tuple(list(k)) for k in reps] == [sym.canonical(s) for s in states]
+
+
+def test_a_slot_wider_than_63_bits_is_refused_with_symmetry_by_the_batch_engine_only() -> None:
+    from replicheck.explore.batch_symmetry import BatchSymmetryRefused
+    from replicheck.lang import Map, Model, Range, Sort, action
+
+    class Wide(Model):
+        Node = Sort("Node", default=2, symmetric=True)
+        big = Map(Node, Range(0, 2**70), init=0)
+
+        @action
+        def grow(self, s, n: Node):  # type: ignore[no-untyped-def]
+            s.big[n] = 2**70
+
+    program = Wide().compile()
+    with pytest.raises(BatchSymmetryRefused, match="use --symmetry without --engine batch"):
+        check(program, CheckOptions(engine="batch", symmetry=True))
+    r = check(program, CheckOptions(symmetry=True, deadlock=False))
+    assert r.stats.distinct_states == 3  # both 0; one grown (one orbit of two); both grown
