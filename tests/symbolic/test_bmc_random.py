@@ -26,7 +26,9 @@ def _bfs(program: Program, depth: int) -> tuple[dict[str, int], bool] | None:
                 if any(True for _ in program.out_of_domain(s)):
                     return None
                 for p in program.invariants():
-                    if p.name not in first and not evaluate(p.expr, s):
+                    # evaluated in every state, even once violated: a run-time error in a later
+                    # state of the level is one BMC stops at (1 // v2 with v2 = -1 and 0 initial)
+                    if not evaluate(p.expr, s) and p.name not in first:
                         first[p.name] = k
                 for _, t in successors(program, s):
                     if t not in seen:
