@@ -1,7 +1,7 @@
 """The ray engine's level protocol, with its partitions in this process (no Ray): for 1, 2, 3
 and 5 partitions, the same distinct states, transitions, depth, verdicts and counterexamples
 (step by step) as the batch engine, on every shipped model and variant and the fixtures, with
-and without --continue. The positions the partitions give each level's states are the batch
+and without --continue (without only where a violation makes it differ). The positions the partitions give each level's states are the batch
 engine's, so the traces are equal, not merely as short."""
 
 from __future__ import annotations
@@ -27,8 +27,15 @@ def both(program: Any, cls: Any, parts: int, **kw: Any) -> tuple[Any, Any]:
 def test_partitioned_search_equals_the_batch_engine(name: str, cls: Any, variant: str | None,
                                                      settings: dict[str, Any]) -> None:
     program = cls(variant=variant, **settings).compile()
+    violated = True
     for stop in (True, False):
+        if not violated:
+            # no violation: the --continue runs would repeat the runs just compared, since
+            # stop_at_first is read only once a violation is recorded (explore/run.py: Run.done
+            # and Run.result); 35 of the 55 targets, among them every ebs.remirror variant
+            break
         batch = check(program, CheckOptions(engine="batch", stop_at_first=stop, deadlock=cls.check_deadlock))
+        violated = any(v.status == "violated" for v in batch.verdicts)
         if not stop and batch.stats.distinct_states > 30_000:
             continue  # time: --continue on the largest variants (up to 278,505 states) is left to one-off runs
         for parts in (1, 2, 3, 5):

@@ -382,13 +382,20 @@ BRUTE = {("rds.multi_az", "as_2011"), ("ebs.election", "cp_unreachable")}
 SHIPPED = _violated_liveness()
 
 
-@pytest.mark.parametrize("name, variant, prop_name", SHIPPED)
-def test_shipped_lassos_verify(name: str, variant: str, prop_name: str) -> None:
+@functools.lru_cache(maxsize=1)
+def _shipped_graph(name: str, variant: str) -> tuple[Program, Any]:
+    """The variant's program and state graph, built once for all its violated properties (the
+    cases of one variant are consecutive, so one graph is kept at a time)."""
     from replicheck.registry import load
 
     program = at_test_size(name, load(name).cls, variant).compile()
+    return program, build_graph(compile_program(program))
+
+
+@pytest.mark.parametrize("name, variant, prop_name", SHIPPED)
+def test_shipped_lassos_verify(name: str, variant: str, prop_name: str) -> None:
+    program, built = _shipped_graph(name, variant)
     prop = next(p for p in program.liveness() if p.name == prop_name)
-    built = build_graph(compile_program(program))
     p = predicate_mask(program, prop.expr, built.states)
     q = None if prop.expr2 is None else predicate_mask(program, prop.expr2, built.states)
     lasso = find_violation(program, built.graph, prop, p, q)

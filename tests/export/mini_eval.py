@@ -15,6 +15,7 @@ items end where a later line starts at or left of their bullet, as TLA+ reads th
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, Callable
 
 
@@ -162,12 +163,19 @@ class _Pml(_Parser):
         return lambda env: env[tok]
 
 
-def eval_promela(text: str, names: dict[str, Any]) -> int:
+@lru_cache(maxsize=4096)
+def _promela(text: str) -> Callable[[dict[str, Any]], Any]:
+    """The text parsed once (the tests evaluate one guard in hundreds of states); the closure
+    keeps no parser state, so it is the same function each parse would give."""
     p = _Pml(_tokens(_PML_TOKENS, text), _PML_BINARY)
     e = p.expr()
     if p.peek() is not None:
         raise SyntaxError(f"trailing tokens in {text!r}")
-    return int(e(names))
+    return e
+
+
+def eval_promela(text: str, names: dict[str, Any]) -> int:
+    return int(_promela(text)(names))
 
 
 def _floordiv(a: int, b: int) -> int:
@@ -377,9 +385,15 @@ class _Tla(_Parser):
         return lambda env: list(env[tok])
 
 
-def eval_tla(text: str, names: dict[str, Any]) -> int:
+@lru_cache(maxsize=4096)
+def _tla(text: str) -> Callable[[dict[str, Any]], Any]:
+    """The text parsed once, as `_promela`."""
     p = _Tla(*_positioned(_TLA_TOKENS, text), _TLA_BINARY)
     e = p.expr()
     if p.peek() is not None:
         raise SyntaxError(f"trailing tokens in {text!r}")
-    return int(e(names))
+    return e
+
+
+def eval_tla(text: str, names: dict[str, Any]) -> int:
+    return int(_tla(text)(names))

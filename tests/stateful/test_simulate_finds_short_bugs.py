@@ -1,9 +1,10 @@
 """simulate's default scheduling finds the short bugs that breadth-first search finds.
 
-For every shipped model and variant (at its default size) and a fixture with a bug that
-needs a fault between an event and its reaction, every invariant or action property that BFS
-finds violated within 10 steps must be found by `simulate(only=[it], runs=1000, seed=0)`.
-BFS is the reference: its counterexample proves the bug exists and gives its length.
+For every shipped model and variant (at its default size; ebs.remirror at tests/sizes.py's)
+and a fixture with a bug that needs a fault between an event and its reaction, every invariant
+or action property that BFS finds violated within 10 steps must be found by
+`simulate(only=[it], runs=1000, seed=0)`. BFS is the reference (tests/reference_runs.py: the
+run tests/test_engines.py checks): its counterexample proves the bug exists and gives its length.
 Nothing is missed: the set of properties simulate misses must be empty (the two 8-step
 `ebs.election --variant no_fencing` bugs, `single_primary` and `epochs_monotonic`, were
 missed until the default schedule weighted its choices: docs/simulation.md).
@@ -18,6 +19,7 @@ import pytest
 import replicheck as r
 from replicheck.lang import Bool, Model, Range, Var, action, invariant, require
 from replicheck.registry import discover
+from tests.reference_runs import bfs_continue
 from tests.sizes import TEST_SIZES
 
 
@@ -78,7 +80,7 @@ TARGETS = [pytest.param(CrashBeforeReplication, None, {}, id="fixture-crash_befo
 @pytest.mark.parametrize(("cls", "variant", "settings"), TARGETS)
 def test_simulate_finds_what_bfs_finds_within_10_steps(cls: type[Model], variant: str | None,
                                                        settings: dict[str, Any]) -> None:
-    found = r.check(cls, variant=variant, settings=settings, stop_at_first=False, liveness=False)
+    found = bfs_continue(cls, variant, settings)  # shared with tests/test_engines.py
     short = [v.property for v in found.violations()
              if v.kind in ("invariant", "action") and v.trace is not None and len(v.trace) <= 10]
     missed = {prop for prop in short
