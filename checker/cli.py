@@ -131,6 +131,7 @@ def _parser() -> argparse.ArgumentParser:
     sw.add_argument("--out", metavar="DIR", help="write each counterexample as ITF JSON and text into DIR")
     sw.add_argument("--max-states", type=_positive_int, metavar="N", help="per point (and variant)")
     sw.add_argument("--max-seconds", type=_positive_float, metavar="S", help="per point (and variant)")
+    sw.add_argument("--max-memory", type=_memory_size, metavar="SIZE", help="per point (and variant): stop that point (incomplete) when resident memory exceeds SIZE, e.g. 8G")
     sw.add_argument("--engine", choices=["scalar", "batch"], default="scalar", help="as check --engine, for every point")
     sw.add_argument("--store", choices=["exact", "fingerprint"], default="exact", help="batch engine: as check --store")
     sw.add_argument("--symmetry", action="store_true", help="as check --symmetry (invariants only: give --no-liveness for models with liveness)")
@@ -610,7 +611,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     one_model = bool(args.grid or args.set or args.variant or args.boundary or args.assume_monotone)
     if one_model and len(args.models) != 1:
         raise UsageError("--grid, --set, --variant and --boundary sweep one model: name exactly one")
-    options = SweepOptions(max_states=args.max_states, max_seconds=args.max_seconds, engine=args.engine,
+    options = SweepOptions(max_states=args.max_states, max_seconds=args.max_seconds,
+                           max_memory=args.max_memory, engine=args.engine,
                            store=args.store, symmetry=args.symmetry,
                            liveness=args.liveness)
 

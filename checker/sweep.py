@@ -41,6 +41,7 @@ class SweepOptions:
 
     max_states: int | None = None
     max_seconds: float | None = None  # per point, tracing included
+    max_memory: int | None = None  # bytes of resident memory, per point
     engine: str = "scalar"
     store: str | None = None
     symmetry: bool = False
@@ -201,7 +202,7 @@ def _check(info: ModelInfo, model: Model, options: SweepOptions, prop: str | Non
                             + ", ".join(sorted(n for n, k in names.items() if k != "measure")))
     left = Limits(max_seconds=options.max_seconds).after(time.perf_counter() - started).max_seconds
     opts = check_options(program, info.cls, max_states=options.max_states, max_seconds=left, stop_at_first=False,
-                         symmetry=options.symmetry, engine=options.engine, store=options.store)
+                         max_memory=options.max_memory, symmetry=options.symmetry, engine=options.engine, store=options.store)
     result = check_model(program, opts, liveness=options.liveness)
     result.stats.seconds = time.perf_counter() - started  # tracing included
     headline = [p.name for p in program.properties if not p.strengthening and p.kind not in ("constraint", "measure")]

@@ -191,6 +191,16 @@ def test_a_limit_reaches_every_point(capsys: pytest.CaptureFixture[str], counter
     assert b["minimal_failing"] == [] and b["unknown"] == ["N=3", "N=4"]
 
 
+@pytest.mark.parametrize("engine", ["scalar", "batch"])
+def test_a_memory_limit_reaches_every_point(capsys: pytest.CaptureFixture[str], counter: str, engine: str) -> None:
+    # the test process itself is resident in more than one megabyte: every point stops at once
+    code, data = sweep_json(capsys, counter, "--variant", "plain", "--grid", "N=3,4", "--set", "M=2",
+                            "--max-memory", "1M", "--engine", engine)
+    assert code == 3 and data["status"] == "incomplete"
+    assert [r["stats"]["stop_reason"] for r in data["rows"]] == ["max_memory", "max_memory"]
+    assert all(verdict(r, "safe") == "incomplete" for r in data["rows"])
+
+
 def test_the_batch_engine_gives_the_same_rows(capsys: pytest.CaptureFixture[str], counter: str) -> None:
     grid = ["--variant", "plain", "--grid", "N=2,3", "--grid", "M=1,2"]
     _, scalar = sweep_json(capsys, counter, *grid)
