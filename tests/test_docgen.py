@@ -135,7 +135,8 @@ SLOW = ("ebs.", "rds.")
 # 17 million states a row; the control plane's 45-point grid): `heavy`, which the suite leaves
 # out (pyproject's addopts); `pytest -m heavy tests/test_docgen.py` checks them, and
 # `python -m replicheck.docgen FILE` regenerates them.
-HEAVY = ("sweep ebs.remirror", "check ebs.remirror", "sweep ebs.control_plane --variant regional_pool_long_timeout")
+HEAVY = ("sweep ebs.remirror", "check ebs.remirror", "sweep ebs.control_plane --variant regional_pool_long_timeout",
+         "sweep ebs.outage --grid Volume=2,3 --engine batch", "sweep ebs.outage --set Node=4")
 
 
 def _marks(command: str) -> list[pytest.MarkDecorator]:
