@@ -206,10 +206,10 @@ def _instantiate(args: argparse.Namespace) -> tuple[ModelInfo, Model]:
 
 def _progress(stats: RunStats) -> None:
     if stats.engine.startswith("graph for "):
-        purpose = stats.engine[len("graph for "):]
+        purpose, _, engine = stats.engine[len("graph for "):].partition(" by ")
         if not stats.distinct_states:
             line = (f"[replicheck] {purpose}: building the state graph with every transition "
-                    "(a second exploration, scalar engine)")
+                    f"(a second exploration, {engine or 'the scalar engine'})")
         else:
             line = (f"[replicheck] {purpose} graph: {stats.distinct_states:,} states, {stats.transitions:,} "
                     f"transitions, {stats.seconds:.0f}s, {stats.states_per_second:,.0f} states/s")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 
 from replicheck import interrupts
 from replicheck.backends.compiled import compile_program
@@ -22,7 +23,7 @@ from replicheck.ir.selection import select
 from replicheck.report.results import INCOMPLETE, CheckResult, RunStats, Verdict
 
 from . import check
-from .batch_graph import GraphRecorder, spill_threshold
+from .batch_graph import GraphRecorder, RecordedGraph, spill_threshold
 from .graph import LabelledGraph, Progress, build_graph
 from .live import check_liveness, evaluation_error
 from .measures import measure_all
@@ -43,6 +44,8 @@ def check_model(program: Program, options: CheckOptions | None = None, liveness:
     recorder = _recorder(program, options, measures, _selected_liveness(program, options) if liveness else [])
     result = check(program, options, recorder)
     recorded = recorder.finished if recorder is not None else None  # the batch engine's graph
+    if measures and recorded is not None and not recorded.complete and result.stats.stop_reason == "violation":
+        recorded = _record_whole_graph(program, options, measures, result)
     built: LabelledGraph | None = None
     if measures and result.stats.stop_reason == "error":  # the graph would meet the same run-time error
         result.warnings.append("measures not computed: the model raised a run-time error (the model error above)")
@@ -104,6 +107,33 @@ def check_model(program: Program, options: CheckOptions | None = None, liveness:
         result.stats.complete = False
         result.stats.stop_reason = result.stats.stop_reason or "liveness graph limit"
     return result
+
+
+def _record_whole_graph(program: Program, options: CheckOptions, measures: list[Property],
+                        result: CheckResult) -> RecordedGraph | None:
+    """The batch engine's graph of every reachable state, for measures after a search that
+    stopped at a violation: measures range over the reachable states, whatever the search
+    found, as the scalar engine's second graph does (one meaning). A second batch search that
+    does not stop, under what the run's limits have left; its time is the run's."""
+    left = options.limits.after(result.stats.seconds)
+    again = replace(options, stop_at_first=False, max_states=left.max_states, max_seconds=left.max_seconds,
+                    checkpoint=None, resume=None)
+    report = options.progress
+    if report is not None:
+        label = "graph for measures by the batch engine, the search having stopped at a violation"
+        report(RunStats(engine=label))  # the phase begins
+
+        def relabelled(stats: RunStats) -> None:
+            report(RunStats(distinct_states=stats.distinct_states, transitions=stats.transitions,
+                            seconds=stats.seconds, engine=label))
+
+        again.progress = relabelled
+    recorder = _recorder(program, again, measures, [])
+    assert recorder is not None
+    started = time.perf_counter()
+    check(program, again, recorder)
+    result.stats.seconds += time.perf_counter() - started
+    return recorder.finished
 
 
 def _recorder(program: Program, options: CheckOptions, measures: list[Property],

@@ -162,21 +162,22 @@ def test_an_asymmetric_model_is_refused_by_the_batch_engine_as_by_the_scalar_one
         check(program, CheckOptions(engine="batch", symmetry=True))
 
 
+@pytest.mark.parametrize("keep_going", [True, False], ids=["continue", "stop-at-first"])
 @pytest.mark.parametrize("name,settings_", [("ebs.remirror", {"Node": 3, "Volume": 2}),
                                             ("ebs.outage", {}), ("ebs.control_plane", {})])
 def test_measures_over_the_orbits_have_the_ranges_and_witness_lengths_of_every_state(
-    name: str, settings_: dict[str, int], monkeypatch: pytest.MonkeyPatch
+    name: str, settings_: dict[str, int], keep_going: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # the scalar engine computes measures on the unreduced graph; the batch engine records the
-    # graph of orbits while it searches and builds no second graph
+    # graph of orbits while it searches (and searches again, not stopping, after a run that
+    # stopped at a violation) and builds no scalar graph
     import replicheck.explore.full as full
 
     cls = discover()[name].cls
-    # --continue: a run stopped at a violation gives the batch engine's measures over the
-    # states explored so far (said so), where the scalar engine's second graph has them all
-    scalar = api.check(cls(**settings_), symmetry=True, liveness=False, stop_at_first=False)
+    scalar = api.check(cls(**settings_), symmetry=True, liveness=False, stop_at_first=not keep_going)
     monkeypatch.setattr(full, "build_graph", lambda *a, **k: pytest.fail("the batch engine built a second graph"))
-    batch = api.check(cls(**settings_), symmetry=True, liveness=False, stop_at_first=False, engine="batch")
+    batch = api.check(cls(**settings_), symmetry=True, liveness=False, stop_at_first=not keep_going,
+                      engine="batch")
 
     def ranges(r: api.Result) -> list[tuple[object, ...]]:
         return [(m.name, m.minimum, m.maximum, len(m.min_trace), len(m.max_trace), m.complete)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from replicheck.backends.reference import evaluate
 from replicheck.explore import CheckOptions
 from replicheck.explore.full import check_model
-from replicheck.lang import Bool, Map, Model, Range, Sort, action, count, measure, require
+from replicheck.lang import Bool, Map, Model, Range, Sort, action, count, invariant, measure, require
 
 
 class Meter(Model):
@@ -97,3 +99,26 @@ def test_a_model_error_in_the_search_leaves_the_measures_out_with_a_note() -> No
     assert [v.property for v in result.verdicts if v.status == "violated"] == ["model error"]
     assert result.measurements == []
     assert any("measures not computed" in w for w in result.warnings)
+
+
+class LampsWithAnEarlyViolation(Lamps):
+    """Lamps whose invariant `not_two_lit` fails after two steps; `lit`'s maximum (3) lies past
+    it, so a search that stops at the violation has not seen it: the measure is over every
+    reachable state all the same (by hand: 0..3, three steps)."""
+
+    @invariant
+    def not_two_lit(self, s):
+        return count(self.Lamp, lambda lamp: s.on[lamp]) != 2
+
+
+@pytest.mark.parametrize("engine", ["scalar", "batch"])
+@pytest.mark.parametrize("symmetry", [False, True])
+def test_measures_after_a_run_stopped_at_a_violation_cover_every_reachable_state(engine: str,
+                                                                                  symmetry: bool) -> None:
+    result = check_model(LampsWithAnEarlyViolation().compile(),
+                         CheckOptions(engine=engine, symmetry=symmetry, deadlock=False))
+    assert result.first_violation() is not None and not result.stats.complete
+    (m,) = result.measurements
+    assert m.complete and (m.minimum, m.maximum) == (0, 3)
+    assert len(m.max_trace) == 3
+    assert not any("measures cover only" in w for w in result.warnings)
