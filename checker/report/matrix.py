@@ -198,12 +198,13 @@ def _reasons(run: Run) -> list[str]:
     shown = []
     for r in run.rows:
         key = r.variant or ""
-        if r.expected and key in run.reasons and key not in shown:
+        if r.expected and key not in shown:
             shown.append(key)
     if not shown:
         return []
+    missing = "no reason given (add a sentence for it to the model's `reasons`)"
     return ["", "Why these verdicts are expected:", "",
-            *(f"- `{k}`: {run.reasons[k]}" if k else f"- {run.reasons[k]}" for k in shown)]
+            *(f"- `{k}`: {run.reasons.get(k, missing)}" if k else f"- {run.reasons.get(k, missing)}" for k in shown)]
 
 
 def render_matrix(runs: Sequence[Run], fmt: str = "text", timings: bool = True) -> str:

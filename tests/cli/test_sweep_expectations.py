@@ -60,7 +60,7 @@ def test_a_mistaken_expectation_is_refused(capsys: pytest.CaptureFixture[str], t
     assert fragment in err
 
 
-REASONED = MODEL.replace('    x = Range(0, 1, init=0)', '    reasons = {reasons}\n    x = Range(0, 1, init=0)')
+REASONED = MODEL.replace('    x = Range(0, 1, init=0)', '    reasons = {reasons}\n    top: int = 1\n    x = Range(0, "top", init=0)')
 
 
 def sweep_reasons(capsys: pytest.CaptureFixture[str], tmp_path: Path, reasons: str,
@@ -81,8 +81,16 @@ def test_md_shows_each_expectations_reason(capsys: pytest.CaptureFixture[str], t
 def test_reasons_show_only_where_expectations_are_compared(capsys: pytest.CaptureFixture[str],
                                                             tmp_path: Path) -> None:
     code, out, _ = sweep_reasons(capsys, tmp_path, '{"fast": "x is 0 or 1."}', "--format", "md",
-                                 "--variant", "slow")
+                                 "--variant", "fast", "--set", "top=2")  # expectations are for top=1
     assert code == 0 and "Why these verdicts" not in out
+
+
+def test_an_expectation_without_a_reason_says_so(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = sweep_reasons(capsys, tmp_path, '{"fast": "x is 0 or 1."}', "--format", "md",
+                                 "--variant", "slow")
+    assert code == 0
+    assert "Why these verdicts are expected:\n\n- `slow`: no reason given (add a sentence" in out
+    assert "x is 0 or 1." not in out  # `fast` is not in the table
 
 
 @pytest.mark.parametrize(
