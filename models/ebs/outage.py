@@ -220,6 +220,18 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
     def _validate(self) -> None:
         """Settings given with --set must mean something: one clear message naming it."""
         volumes = len(self.Volume)
+        if len(self.Node) < 3:
+            raise ModelError(
+                f"setting Node of ebs.outage must be at least 3, not {len(self.Node)} (two holders and a third "
+                "node to re-mirror to)",
+                "Write --set Node=3.",
+            )
+        if self.buffer and self.spare != type(self).spare:  # the default passes: a trace's settings list it
+            raise ModelError(
+                "setting spare of ebs.outage is not used with buffer=true (the buffer gives every node one "
+                "free slot per volume)",
+                "Leave spare out, or write --set buffer=false.",
+            )
         rules = [
             ("fault_budget", 1, 3, "the network event needs one unit; at most 3 keep runs small"),
             ("spare", 0, volumes, f"free slots per node, at most Volume={volumes} (the buffer)"),

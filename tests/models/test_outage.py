@@ -181,6 +181,9 @@ def test_all_protections_hold_at_three_volumes() -> None:
         ({"fault_budget": 0}, "fault_budget"),
         ({"capacity_budget": 5}, "capacity_budget"),
         ({"hw_crashes": True}, "hw_crashes"),
+        ({"Node": 2}, "Node"),
+        ({"variant": "all_protections", "spare": 0}, "spare"),
+        ({"buffer": True, "spare": 2}, "spare"),
     ],
 )
 def test_meaningless_settings_are_refused(settings: dict[str, object], named: str) -> None:
