@@ -149,9 +149,9 @@ def fairness_notes(program: Program, states: list[tuple[int, ...]], actions: lis
         idle = _idle_fair_actions(program, [states[i] for i in cycle])
         if idle:  # their guards hold, but a step that changes nothing is not <<A>>_vars
             shown = ", ".join(idle[:3]) + (f" and {len(idle) - 3} more" if len(idle) > 3 else "")
-            verb = "is" if len(idle) == 1 else "are"
+            verb, change = ("is", "changes") if len(idle) == 1 else ("are", "change")
             notes.append(f"no fair action can change the state anywhere in the cycle ({shown} {verb} possible "
-                         "there but changes nothing), so it may repeat forever")
+                         f"there but {change} nothing), so it may repeat forever")
         else:
             notes.append("no fair action is enabled anywhere in the cycle, so it may repeat forever")
     return tuple(notes)
