@@ -213,7 +213,8 @@ class Remirror(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
         "all_protections_hardware_crash": "With a node really lost, the buffer gives the survivors' three new mirrors room on the other nodes.",
         "retry_and_race_fix_hardware_crash": (
             "A dead node cannot be reconnected to: its three volumes need three new mirrors on two "
-            "nodes with one spare slot each, so the buffer is necessary once a node really fails."
+            "nodes with one spare slot each, so at 4 nodes the buffer is necessary once a node really "
+            "fails (at 5 nodes the three other nodes' spare slots are enough)."
         ),
         "retry_fix_broad_race": (
             "A broad trigger fails a node with two first searches open, which backing off does not "
