@@ -185,7 +185,7 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
         "cluster_protections_only": "With the cluster protections no create call hangs, and at two volumes the elections fill the pool only with none left waiting, so the 2011 control plane is never overloaded at this size (see the doc for three volumes).",
         "control_plane_protections_only": "The storm is in the cluster: two volumes on the same pair need the third node's one spare slot and one of them searches for ever, whatever the control plane does; the healthy zone is protected.",
         "timeout_only": "The short time-out stops the first impact but not the second: an election holds a thread, another waits, the pool is full and not zone-aware, so the healthy zone's call misses its deadline (5:30 AM); the storm still never ends.",
-        "no_authority": "Two steps: the traffic shift cuts a mirror off and, with no authority to ask, it promotes itself while the primary still serves the volume.",
+        "no_authority": "Three steps: the traffic shift cuts the primary off, the mirror, with no authority to ask, promotes itself, and once the shift is rolled back both serve the volume (the primary never noticed).",
         "release_early": "The old mirror gives up its copy when the search reserves the new slot; the primary's hardware fails before the copy completes, and no disk holds the volume.",
         "all_protections_hw_crash": "One hardware failure takes one copy of each volume it holds; the other holder keeps its copy (the hold rule) and the buffer gives every survivor a slot to re-mirror to.",
         "all_but_buffer_hw_crash": "A hardware failure leaves two volumes on the same surviving node; both must re-mirror to the third node, whose one spare slot takes only one (reconnect cannot help: the peer is gone).",
@@ -651,8 +651,15 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
     @invariant
     def single_writable_primary(self, s: Any) -> Any:
         """"there must only be a single primary replica for each volume at any time": never does
-        a mirror that promoted itself serve I/O while the primary serves it too."""
-        return forall(self.Volume, lambda v: ~(s.rogue[v] & self.healthy(s, v) & self.prim_up(s, v)))
+        a mirror that promoted itself serve I/O while the primary serves it too. A node serves
+        only while the instance can reach it: a node cut off by the network event serves no one,
+        so the two must both be reachable (after the rollback, say) to be two writers."""
+        return forall(self.Volume, lambda v: ~(s.rogue[v] & self.healthy(s, v) & self.reachable_node(s, s.prim[v])
+                                               & self.reachable_node(s, s.mate[v])))
+
+    def reachable_node(self, s: Any, value: Any) -> Any:
+        """The node given as a state value (prim, mate) runs and is not cut off."""
+        return exists(self.Node, lambda n: (value == n) & self.reaches(s, n))
 
     @invariant
     def healthy_zone_served(self, s: Any) -> Any:
@@ -676,6 +683,12 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
     def stuck_volumes(self, s: Any) -> Any:
         """Volumes whose I/O is blocked."""
         return symmetric_count(self.Volume, lambda v: ~self.healthy(s, v))
+
+    @measure
+    def failed_nodes(self, s: Any) -> Any:
+        """Nodes down (a race crash or a hardware failure). A variant whose maximum is 0 never
+        sees a node fail: that it holds says nothing about surviving one."""
+        return symmetric_count(self.Node, lambda n: ~s.up[n])
 
     @measure
     def regional_threads_held_by_degraded_zone(self, s: Any) -> Any:
