@@ -116,18 +116,13 @@ def _record_whole_graph(program: Program, options: CheckOptions, measures: list[
     found, as the scalar engine's second graph does (one meaning). A second batch search that
     does not stop, under what the run's limits have left; its time is the run's."""
     left = options.limits.after(result.stats.seconds)
-    again = replace(options, stop_at_first=False, max_states=left.max_states, max_seconds=left.max_seconds,
-                    checkpoint=None, resume=None)
     report = options.progress
+    label = "graph for measures by the batch engine, the search having stopped at a violation"
     if report is not None:
-        label = "graph for measures by the batch engine, the search having stopped at a violation"
         report(RunStats(engine=label))  # the phase begins
-
-        def relabelled(stats: RunStats) -> None:
-            report(RunStats(distinct_states=stats.distinct_states, transitions=stats.transitions,
-                            seconds=stats.seconds, engine=label))
-
-        again.progress = relabelled
+    again = replace(options, stop_at_first=False, max_states=left.max_states, max_seconds=left.max_seconds,
+                    checkpoint=None, resume=None,
+                    progress=None if report is None else lambda stats: report(replace(stats, engine=label)))
     recorder = _recorder(program, again, measures, [])
     assert recorder is not None
     started = time.perf_counter()

@@ -203,8 +203,11 @@ def _reasons(run: Run) -> list[str]:
     if not shown:
         return []
     missing = "no reason given (add a sentence for it to the model's `reasons`)"
-    return ["", "Why these verdicts are expected:", "",
-            *(f"- `{k}`: {run.reasons.get(k, missing)}" if k else f"- {run.reasons.get(k, missing)}" for k in shown)]
+    lines = ["", "Why these verdicts are expected:", ""]
+    for k in shown:
+        reason = run.reasons.get(k, missing)
+        lines.append(f"- `{k}`: {reason}" if k else f"- {reason}")
+    return lines
 
 
 def render_matrix(runs: Sequence[Run], fmt: str = "text", timings: bool = True) -> str:

@@ -654,12 +654,7 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
         a mirror that promoted itself serve I/O while the primary serves it too. A node serves
         only while the instance can reach it: a node cut off by the network event serves no one,
         so the two must both be reachable (after the rollback, say) to be two writers."""
-        return forall(self.Volume, lambda v: ~(s.rogue[v] & self.healthy(s, v) & self.reachable_node(s, s.prim[v])
-                                               & self.reachable_node(s, s.mate[v])))
-
-    def reachable_node(self, s: Any, value: Any) -> Any:
-        """The node given as a state value (prim, mate) runs and is not cut off."""
-        return exists(self.Node, lambda n: (value == n) & self.reaches(s, n))
+        return forall(self.Volume, lambda v: ~(s.rogue[v] & self.healthy(s, v) & self.peer_linked(s, v)))
 
     @invariant
     def healthy_zone_served(self, s: Any) -> Any:
