@@ -132,6 +132,9 @@ class Program:
     settings: Mapping[str, Any] = field(default_factory=dict)
     variant: str | None = None
     families: tuple[str, ...] = ()
+    # properties the model declares for other settings only: (name, the boolean setting that
+    # must be true for it to be part of the model), so a run that names one can say why
+    omitted: tuple[tuple[str, str], ...] = ()
 
     @property
     def width(self) -> int:

@@ -53,6 +53,14 @@ def check_names(program: Program, names: Iterable[str], deadlock_is_a_name: bool
     """Raise `UnknownProperty` for the first name the model does not have."""
     known = {p.name for p in program.properties} | ({DEADLOCK} if deadlock_is_a_name else set())
     unknown = [n for n in dict.fromkeys(names) if n not in known]
+    omitted = dict(program.omitted)
+    for n in unknown:
+        if n in omitted:
+            raise UnknownProperty(
+                f"{program.name}'s property {n!r} is part of the model only when its setting "
+                f"{omitted[n]} is true, and here it is false. Write --set {omitted[n]}=true, or "
+                "choose a variant that sets it."
+            )
     if unknown:
         which = ", ".join(repr(n) for n in unknown)
         raise UnknownProperty(

@@ -54,6 +54,7 @@ class MemberInfo:
     kind: str  # "action", "invariant", "action_property", "reachable", "liveness", ...
     fair: str | None = None
     strengthening: bool = False
+    when: str | None = None  # a boolean setting: the property is part of the model only while it is true
 
 
 def _mark(fn: Any, info: MemberInfo) -> Any:
@@ -99,9 +100,18 @@ def action_property(fn: F) -> F:
     return _mark(fn, MemberInfo("action_property"))  # type: ignore[no-any-return]
 
 
-def reachable(fn: F) -> F:
-    """Mark `def name(self, s)`: some reachable state must satisfy it (else it is vacuous)."""
-    return _mark(fn, MemberInfo("reachable"))  # type: ignore[no-any-return]
+def reachable(fn: Any = None, *, when: str | None = None) -> Any:
+    """Mark `def name(self, s)`: some reachable state must satisfy it (else it is vacuous).
+
+    `@reachable(when="setting")` declares a goal that only makes sense under one boolean
+    setting (a feature the variants turn on and off): where that setting is false the goal is
+    not part of the model, so no run checks it and naming it says why.
+    """
+    if when is not None and not isinstance(when, str):
+        raise ModelError(f"when= names a boolean setting, as a string, not {when!r}", 'Write @reachable(when="operators").')
+    if fn is None:
+        return lambda f: _mark(f, MemberInfo("reachable", when=when))
+    return _mark(fn, MemberInfo("reachable"))
 
 
 def liveness(fn: F) -> F:
@@ -508,10 +518,13 @@ class _Compiler:
         actions: list[Action] = []
         families: list[str] = []
         properties: list[Property] = []
+        omitted: list[tuple[str, str]] = []
         for name, (info, fn) in self.shape.members.items():
             if info.kind == "action":
                 families.append(name)
                 actions.extend(self.compile_action(layout, name, info, fn))
+            elif info.when is not None and not self.setting_is_on(name, info.when, fn):
+                omitted.append((name, info.when))
             else:
                 prop = self.compile_property(layout, name, info, fn)
                 exprs = [prop.expr] + ([prop.expr2] if prop.expr2 is not None else [])
@@ -531,12 +544,26 @@ class _Compiler:
             settings=self.model.settings(),
             variant=self.model.variant,
             families=tuple(families),
+            omitted=tuple(omitted),
         )
         try:  # the sort checker runs on every traced program, not only in tests
             check_program(program)
         except IRCheckError as err:
             raise TracerBug(f"tracing {self.name} produced an ill-sorted program: {err}") from None
         return program
+
+    def setting_is_on(self, name: str, setting: str, fn: Callable[..., Any]) -> bool:
+        """The value of the boolean setting a `@reachable(when=...)` goal names."""
+        value = self.shape.settings.get(setting)
+        if not isinstance(value, bool):
+            known = ", ".join(k for k, v in self.shape.settings.items() if isinstance(v, bool)) or "(none)"
+            raise ModelError(
+                f"the goal {name} is declared with when={setting!r}, which names no boolean setting of {self.name}",
+                f"Name one of its boolean settings ({known}), or declare `{setting}: bool = False` in the class.",
+                _fn_source(fn),
+                TraceSite(self.name, name),
+            )
+        return bool(getattr(self.model, setting))
 
     def compile_inits(self, layout: Layout, defaults: dict[str, Any]) -> list[Action]:
         fn = getattr(type(self.model), "init", None)

@@ -193,4 +193,12 @@ def render_result(result: CheckResult, color: bool = False, timings: bool = True
             "",
             render_trace(first.trace, first, color=color).rstrip("\n"),
         ]
+    for goal in result.witnesses():
+        assert goal.trace is not None
+        lines += [
+            "",
+            paint(f"Witness for {goal.property} ({_steps_word(len(goal.trace))}): a shortest way to reach it", _BOLD),
+            "",
+            render_trace(goal.trace, goal, color=color).rstrip("\n"),
+        ]
     return "\n".join(lines) + "\n"

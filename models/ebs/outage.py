@@ -19,8 +19,12 @@ mirror), each holding a replica slot. The healthy zone is one customer whose EBS
 through the same regional control plane (its cluster is not modelled: it is healthy). The
 regional control plane has a pool of `threads` threads; three kinds of call hold them: create
 volume calls to the degraded zone (which hang when its cluster has no capacity), negotiations
-of the degraded cluster's volumes (the control plane electing the writable copy), and the
-healthy zone's calls.
+of the degraded cluster's volumes, and the healthy zone's calls. A volume whose mirror is lost
+negotiates with the control plane (the authority on which copy is primary), and again after
+every answer for as long as it is not re-mirrored; once re-mirrored, its negotiation elects the
+writable copy. So the load grows with the volumes that are *not* re-mirrored, as race crashes
+add to them ("Because data was not being successfully re-mirrored, the number of these calls
+increased as the system retried").
 
 Time is not modelled; the control plane's time-out is encoded as an order between events (one
 rule, used for every waiting call): with the 2011 *long* time-out a hung call keeps its thread
@@ -58,9 +62,10 @@ from replicheck.lang.faults import FaultsStop, Isolation
 
 # A volume's state, as its primary sees it. healthy: mirrored and writable; lost: the mirror
 # is gone, I/O blocked; searching / backoff / copying: re-mirroring; electing: two copies
-# again, waiting for the control plane to elect the writable copy; negotiating: that election
-# holds a thread of the regional control plane.
-St = Enum("St", "healthy", "lost", "searching", "backoff", "copying", "electing", "negotiating")
+# again, waiting for the control plane to elect the writable copy. (Whether the volume's
+# negotiation with the control plane holds a regional thread is `calling`, beside it: a
+# volume negotiates while it is stuck as well as once it is re-mirrored.)
+St = Enum("St", "healthy", "lost", "searching", "backoff", "copying", "electing")
 # The degraded cluster's communication with the regional control plane (operators, 8:20 AM
 # and 3:35 PM April 23).
 CpLink = Enum("CpLink", "on", "off", "restored")
@@ -96,6 +101,19 @@ def _all_but(name: str) -> dict[str, bool]:
     return {**ALL, name: False}
 
 
+# The 2011 timeline's events in their order, as the observer `phase` follows them (timeline=true):
+# phase k means the first k happened in this order. docs/models/ebs.outage.md annotates each.
+TIMELINE = (
+    "first_impact",  # 12:50 AM: a healthy zone's call fails while hung creates hold the threads
+    "create_disabled",  # 2:40 AM: the operators disable create volume
+    "second_impact",  # 5:30 AM: a call fails under the negotiations' load alone, a node crashed
+    "cp_disabled",  # 8:20 AM: the cluster's communication with the control plane is cut
+    "futile_stopped",  # 11:30 AM: no more futile searches
+    "capacity_added",  # 02:00 AM April 22: new capacity
+    "replicated_waiting",  # a volume fully re-mirrored while the control plane is unreachable
+    "cp_restored",  # 3:35 PM April 23
+)
+
 OK, BAD = "holds", "violated"
 PROPERTIES = ("no_data_loss", "single_writable_primary", "healthy_zone_served", "volumes_served_again",
               "healthy_zone_eventually_served")
@@ -130,8 +148,11 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
     hold_until_owned: bool = True  # holders keep their copy until the new owner is confirmed
     hw_crashes: bool = False  # hardware failures (disk lost) as faults spending the budget
     # the operators' 2011 interventions (2:40 AM, 8:20 AM, 11:30 AM, 3:35 PM April 23) as
-    # actions; off in the protection variants, which must hold without them
+    # actions, in that order; off in the protection variants, which must hold without them
     operators: bool = True
+    # declare the goal the_outage_runs_its_course (the whole 2011 timeline in one behaviour);
+    # it needs the operators and more volumes than threads (for the second impact)
+    timeline: bool = False
 
     variants = {
         # the 2011 system: little spare, no back-off or reconnect, the race bug, the long
@@ -175,16 +196,16 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
     }
     reasons = {
         "as_2011": "The storm takes the last free slots, so create volume hangs and its long time-out fills the regional pool (the healthy zone's call fails, 12:50 AM), a volume that shares its pair with another loops for ever (the storm), and the retried healthy call loses its place to new create calls; race crashes are software crashes, so no data is lost.",
-        "all_protections": "No volume loops (the buffer and the retry logic), so no race crash, no capacity exhaustion and no hung create; elections run in the zone, so the regional pool serves only the healthy zone.",
+        "all_protections": "No volume loops (the buffer and the retry logic), so no race crash, no capacity exhaustion and no hung create; negotiations run in the zone, so the regional pool serves only the healthy zone.",
         "all_but_buffer": "Without hardware failures every lost peer comes back at the rollback and the retry logic reconnects to it, so no new slot is needed.",
         "all_but_retry_logic": "One spare slot per volume on every node lets every search succeed at once, so no volume loops, without backoff or reconnect.",
         "all_but_race_fix": "The race needs a node looping for two volumes, and with the buffer and the retry logic no search fails.",
         "all_but_short_timeout": "With the buffer the cluster never runs out of capacity, so no create volume call hangs and the long time-out never holds a thread.",
-        "all_but_shedding": "No create call hangs and the elections run in the zone, so the regional pool is never over capacity.",
-        "all_but_per_cluster_cp": "No create call hangs, two volumes' elections cannot overload a two-thread pool without one waiting, and shedding keeps the last thread for the healthy zone's waiting call.",
-        "cluster_protections_only": "With the cluster protections no create call hangs, and at two volumes the elections fill the pool only with none left waiting, so the 2011 control plane is never overloaded at this size (see the doc for three volumes).",
+        "all_but_shedding": "No create call hangs and the negotiations run in the zone, so the regional pool is never over capacity.",
+        "all_but_per_cluster_cp": "Stuck volumes' negotiations fill the regional pool, but no create call hangs (the buffer) and shedding keeps the last thread for the healthy zone's waiting call, so its call is served (at three volumes too).",
+        "cluster_protections_only": "With the cluster protections no create call hangs, and two volumes' negotiations fill the two-thread pool only with none left waiting, so the 2011 control plane is never overloaded at this size (see the doc for three volumes).",
         "control_plane_protections_only": "The storm is in the cluster: two volumes on the same pair need the third node's one spare slot and one of them searches for ever, whatever the control plane does; the healthy zone is protected.",
-        "timeout_only": "The short time-out stops the first impact but not the second: an election holds a thread, another waits, the pool is full and not zone-aware, so the healthy zone's call misses its deadline (5:30 AM); the storm still never ends.",
+        "timeout_only": "The short time-out stops the first impact but not the second: a stuck volume's negotiation holds a thread, a create call the other until it times out, a re-mirrored volume waits for its election, and the pool, full and not zone-aware, lets the healthy zone's call miss its deadline (5:30 AM); the storm still never ends.",
         "no_authority": "Three steps: the traffic shift cuts the primary off, the mirror, with no authority to ask, promotes itself, and once the shift is rolled back both serve the volume (the primary never noticed).",
         "release_early": "The old mirror gives up its copy when the search reserves the new slot; the primary's hardware fails before the copy completes, and no disk holds the volume.",
         "all_protections_hw_crash": "One hardware failure takes one copy of each volume it holds; the other holder keeps its copy (the hold rule) and the buffer gives every survivor a slot to re-mirror to.",
@@ -203,6 +224,7 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
     target = Map(Volume, Node.or_none, init=None, doc="the node whose slot the search reserved")
     looping = Map(Volume, Bool, init=False, doc="the primary is searching again after a failed search")
     rogue = Map(Volume, Bool, init=False, doc="(no_authority) the mirror promoted itself and serves I/O")
+    calling = Map(Volume, Bool, init=False, doc="the volume's negotiation with the control plane holds a regional thread")
     added = Range(0, "capacity_budget", init=0, doc="slots operators have installed")
     # -- state: the regional control plane and the healthy zone --------------------------------
     hung = Range(0, "threads", init=0, doc="regional threads held by create volume calls to the degraded zone")
@@ -212,6 +234,9 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
     create_disabled = Var(Bool, init=False, doc="create volume disabled in the degraded zone (2:40 AM)")
     cp_link = Var(CpLink, init=CpLink.on, doc="the degraded cluster's communication with the control plane")
     futile_stopped = Var(Bool, init=False, doc="nodes no longer contact servers without free space (11:30 AM)")
+    # -- state: an observer of the 2011 timeline (timeline=true only; read by no action) ----------
+    phase = Range(0, lambda m: len(TIMELINE) if m.timeline else 0, init=0,
+                  doc="how far the behaviour has followed the 2011 timeline, in order (TIMELINE)")
 
     def __init__(self, variant: str | None = None, **settings: Any) -> None:
         super().__init__(variant, **settings)
@@ -245,11 +270,26 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
                     f"setting {key} of ebs.outage must be from {lo} to {hi}, not {value} ({what})",
                     f"Write --set {key}={min(max(value, lo), hi)}.",
                 )
+        if self.timeline and not (self.operators and volumes > self.threads):
+            raise ModelError(
+                f"setting timeline of ebs.outage needs the operators and more volumes than threads, not "
+                f"Volume={volumes} with threads={self.threads} (the second impact is the negotiations "
+                "alone filling the pool while another volume waits)",
+                "Write --variant as_2011 --set threads=1 --set timeline=true.",
+            )
         if self.hw_crashes and self.fault_budget < 2:
             raise ModelError(
                 "setting hw_crashes of ebs.outage needs fault_budget >= 2 (one unit is the network event)",
                 "Write --set fault_budget=2.",
             )
+
+    def reached(self, s: Any, event: str, happened: Any = True) -> None:
+        """The timeline observer: if `happened` and `event` is the next one in TIMELINE, the
+        behaviour has followed the timeline one event further (nothing without timeline=true)."""
+        if not self.timeline:
+            return
+        k = TIMELINE.index(event) + 1
+        s.phase = If((s.phase == k - 1) & happened, k, s.phase)
 
     def slots(self) -> int:
         """Free slots per node at the start: the buffer is one per volume, enough for every
@@ -346,7 +386,7 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
         services, which run in the cluster's own zone)."""
         if self.per_cluster_cp:
             return 0
-        return symmetric_count(self.Volume, lambda v: s.st[v] == St.negotiating)
+        return symmetric_count(self.Volume, lambda v: s.calling[v])
 
     def pool_free(self, s: Any) -> Any:
         """"The EBS control plane has a regional pool of available threads"."""
@@ -355,11 +395,22 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
     def cp_reachable(self, s: Any) -> Any:
         return s.cp_link != CpLink.off
 
+    def needs_control_plane(self, s: Any, v: Any) -> Any:
+        """The volume needs the control plane to designate its primary: it is stuck (its
+        mirror is lost and no copy is under way) or re-mirrored and waiting for its election.
+        "When data for a volume needs to be re-mirrored, a negotiation must take place [...]
+        Because data was not being successfully re-mirrored, the number of these calls
+        increased as the system retried"."""
+        stuck = (s.st[v] == St.lost) | (s.st[v] == St.searching) | (s.st[v] == St.backoff)
+        return stuck | (s.st[v] == St.electing)
+
     def negotiation_waits(self, s: Any) -> Any:
-        """A volume waits for a regional thread to negotiate its election."""
+        """A volume that needs the control plane waits for a regional thread to negotiate."""
         if self.per_cluster_cp or not self.authority:
             return False
-        return self.cp_reachable(s) & exists(self.Volume, lambda v: s.st[v] == St.electing)
+        return self.cp_reachable(s) & exists(
+            self.Volume, lambda v: self.needs_control_plane(s, v) & ~s.calling[v]
+        )
 
     def degraded_call_may_start(self, s: Any) -> Any:
         """May a degraded-zone call take a free regional thread now? Only the last free thread
@@ -447,6 +498,7 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
         require((s.st[v] == St.copying) & self.linked_to(s, s.prim[v], s.target[v]))
         if self.hold_until_owned:
             self.release(s, s.mate[v])
+        self.reached(s, "replicated_waiting", ~self.cp_reachable(s))
         s.mate[v] = s.target[v]
         s.target[v] = None
         s.st[v] = St.electing if self.authority else St.healthy
@@ -503,20 +555,26 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
 
     @action(fair="weak")
     def negotiate(self, s: Any, v: Volume) -> None:
-        """"a negotiation must take place between the EC2 instance, the EBS nodes with the
-        volume data, and the EBS control plane (which acts as an authority in this process)":
-        the volume's negotiation takes a regional thread."""
+        """"When data for a volume needs to be re-mirrored, a negotiation must take place
+        between the EC2 instance, the EBS nodes with the volume data, and the EBS control plane
+        (which acts as an authority in this process)": the volume's negotiation takes a
+        regional thread. A stuck volume negotiates too, and again after every answer, for as
+        long as its data is not re-mirrored ("the number of these calls increased as the
+        system retried"); its search goes on meanwhile."""
         require(self.authority & (not self.per_cluster_cp))
-        require((s.st[v] == St.electing) & self.cp_reachable(s) & self.degraded_call_may_start(s))
-        s.st[v] = St.negotiating
+        require(self.needs_control_plane(s, v) & ~s.calling[v])
+        require(self.cp_reachable(s) & self.degraded_call_may_start(s))
+        s.calling[v] = True
 
     @action(fair="weak")
     def elected(self, s: Any, v: Volume) -> None:
-        """The control plane designates the primary as the one writable copy "recognized by
-        the EC2 instance as the place where all accesses should be sent"; I/O resumes and the
-        thread is free."""
-        require((s.st[v] == St.negotiating) & self.cp_reachable(s) & self.prim_up(s, v))
-        s.st[v] = St.healthy
+        """The control plane answers the volume's negotiation and the thread is free. A
+        re-mirrored volume's primary is designated the one writable copy "recognized by the
+        EC2 instance as the place where all accesses should be sent", and I/O resumes; a
+        volume still not re-mirrored has nothing to elect, and will negotiate again."""
+        require(s.calling[v] & self.cp_reachable(s) & ((s.st[v] != St.electing) | self.prim_up(s, v)))
+        s.calling[v] = False
+        s.st[v] = If(s.st[v] == St.electing, St.healthy, s.st[v])
 
     @action(fair="weak")
     def elected_in_zone(self, s: Any, v: Volume) -> None:
@@ -583,6 +641,9 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
         second = (self.regional_negotiations(s) >= 1) & self.negotiation_waits(s) if not self.shedding else False
         require(Or(first, second))
         s.hz_failed = True
+        self.reached(s, "first_impact", first)
+        crashed = exists(self.Node, lambda n: ~s.up[n])  # "As more EBS nodes continued to fail [...]"
+        self.reached(s, "second_impact", second & (s.hung == 0) & crashed)
 
     # -- the operators --------------------------------------------------------------------------
 
@@ -594,6 +655,7 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
         require(self.operators)
         require(~s.create_disabled)
         s.create_disabled = True
+        self.reached(s, "create_disabled")
 
     @action
     def disable_cp_communication(self, s: Any) -> None:
@@ -601,20 +663,24 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
         cluster in the affected Availability Zone and the EBS control plane": negotiations in
         progress release their regional threads and wait."""
         require(self.operators)
-        require(s.cp_link == CpLink.on)
+        require(s.create_disabled & (s.cp_link == CpLink.on))
         s.cp_link = CpLink.off
         for v in self.Volume:
-            s.st[v] = If(s.st[v] == St.negotiating, St.electing, s.st[v])
+            s.calling[v] = False
+        self.reached(s, "cp_disabled")
 
     @action(fair="weak")
     def restore_cp_communication(self, s: Any) -> None:
         """"By 3:35PM PDT [April 23], we finished enabling access to the EBS control plane to
         the degraded Availability Zone. This allowed most of the remaining volumes, which were
         waiting on the EBS control plane to help negotiate which replica would be writable, to
-        once again be usable" (weakly fair: it was done, once)."""
+        once again be usable" (weakly fair: it was done, once). "Once there was sufficient
+        capacity added to the cluster, the team worked on re-establishing EBS control plane API
+        access": after the searches were stopped and every slot of capacity_budget installed."""
         require(self.operators)
-        require(s.cp_link == CpLink.off)
+        require((s.cp_link == CpLink.off) & s.futile_stopped & (s.added == self.capacity_budget))
         s.cp_link = CpLink.restored
+        self.reached(s, "cp_restored")
 
     @action
     def stop_futile_searches(self, s: Any) -> None:
@@ -622,14 +688,21 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
         cluster from futilely contacting other servers [...] After this change was made, the
         cluster stopped degrading further": failed searches back off, no more race crashes."""
         require(self.operators)
-        require(~s.futile_stopped)
+        require((s.cp_link == CpLink.off) & ~s.futile_stopped)
         s.futile_stopped = True
+        self.reached(s, "futile_stopped")
 
     @action
     def add_capacity(self, s: Any, n: Node) -> None:
         """"bringing additional storage capacity online to allow the 'stuck' volumes to find
-        enough space" (bounded by capacity_budget; not fair)."""
+        enough space" (bounded by capacity_budget; not fair). With the operators, after the
+        searches were stopped (02:00 AM April 22: "because of the changes made to reduce the
+        node-to-node communication [...] the team had difficulty incorporating the new
+        capacity")."""
         require((s.added < self.capacity_budget) & s.up[n])
+        if self.operators:
+            require(s.futile_stopped)
+        self.reached(s, "capacity_added", s.added + 1 == self.capacity_budget)  # the last slot
         s.free[n] += 1
         s.added += 1
 
@@ -689,6 +762,14 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
     def regional_threads_held_by_degraded_zone(self, s: Any) -> Any:
         """Regional threads busy with the degraded zone (hung creates and negotiations)."""
         return s.hung + self.regional_negotiations(s)
+
+    @reachable(when="timeline")
+    def the_outage_runs_its_course(self, s: Any) -> Any:
+        """The whole 2011 timeline in one behaviour, in its order (docs/models/ebs.outage.md
+        annotates the shortest witness): every event of TIMELINE has happened, one after the
+        other, from the first impact (12:50 AM) to the control plane restored (3:35 PM April
+        23), and every volume is served again."""
+        return (s.phase == len(TIMELINE)) & forall(self.Volume, lambda v: self.healthy(s, v))
 
     @reachable
     def a_volume_is_re_mirrored(self, s: Any) -> Any:

@@ -41,6 +41,11 @@ def reference_states(program: Program) -> set[State]:
     return seen
 
 
+def replay_reaches(trace: Trace, goal: str) -> None:
+    """A goal's witness, replayed like a counterexample: its last state satisfies the goal."""
+    assert not replay_ends_in_violation(trace, goal), goal
+
+
 def replay_ends_in_violation(trace: Trace, prop: str) -> bool:
     """Fire each step's action with the reference evaluator from the initial state; the last
     state must be the trace's and must violate the invariant `prop`."""
