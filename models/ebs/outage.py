@@ -682,11 +682,13 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
         s.cp_link = CpLink.restored
         self.reached(s, "cp_restored")
 
-    @action
+    @action(fair="weak")
     def stop_futile_searches(self, s: Any) -> None:
         """"At 11:30AM PDT, the team developed a way to prevent EBS servers in the degraded EBS
         cluster from futilely contacting other servers [...] After this change was made, the
-        cluster stopped degrading further": failed searches back off, no more race crashes."""
+        cluster stopped degrading further": failed searches back off, no more race crashes.
+        Weakly fair, as the restoration is: once the communication was cut, it was done (so a
+        behaviour cannot leave the control plane cut off for ever by never taking this step)."""
         require(self.operators)
         require((s.cp_link == CpLink.off) & ~s.futile_stopped)
         s.futile_stopped = True
