@@ -185,7 +185,7 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
         "all_but_race_fix": _verdicts(OK, OK, OK, OK, OK),
         "all_but_short_timeout": _verdicts(OK, OK, OK, OK, OK),
         "all_but_shedding": _verdicts(OK, OK, OK, OK, OK),
-        "all_but_per_cluster_cp": _verdicts(OK, OK, OK, OK, OK),
+        "all_but_per_cluster_cp": _verdicts(OK, OK, OK, BAD, OK),
         "cluster_protections_only": _verdicts(OK, OK, OK, OK, OK),
         "control_plane_protections_only": _verdicts(OK, OK, OK, BAD, OK),
         "timeout_only": _verdicts(OK, OK, BAD, BAD, OK),
@@ -202,7 +202,7 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
         "all_but_race_fix": "The race needs a node looping for two volumes, and with the buffer and the retry logic no search fails.",
         "all_but_short_timeout": "With the buffer the cluster never runs out of capacity, so no create volume call hangs and the long time-out never holds a thread.",
         "all_but_shedding": "No create call hangs and the negotiations run in the zone, so the regional pool is never over capacity.",
-        "all_but_per_cluster_cp": "Stuck volumes' negotiations fill the regional pool, but no create call hangs (the buffer) and shedding keeps the last thread for the healthy zone's waiting call, so its call is served (at three volumes too).",
+        "all_but_per_cluster_cp": "The elections fill the regional pool and shedding keeps the healthy zone served, but at a price: while the healthy zone keeps calling, shedding can fail the same elections for ever (an 18-step lasso), so a volume is never served again; with per-cluster services the elections never compete with other zones.",
         "cluster_protections_only": "With the cluster protections no create call hangs, and two volumes' negotiations fill the two-thread pool only with none left waiting, so the 2011 control plane is never overloaded at this size (see the doc for three volumes).",
         "control_plane_protections_only": "The storm is in the cluster: two volumes on the same pair need the third node's one spare slot and one of them searches for ever, whatever the control plane does; the healthy zone is protected.",
         "timeout_only": "The short time-out stops the first impact but not the second: a stuck volume's negotiation holds a thread, a create call the other until it times out, a re-mirrored volume waits for its election, and the pool, full and not zone-aware, lets the healthy zone's call miss its deadline (5:30 AM); the storm still never ends.",
@@ -411,6 +411,11 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
         return self.cp_reachable(s) & exists(
             self.Volume, lambda v: self.needs_control_plane(s, v) & ~s.calling[v]
         )
+
+    def over_capacity(self, s: Any) -> Any:
+        """The regional pool is over capacity for another zone: the healthy zone's call waits
+        and every thread is busy with the degraded zone."""
+        return s.hz_waiting & ~self.pool_free(s)
 
     def degraded_call_may_start(self, s: Any) -> Any:
         """May a degraded-zone call take a free regional thread now? Only the last free thread
@@ -635,15 +640,37 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
         a thread is held by a hung create call that a long time-out does not release in time,
         or (the second, 5:30 AM: "The load caused a brown out of the EBS control plane") the
         degraded cluster's negotiations fill the pool while more of them wait, and the pool,
-        not zone-aware, serves them first. The call is retried (it stays waiting)."""
-        require(s.hz_waiting & ~self.pool_free(s))
+        not zone-aware, serves them first. The call is retried (it stays waiting). With
+        zone-aware shedding the degraded zone's load is shed first (`shed_negotiation`,
+        `shed_create`), so the call does not fail."""
+        require(self.over_capacity(s) & (not self.shedding))  # with shedding, load is shed first
         first = (s.hung >= 1) if not self.short_timeout else False
-        second = (self.regional_negotiations(s) >= 1) & self.negotiation_waits(s) if not self.shedding else False
+        second = (self.regional_negotiations(s) >= 1) & self.negotiation_waits(s)
         require(Or(first, second))
         s.hz_failed = True
         self.reached(s, "first_impact", first)
         crashed = exists(self.Node, lambda n: ~s.up[n])  # "As more EBS nodes continued to fail [...]"
         self.reached(s, "second_impact", second & (s.hung == 0) & crashed)
+
+    @action(fair="weak")
+    def shed_negotiation(self, s: Any, v: Volume) -> None:
+        """(shedding) "be more Availability Zone aware and shed load intelligently when it is
+        over capacity": with another zone's call waiting and every regional thread busy with
+        the degraded zone, the control plane fails one of its negotiations, and the thread is
+        free for the waiting call; the volume will negotiate again. (Time is not modelled: the
+        shed comes before the waiting call's deadline, so with shedding `api_error` never
+        happens; what shedding costs is the degraded zone's negotiations.)"""
+        require(self.shedding)
+        require(self.over_capacity(s) & s.calling[v])
+        s.calling[v] = False
+
+    @action(fair="weak")
+    def shed_create(self, s: Any) -> None:
+        """(shedding) As `shed_negotiation`, for a hung create volume call of the degraded
+        zone: it fails at once (its customer gets an error) rather than hold the thread."""
+        require(self.shedding)
+        require(self.over_capacity(s) & (s.hung >= 1))
+        s.hung -= 1
 
     # -- the operators --------------------------------------------------------------------------
 

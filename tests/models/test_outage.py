@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from itertools import combinations
 
 import pytest
 
@@ -162,6 +163,46 @@ def test_the_storm_never_ends_without_the_cluster_protections(results: dict[str,
     labels = actions(v.trace)
     assert "search_fails(v=v1)" in labels or "search_fails(v=v2)" in labels
     assert "rollback" in labels
+
+
+# -- the control-plane protections behind the 2011 cluster ------------------------------------------
+
+CONTROL_PLANE = ("short_timeout", "shedding", "per_cluster_cp")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("on", [frozenset(c) for k in range(4) for c in combinations(CONTROL_PLANE, k)], ids=sorted)
+def test_each_control_plane_protection_acts_behind_the_storming_cluster(on: frozenset[str]) -> None:
+    # Behind the 2011 cluster (the storm exhausts capacity, so create calls hang, and volumes
+    # negotiate) the healthy zone has two causes of failure: hung creates under the long
+    # time-out (the first impact; the short time-out removes it) and the negotiations' load
+    # served before it (the second; per-cluster services remove it). Zone-aware shedding fails
+    # the degraded zone's calls whenever another zone waits on a full pool, so it removes both.
+    # So the healthy zone is served exactly with shedding, or with the short time-out and
+    # per-cluster services together; and removing any protection from a subset changes the
+    # state graph (its states or its steps): each one acts, but for one case. With shedding
+    # and per-cluster services the short time-out changes nothing: its rule that a waiting
+    # call keeps its place is shedding's too, and its other rule (a create does not overtake
+    # a waiting negotiation) has no regional negotiation to apply to.
+    r = behind_the_2011_cluster(on)
+    served = "shedding" in on or {"short_timeout", "per_cluster_cp"} <= on
+    assert verdict(r, "healthy_zone_served").status == ("holds" if served else "violated")
+    for p in on:
+        fewer = behind_the_2011_cluster(on - {p}).stats
+        same = (fewer.distinct_states, fewer.transitions) == (r.stats.distinct_states, r.stats.transitions)
+        inert = p == "short_timeout" and {"shedding", "per_cluster_cp"} <= on
+        assert same == inert, p
+
+
+_BEHIND: dict[frozenset[str], CheckResult] = {}
+
+
+def behind_the_2011_cluster(on: frozenset[str]) -> CheckResult:
+    """as_2011 without the operators, with the control-plane protections `on` (each run once)."""
+    if on not in _BEHIND:
+        settings = {p: p in on for p in CONTROL_PLANE}
+        _BEHIND[on] = run(Outage(variant="as_2011", operators=False, **settings), only=frozenset({"healthy_zone_served"}))  # type: ignore[arg-type]
+    return _BEHIND[on]
 
 
 # -- the whole timeline: the goal the_outage_runs_its_course ------------------------------------------
