@@ -17,9 +17,9 @@ Zones": the sort `Replica` is exactly 2, any other size is refused), and the mon
 zone, which in the witness variants also holds a witness: a log of the commits the primary
 made without the standby.
 
-What the monitor knows is state, not an oracle: `view` is the replication mode the monitor
-was last told by the primary ("sync" or "alone"). How it is told is what the variants differ
-in.
+What the monitor knows of the replication mode is state, not an oracle: `view` is the mode
+the monitor was last told by the primary ("sync" or "alone"). How it is told is what the first
+five variants differ in.
 
 Variants (the assumption each encodes):
 - `naive_failover`: the monitor fails over whenever the primary is stuck, without asking
