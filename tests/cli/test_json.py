@@ -71,7 +71,8 @@ def test_simulate_that_finds_a_violation(capsys: pytest.CaptureFixture[str]) -> 
 def test_sweep_rows_share_checks_verdict_shape(capsys: pytest.CaptureFixture[str]) -> None:
     code, data = run_json(capsys, "sweep", "rds.multi_az", "--quiet")
     assert data["status"] in ("as expected", "unexpected", "incomplete")
-    assert {r["variant"] for r in data["rows"]} == {"naive_failover", "stale_view", "as_2011", "witness_unchecked", "fixed"}
+    assert {r["variant"] for r in data["rows"]} == {"naive_failover", "stale_view", "as_2011", "witness_unchecked", "fixed",
+                                                   "false_detection", "false_detection_fixed"}
     for row in data["rows"]:
         assert all(VERDICT_KEYS <= set(v) for v in row["verdicts"])
         assert set(row["expected"]) and row["mismatches"] == []

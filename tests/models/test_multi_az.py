@@ -1,16 +1,19 @@
 """rds.multi_az: every verdict and trace pinned, each with its reason; the witness can fail;
-the monitor's view is state; sizes the model cannot mean are refused."""
+the monitor's view is state; detection by health checks fails over a live primary; sizes the
+model cannot mean are refused."""
 
 from __future__ import annotations
 
 import pytest
 
+from replicheck.explore import CheckOptions
+from replicheck.explore.full import check_model
 from replicheck.lang import ModelError
 from replicheck.models.rds.multi_az import MultiAZ
 
 from ..cli.helpers import assert_one_line_error
 from ..cli.helpers import run as cli
-from .helpers import actions, reference_state_count, replay_ends_in_violation, run, verdict
+from .helpers import actions, reference_state_count, reference_states, replay_ends_in_violation, run, verdict
 
 VARIANTS = list(MultiAZ.variants)
 
@@ -82,6 +85,61 @@ def test_the_fix_keeps_every_commit_and_stays_available(results) -> None:
     assert verdict(run(MultiAZ(variant="fixed", commit_needs_quorum=False)), "no_committed_loss").status == "violated"
 
 
+def test_false_detection_fails_over_a_live_primary_and_two_replicas_accept_commits(results) -> None:
+    # The monitor hears no health check, and cannot tell why. Hand count: step 1 cuts the
+    # primary's link to the monitor's (and witness's) zone, the one fault needed; step 2 the
+    # monitor fails over, and cannot fence db1 across the cut link, so db1 is deposed but alive
+    # (not stuck) and still commits alone, while db2 is the new primary: two writers. No
+    # shorter story exists: in the initial state only db1 accepts commits, and failover needs a
+    # fault first (stuck I/O or the cut link).
+    v = verdict(results["false_detection"], "single_writer")
+    assert v.trace is not None and len(v.trace) == 2
+    assert actions(v.trace) == ["cut_witness", "failover(p=db1, q=db2)"]
+    assert replay_ends_in_violation(v.trace, "single_writer")
+    last = v.trace.program.decode_state(v.trace.steps[-1].state)
+    assert last["role"] == {"db1": "deposed", "db2": "primary"}
+    assert last["stuck"] == {"db1": False, "db2": False}
+
+
+def test_the_deposed_primary_acknowledges_a_commit_the_new_primary_never_gets(results) -> None:
+    # The same two steps, then a client in db1's zone commits on the deposed primary (alone:
+    # its standby was promoted, and the witness takes nothing from a deposed primary): 3 steps,
+    # one fewer than the oracle's partition, lone commit, stuck I/O, failover.
+    v = verdict(results["false_detection"], "no_committed_loss")
+    assert v.trace is not None and len(v.trace) == 3
+    assert actions(v.trace) == ["cut_witness", "failover(p=db1, q=db2)", "commit(p=db1)"]
+    assert replay_ends_in_violation(v.trace, "no_committed_loss")
+
+
+def test_the_quorum_rule_keeps_a_deposed_primary_from_committing(results) -> None:
+    result = results["false_detection_fixed"]
+    assert all(v.status == "holds" for v in result.verdicts), [(v.property, v.status) for v in result.verdicts]
+    # not vacuous: live deposed primaries are reached, some behind a new primary that went on
+    # committing (through the witness)
+    program = MultiAZ(variant="false_detection_fixed").compile()
+    states = [program.decode_state(st) for st in reference_states(program)]
+    deposed = [(st, r) for st in states for r, role in st["role"].items() if role == "deposed" and not st["stuck"][r]]
+    assert deposed
+    assert any(max(st["log"].values()) > st["log"][r] for st, r in deposed)
+    # the rule is what makes it hold: without it, this is false_detection
+    assert verdict(run(MultiAZ(variant="false_detection_fixed", commit_needs_quorum=False)), "single_writer").status == "violated"
+    # and the oracle hid the danger: with detection=oracle, false_detection's settings are
+    # witness_unchecked, whose single writer holds
+    assert verdict(run(MultiAZ(variant="false_detection", detection="oracle")), "single_writer").status == "holds"
+
+
+@pytest.mark.parametrize("variant", ["false_detection", "false_detection_fixed"])
+def test_the_batch_engine_agrees_with_the_scalar_engine(results, variant: str) -> None:
+    # same distinct states, same verdicts, same (shortest) counterexample lengths
+    batch = check_model(MultiAZ(variant=variant).compile(), CheckOptions(stop_at_first=False, deadlock=False, engine="batch"))
+    scalar = results[variant]
+    assert batch.stats.distinct_states == scalar.stats.distinct_states
+    assert {v.property: v.status for v in batch.verdicts} == {v.property: v.status for v in scalar.verdicts}
+    assert {v.property: len(v.trace) for v in batch.verdicts if v.trace is not None} == {
+        v.property: len(v.trace) for v in scalar.verdicts if v.trace is not None
+    }
+
+
 @pytest.mark.parametrize("fault_budget, max_commits", [(4, 2), (3, 3)])
 def test_the_verdicts_do_not_change_one_size_up(fault_budget: int, max_commits: int) -> None:
     for variant in VARIANTS:
@@ -99,6 +157,8 @@ def test_the_verdicts_do_not_change_one_size_up(fault_budget: int, max_commits: 
         ({"commit_needs_quorum": True}, "commit_needs_quorum means something only with failover_check=witness"),
         ({"report_before_alone": True}, "report_before_alone means something only with failover_check=view"),
         ({"max_commits": 0}, "max_commits=0"),
+        ({"failover_check": "witness", "detection": "timeout"}, "detection='timeout' is not one of oracle, health_checks"),
+        ({"detection": "health_checks"}, "detection=health_checks means something only with failover_check=witness"),
     ],
 )
 def test_meaningless_settings_are_refused(settings: dict, words: str) -> None:
