@@ -81,3 +81,10 @@ def test_the_cli_refuses_a_goal_whose_setting_is_off_in_one_line(capsys: pytest.
     assert code == 2
     assert_one_line_error(err)
     assert "--set feature=true" in err
+
+
+def test_the_markdown_report_shows_the_witness_too(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", FIXTURE, "--set", "feature=true", "--only", "reaches_three", "--format", "md")
+    assert code == 0
+    assert "### Witness for `reaches_three`: a shortest way to reach it" in out
+    assert out.count("`inc`") == 3
