@@ -132,11 +132,15 @@ def test_runs_as_a_module(tmp_path: Path) -> None:
 # Blocks running these models take long (the incident models: tens of seconds): slow tests.
 SLOW = ("ebs.", "rds.")
 # Blocks that take minutes each (the re-mirroring tables at 4 nodes x 3 volumes and beyond, up to
-# 17 million states a row; the control plane's 45-point grid): `heavy`, which the suite leaves
+# 17 million states a row; the control plane's 45-point grid; the outage at 3 volumes and up,
+# millions of states a point): `heavy`, which the suite leaves
 # out (pyproject's addopts); `pytest -m heavy tests/test_docgen.py` checks them, and
 # `python -m replicheck.docgen FILE` regenerates them.
 HEAVY = ("sweep ebs.remirror", "check ebs.remirror", "sweep ebs.control_plane --variant regional_pool_long_timeout",
-         "sweep ebs.outage --grid Volume=2,3 --engine batch", "sweep ebs.outage --set Node=4")
+         "sweep ebs.outage --grid Volume=2,3 --engine batch", "sweep ebs.outage --set Node=4",
+         "sweep ebs.outage --variant all_protections --grid Node=3,4,5",
+         "sweep ebs.outage --variant cluster_protections_only --grid Volume=2,3",
+         "check ebs.outage --variant cluster_protections_only --set Volume=3")
 
 
 def _marks(command: str) -> list[pytest.MarkDecorator]:
