@@ -643,7 +643,8 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
         not zone-aware, serves them first. The call is retried (it stays waiting). With
         zone-aware shedding the degraded zone's load is shed first (`shed_negotiation`,
         `shed_create`), so the call does not fail."""
-        require(self.over_capacity(s) & (not self.shedding))  # with shedding, load is shed first
+        require(not self.shedding)  # with shedding the load is shed first (shed_negotiation, shed_create)
+        require(self.over_capacity(s))
         first = (s.hung >= 1) if not self.short_timeout else False
         second = (self.regional_negotiations(s) >= 1) & self.negotiation_waits(s)
         require(Or(first, second))
