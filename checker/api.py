@@ -20,6 +20,7 @@ Must not import: z3, numpy, hypothesis (at module level), `replicheck.cli`, `rep
 
 from __future__ import annotations
 
+import ctypes
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
@@ -433,6 +434,10 @@ def prove(
             details = induction.to_check_result()
     except KeyboardInterrupt as err:  # Ctrl-C, SIGTERM while Python (not the solver) ran
         details = _interrupted_proof(program, names, interrupts.note(err))
+    except ctypes.ArgumentError as err:  # ... while ctypes passed arguments to the solver
+        if not interrupts.raised_inside_native_code(err):
+            raise
+        details = _interrupted_proof(program, names, interrupts.note())
     details.warnings.extend(warnings)
     helpers = [p.name for p in program.properties if p.kind == "invariant" and p.strengthening and p.name in names]
     info = ProofInfo(engine, bound if engine != "inductive" else None, default, header, names, helpers, induction)

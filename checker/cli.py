@@ -836,15 +836,21 @@ def _run(argv: list[str]) -> int:
     except ReplicheckError as err:  # the kind and the exit code come from the error (replicheck.errors)
         return _fail(argv, err.kind, _error_text(err), err.exit_code)
     except KeyboardInterrupt as err:  # a phase with nothing to summarise yet (the others report and exit 3)
-        name = interrupts.note(err)
-        return _fail(argv, "interrupted", f"interrupted ({name}) before any verdict was known", EXIT_INCOMPLETE)
+        return _interrupted_early(argv, interrupts.note(err))
     except OSError:
         raise  # main() reports an output that fails
     except Exception as err:  # raised in the user's own files (e.g. a model's __init__), else replicheck's bug
+        if interrupts.raised_inside_native_code(err):  # a signal while ctypes passed a call's arguments
+            return _interrupted_early(argv, interrupts.note())
         if traceback_location(err.__traceback__).line:
             return _fail(argv, "model", "model error: " + str(from_exception(err, "the model's code")))
         return _fail(argv, "internal", f"internal error: {type(err).__name__}: {err} (run again with --debug "
                      f"for the traceback)\n({REPORT_BUGS})", EXIT_INTERNAL)
+
+
+def _interrupted_early(argv: list[str], signal_name: str) -> int:
+    """A phase with nothing to summarise yet was interrupted."""
+    return _fail(argv, "interrupted", f"interrupted ({signal_name}) before any verdict was known", EXIT_INCOMPLETE)
 
 
 def _stdout_open() -> bool:

@@ -2,8 +2,9 @@
 
 Owns: `install()` (the CLI calls it once: SIGINT and SIGTERM both raise `Interrupted`, a
 `KeyboardInterrupt`, so every phase that already stops cleanly on Ctrl-C, with its partial
-summary, does so on SIGTERM too), `received()` (the name of the signal that interrupted this
-process, or None: a loop over several runs, such as `sweep`, stops instead of starting the
+summary, does so on SIGTERM too), `raised_inside_native_code(err)` (an interrupt that
+ctypes reported as an `ArgumentError`), `received()` (the name of the signal that interrupted
+this process, or None: a loop over several runs, such as `sweep`, stops instead of starting the
 next one) and `reset()` (for tests). A second signal interrupts again (a phase that is slow to
 stop is stopped, with a shorter summary); the exit code of an interrupted run is 3
 (incomplete).
@@ -13,6 +14,7 @@ Must not import: anything of replicheck (every package may import this module).
 
 from __future__ import annotations
 
+import ctypes
 import signal
 from types import FrameType
 
@@ -47,6 +49,13 @@ def note(err: BaseException | None = None) -> str:
     if _received is None:
         _received = err.signal_name if isinstance(err, Interrupted) else "SIGINT"
     return _received
+
+
+def raised_inside_native_code(err: BaseException) -> bool:
+    """Is `err` an interrupt that native code turned into another error? A signal that lands
+    while ctypes converts a call's arguments (Z3's Python API does so on every call) raises
+    `Interrupted` inside that conversion, and ctypes reports it as an `ArgumentError` naming it."""
+    return _received is not None and isinstance(err, ctypes.ArgumentError) and Interrupted.__name__ in str(err)
 
 
 def received() -> str | None:

@@ -16,7 +16,7 @@ from replicheck.explore import CheckOptions, check  # noqa: E402
 from replicheck.registry import load  # noqa: E402
 from tests.distributed.helpers import summary  # noqa: E402
 
-pytestmark = pytest.mark.ray
+pytestmark = [pytest.mark.ray, pytest.mark.xdist_group("ray")]  # one local Ray at a time (pytest -n)
 
 # (model, variant, stop at the first violation): a stopping violation, and --continue past several
 CASES = [("classic.die_hard", None, True), ("rds.multi_az", "naive_failover", False)]

@@ -22,7 +22,7 @@ from replicheck.report.results import RunStats  # noqa: E402
 from tests.cli.helpers import run  # noqa: E402
 from tests.distributed.helpers import summary  # noqa: E402
 
-pytestmark = pytest.mark.ray
+pytestmark = [pytest.mark.ray, pytest.mark.xdist_group("ray")]  # one local Ray at a time (pytest -n)
 
 
 @pytest.fixture(scope="module", autouse=True)
