@@ -20,7 +20,6 @@ Must not import: z3, numpy, hypothesis (at module level), `replicheck.cli`, `rep
 
 from __future__ import annotations
 
-import ctypes
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
@@ -424,20 +423,18 @@ def prove(
     names, warnings = prove_selection(program, engine, only)
     induction = None
     try:
-        if engine == "bmc":
-            details = run_bmc(program, bound, invariants=names, timeout=timeout, completeness_cap=COMPLETENESS_CAP)
-        else:
-            if engine == "inductive":
-                induction = check_inductive(program, invariants=names, timeout=timeout)
+        with interrupts.through_native_calls():  # a signal while ctypes passes arguments to Z3
+            if engine == "bmc":
+                details = run_bmc(program, bound, invariants=names, timeout=timeout,
+                                  completeness_cap=COMPLETENESS_CAP)
             else:
-                induction = run_k_induction(program, bound, invariants=names, timeout=timeout)
-            details = induction.to_check_result()
+                if engine == "inductive":
+                    induction = check_inductive(program, invariants=names, timeout=timeout)
+                else:
+                    induction = run_k_induction(program, bound, invariants=names, timeout=timeout)
+                details = induction.to_check_result()
     except KeyboardInterrupt as err:  # Ctrl-C, SIGTERM while Python (not the solver) ran
         details = _interrupted_proof(program, names, interrupts.note(err))
-    except ctypes.ArgumentError as err:  # ... while ctypes passed arguments to the solver
-        if not interrupts.raised_inside_native_code(err):
-            raise
-        details = _interrupted_proof(program, names, interrupts.note())
     details.warnings.extend(warnings)
     helpers = [p.name for p in program.properties if p.kind == "invariant" and p.strengthening and p.name in names]
     info = ProofInfo(engine, bound if engine != "inductive" else None, default, header, names, helpers, induction)

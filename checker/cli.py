@@ -823,7 +823,8 @@ def _run(argv: list[str]) -> int:
     try:
         args = _parser().parse_args(argv)
         _check_outputs(args)
-        return COMMANDS[args.command](args)
+        with interrupts.through_native_calls():  # a signal inside a Z3 call is still the interrupt
+            return COMMANDS[args.command](args)
     except BrokenPipeError:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         return EXIT_OK
@@ -836,21 +837,15 @@ def _run(argv: list[str]) -> int:
     except ReplicheckError as err:  # the kind and the exit code come from the error (replicheck.errors)
         return _fail(argv, err.kind, _error_text(err), err.exit_code)
     except KeyboardInterrupt as err:  # a phase with nothing to summarise yet (the others report and exit 3)
-        return _interrupted_early(argv, interrupts.note(err))
+        name = interrupts.note(err)
+        return _fail(argv, "interrupted", f"interrupted ({name}) before any verdict was known", EXIT_INCOMPLETE)
     except OSError:
         raise  # main() reports an output that fails
     except Exception as err:  # raised in the user's own files (e.g. a model's __init__), else replicheck's bug
-        if interrupts.raised_inside_native_code(err):  # a signal while ctypes passed a call's arguments
-            return _interrupted_early(argv, interrupts.note())
         if traceback_location(err.__traceback__).line:
             return _fail(argv, "model", "model error: " + str(from_exception(err, "the model's code")))
         return _fail(argv, "internal", f"internal error: {type(err).__name__}: {err} (run again with --debug "
                      f"for the traceback)\n({REPORT_BUGS})", EXIT_INTERNAL)
-
-
-def _interrupted_early(argv: list[str], signal_name: str) -> int:
-    """A phase with nothing to summarise yet was interrupted."""
-    return _fail(argv, "interrupted", f"interrupted ({signal_name}) before any verdict was known", EXIT_INCOMPLETE)
 
 
 def _stdout_open() -> bool:

@@ -2,8 +2,8 @@
 
 Owns: `install()` (the CLI calls it once: SIGINT and SIGTERM both raise `Interrupted`, a
 `KeyboardInterrupt`, so every phase that already stops cleanly on Ctrl-C, with its partial
-summary, does so on SIGTERM too), `raised_inside_native_code(err)` (an interrupt that
-ctypes reported as an `ArgumentError`), `received()` (the name of the signal that interrupted
+summary, does so on SIGTERM too), `through_native_calls()` (an interrupt that ctypes reported
+as an `ArgumentError` is raised again as the interrupt), `received()` (the name of the signal that interrupted
 this process, or None: a loop over several runs, such as `sweep`, stops instead of starting the
 next one) and `reset()` (for tests). A second signal interrupts again (a phase that is slow to
 stop is stopped, with a shorter summary); the exit code of an interrupted run is 3
@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import ctypes
 import signal
+from contextlib import contextmanager
 from types import FrameType
+from typing import Iterator
 
 _received: str | None = None
 
@@ -56,6 +58,19 @@ def raised_inside_native_code(err: BaseException) -> bool:
     while ctypes converts a call's arguments (Z3's Python API does so on every call) raises
     `Interrupted` inside that conversion, and ctypes reports it as an `ArgumentError` naming it."""
     return _received is not None and isinstance(err, ctypes.ArgumentError) and Interrupted.__name__ in str(err)
+
+
+@contextmanager
+def through_native_calls() -> Iterator[None]:
+    """Inside, an interrupt that ctypes reported as an `ArgumentError` is raised again as the
+    `Interrupted` it was, so every `except KeyboardInterrupt` that reports a partial result
+    sees it."""
+    try:
+        yield
+    except ctypes.ArgumentError as err:
+        if not raised_inside_native_code(err):
+            raise
+        raise Interrupted(note()) from err
 
 
 def received() -> str | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -37,11 +37,16 @@ class SignalsWhileConverted:
         return 1
 
 
-def interrupted_ctypes_call(sig: signal.Signals) -> ctypes.ArgumentError:
+def c_abs() -> Any:
+    """The C library's abs, declared to take an int (ctypes converts its argument)."""
     absolute = ctypes.CDLL(None).abs
     absolute.argtypes = [ctypes.c_int]
+    return absolute
+
+
+def interrupted_ctypes_call(sig: signal.Signals) -> ctypes.ArgumentError:
     with pytest.raises(ctypes.ArgumentError) as caught:
-        absolute(SignalsWhileConverted(sig))
+        c_abs()(SignalsWhileConverted(sig))
     return caught.value
 
 
@@ -53,11 +58,17 @@ def test_a_signal_during_a_ctypes_call_is_recognised_as_the_interrupt(installed:
 
 
 def test_a_ctypes_error_without_a_signal_is_not_an_interrupt(installed: None) -> None:
-    absolute = ctypes.CDLL(None).abs
-    absolute.argtypes = [ctypes.c_int]
     with pytest.raises(ctypes.ArgumentError) as caught:
-        absolute("not a number")
+        c_abs()("not a number")
     assert not interrupts.raised_inside_native_code(caught.value)
+    with pytest.raises(ctypes.ArgumentError), interrupts.through_native_calls():
+        c_abs()("not a number")
+
+
+def test_through_native_calls_raises_the_interrupt_again(installed: None) -> None:
+    with pytest.raises(interrupts.Interrupted) as caught, interrupts.through_native_calls():
+        c_abs()(SignalsWhileConverted(signal.SIGTERM))
+    assert caught.value.signal_name == "SIGTERM"
 
 
 def test_prove_interrupted_inside_the_solver_api_is_incomplete_not_an_error(
