@@ -4,11 +4,16 @@ pyproject.toml maps `replicheck` to checker/, `replicheck.models` to models/ and
 `replicheck.properties` to properties/. These tests check that the list of packages names
 every folder, that the wheel holds exactly one top-level import package, and that the
 installed wheel works from another folder with a `models/` package of the user's own in it.
+
+The wheel is built from a copy of the source tree, and the tests that use it run in one
+pytest-xdist group: two workers building in the checkout at once race on setuptools' build/
+and egg-info folders (a CI run failed that way).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -70,16 +75,24 @@ def test_python_dash_m_runs_the_cli() -> None:
     assert out.stdout.startswith("replicheck ")
 
 
+NOT_SOURCE = shutil.ignore_patterns(".git", ".venv*", "build", "dist", "*.egg-info", "__pycache__", ".*_cache")
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    source = tmp_path_factory.mktemp("source") / "replicheck"
+    shutil.copytree(ROOT, source, ignore=NOT_SOURCE)
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--disable-pip-version-check",
-                    "-w", str(out), str(ROOT)], check=True, capture_output=True)
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+                            "--disable-pip-version-check", "-w", str(out), str(source)],
+                           capture_output=True, text=True)
+    assert built.returncode == 0, built.stdout + built.stderr
     (found,) = out.glob("replicheck-*.whl")
     return found
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("wheel")
 def test_the_wheel_installs_one_top_level_package(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     tops = {n.split("/")[0] for n in names}
@@ -91,6 +104,7 @@ def test_the_wheel_installs_one_top_level_package(wheel: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group("wheel")
 def test_the_installed_wheel_ignores_a_models_folder_of_the_users(wheel: Path, tmp_path: Path) -> None:
     target = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--disable-pip-version-check",
