@@ -1,13 +1,18 @@
 """The HTML report in a real browser (Debian's headless Chromium): the rds.multi_az
 naive-failover counterexample, from `check --trace-out` through `report --format html`,
-rendered, screenshotted (into the test's tmp dir and docs/images/), its DOM read back after
-the page's script ran, and a step clicked through the DevTools protocol.
+rendered, screenshotted into the test's tmp dir, its DOM read back after the page's script
+ran, and a step clicked through the DevTools protocol.
+
+The screenshot in docs/reports.md is this test's, copied into docs/images/ only on request
+(`REPLICHECK_UPDATE_DOC_IMAGES=1 python -m pytest tests/browser -k screenshot -n 0`), so a
+test run never rewrites a tracked file.
 
 Skipped, with the reason, when Chromium is not installed (`apt-get install chromium`; the
 CI script installs it)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import struct
 from pathlib import Path
@@ -56,8 +61,9 @@ def test_screenshot(report: Path, tmp_path: Path) -> None:
     assert shot.exists(), f"no screenshot: {run.stderr[-2000:]}"
     assert _png_size(shot) == (1300, 1000)
     assert shot.stat().st_size > 20_000  # a rendered page, not a blank one
-    DOC_IMAGE.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(shot, DOC_IMAGE)
+    if os.environ.get("REPLICHECK_UPDATE_DOC_IMAGES") == "1":
+        DOC_IMAGE.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, DOC_IMAGE)
 
 
 def test_rendered_dom_shows_the_lost_commit(report: Path) -> None:
