@@ -9,8 +9,10 @@ each). No state count is pinned: none has an independent reason.
 from __future__ import annotations
 
 import functools
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -256,3 +258,19 @@ def test_the_recovery_variants_give_their_expected_verdicts(variant: str) -> Non
     r = run(Remirror(variant=variant))
     for prop, want in Remirror.expected[variant].items():
         assert status(r, prop) == want, (variant, prop)
+
+
+def test_the_docs_variant_table_lists_the_models_settings() -> None:
+    # docs/models/ebs.remirror.md's Variants table is typed by hand: it must name every
+    # variant, with exactly the settings the model declares for it.
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "models" / "ebs.remirror.md").read_text(encoding="utf-8")
+    section = doc[doc.index("## Variants\n"):doc.index("## The verdict matrix")]
+    rows = dict(re.findall(r"^\| `(\w+)` \| (.*) \|$", section, flags=re.M))
+
+    def written(value: object) -> str:
+        return str(value).lower() if isinstance(value, bool) else str(value)
+
+    assert rows == {
+        name: ", ".join(f"{k}={written(v)}" for k, v in settings.items()) or "(defaults)"
+        for name, settings in Remirror.variants.items()
+    }
