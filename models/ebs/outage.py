@@ -330,6 +330,14 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
     def prim_up(self, s: Any, v: Any) -> Any:
         return exists(self.Node, lambda p: (s.prim[v] == p) & s.up[p])
 
+    def mate_up(self, s: Any, v: Any) -> Any:
+        return exists(self.Node, lambda q: (s.mate[v] == q) & s.up[q])
+
+    def some_node_down(self, s: Any) -> Any:
+        """A race crash or a hardware failure has stopped a node ("As more EBS nodes continued
+        to fail [...]")."""
+        return exists(self.Node, lambda n: ~s.up[n])
+
     def place_for(self, s: Any, v: Any, t: Any) -> Any:
         """"searches its EBS cluster for another node with enough available server space"."""
         return self.reaches(s, t) & (s.prim[v] != t) & (s.mate[v] != t) & (s.free[t] >= 1)
@@ -449,7 +457,7 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
     def take_over(self, s: Any, v: Volume) -> None:
         """The primary has crashed: the surviving holder becomes the primary and must
         re-mirror (the crashed node keeps its copy: it is not reused)."""
-        require(~self.prim_up(s, v) & exists(self.Node, lambda q: (s.mate[v] == q) & s.up[q]))
+        require(~self.prim_up(s, v) & self.mate_up(s, v))
         old = s.prim[v]
         s.prim[v] = s.mate[v]
         s.mate[v] = old
@@ -595,7 +603,7 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
         its primary assumes it failed and serves the volume itself: what "required for
         consistency of EBS volume data under all potential failure modes" rules out."""
         require((not self.authority) & ~s.rogue[v] & ~self.peer_linked(s, v))
-        require(exists(self.Node, lambda q: (s.mate[v] == q) & s.up[q]))
+        require(self.mate_up(s, v))
         s.rogue[v] = True
 
     # -- the regional control plane ----------------------------------------------------------------
@@ -650,8 +658,7 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
         require(Or(first, second))
         s.hz_failed = True
         self.reached(s, "first_impact", first)
-        crashed = exists(self.Node, lambda n: ~s.up[n])  # "As more EBS nodes continued to fail [...]"
-        self.reached(s, "second_impact", second & (s.hung == 0) & crashed)
+        self.reached(s, "second_impact", second & (s.hung == 0) & self.some_node_down(s))
 
     @action(fair="weak")
     def shed_negotiation(self, s: Any, v: Volume) -> None:
@@ -781,6 +788,49 @@ class Outage(Isolation(Node), FaultsStop, Model):  # type: ignore[misc]
     def stuck_volumes(self, s: Any) -> Any:
         """Volumes whose I/O is blocked."""
         return symmetric_count(self.Volume, lambda v: ~self.healthy(s, v))
+
+    def lost_for_good(self, s: Any, v: Any) -> Any:
+        """Both holders of v are down: nothing brings a stopped node back (failed nodes are not
+        reused), so no copy of v is ever served again."""
+        return ~self.prim_up(s, v) & ~self.mate_up(s, v)
+
+    def waits_for_good(self, s: Any, v: Any) -> Any:
+        """v's running primary searches or backs off, no node has a place for it, and (with the
+        retry logic) its previous peer is not there to reconnect to."""
+        waiting = (s.st[v] == St.searching) | (s.st[v] == St.backoff)
+        ok = self.prim_up(s, v) & waiting & ~self.has_place(s, v)
+        if self.retry_logic:
+            ok = ok & ~self.peer_linked(s, v)
+        return ok
+
+    def settled(self, s: Any) -> Any:
+        """The storm is over: the faults have stopped, the network event is rolled back, every
+        slot of capacity_budget is installed, no kept copy waits to be freed, and every volume
+        is healthy, lost for good or waiting for good. From such a state no step (fair or not,
+        race crashes and the operators' included) frees a slot for a waiting volume: a slot
+        comes back only when a copy completes, a reservation is dropped, a kept copy is freed
+        or capacity is added, and none of these can happen any more; a race crash only takes
+        nodes away. So the volumes not served here are never served again."""
+        quiet = s.faults_over & s.isolated.is_empty() & (s.added == self.capacity_budget)
+        quiet = quiet & forall(self.Node, lambda n: ~((s.held[n] >= 1) & self.reaches(s, n)))
+        return quiet & forall(
+            self.Volume,
+            lambda v: (self.healthy(s, v) & ~self.lost_for_good(s, v))
+            | self.lost_for_good(s, v)
+            | self.waits_for_good(s, v),
+        )
+
+    @measure
+    def stuck_at_end(self, s: Any) -> Any:
+        """Volumes never served again: in a `settled` state, the volumes not healthy or lost
+        for good. Its maximum is the worst the storm leaves behind for good (0 when every
+        storm ends with every volume served); `stuck_volumes` is every volume blocked at some
+        moment, the network event's included."""
+        return If(
+            self.settled(s),
+            symmetric_count(self.Volume, lambda v: ~self.healthy(s, v) | self.lost_for_good(s, v)),
+            0,
+        )
 
     @measure
     def failed_nodes(self, s: Any) -> Any:

@@ -41,14 +41,9 @@ def reference_states(program: Program) -> set[State]:
     return seen
 
 
-def replay_reaches(trace: Trace, goal: str) -> None:
-    """A goal's witness, replayed like a counterexample: its last state satisfies the goal."""
-    assert not replay_ends_in_violation(trace, goal), goal
-
-
-def replay_ends_in_violation(trace: Trace, prop: str) -> bool:
-    """Fire each step's action with the reference evaluator from the initial state; the last
-    state must be the trace's and must violate the invariant `prop`."""
+def replay(trace: Trace) -> State:
+    """Fire each step's action with the reference evaluator from an initial state; every
+    state must be the trace's. Returns the last state."""
     program = trace.program
     state = trace.steps[0].state
     assert state in {s for _, s in initial_states(program)}
@@ -62,8 +57,23 @@ def replay_ends_in_violation(trace: Trace, prop: str) -> bool:
         nxt = fire(matches[0], state)
         assert nxt == step.state, step.label
         state = nxt
-    target = next(p for p in program.properties if p.name == prop)
-    return not evaluate(target.expr, state)
+    return state
+
+
+def holds_at(trace: Trace, prop: str, state: State) -> bool:
+    """The property's state formula (an invariant's or a goal's) evaluated at state."""
+    target = next(p for p in trace.program.properties if p.name == prop)
+    return bool(evaluate(target.expr, state))
+
+
+def replay_reaches(trace: Trace, goal: str) -> None:
+    """A goal's witness, replayed like a counterexample: its last state satisfies the goal."""
+    assert holds_at(trace, goal, replay(trace)), goal
+
+
+def replay_ends_in_violation(trace: Trace, prop: str) -> bool:
+    """The trace replays (see `replay`) and its last state violates the invariant `prop`."""
+    return not holds_at(trace, prop, replay(trace))
 
 
 def actions(trace: Trace) -> list[str]:

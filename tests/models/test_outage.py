@@ -16,6 +16,7 @@ from itertools import combinations
 
 import pytest
 
+from replicheck.backends.reference import successors
 from replicheck.explore import CheckOptions
 from replicheck.explore.full import check_model
 from replicheck.explore.symmetry import Symmetry
@@ -23,7 +24,7 @@ from replicheck.lang import ModelError
 from replicheck.models.ebs.outage import PROPERTIES, PROTECTIONS, Outage
 from replicheck.report.results import CheckResult
 
-from .helpers import actions, replay_ends_in_violation, replay_reaches, verdict
+from .helpers import actions, replay, replay_ends_in_violation, replay_reaches, verdict
 
 VARIANTS = list(Outage.variants)
 
@@ -163,6 +164,60 @@ def test_the_storm_never_ends_without_the_cluster_protections(results: dict[str,
     labels = actions(v.trace)
     assert "search_fails(v=v1)" in labels or "search_fails(v=v2)" in labels
     assert "rollback" in labels
+
+
+# -- the measures -------------------------------------------------------------------------------------
+
+
+def not_served(program, state) -> int:
+    """Volumes not served, counted from the decoded state (not from the model's formula): not
+    healthy, or with both holders down."""
+    d = program.decode_state(state)
+    return sum(
+        str(d["st"][v]) != "healthy" or (not d["up"][d["prim"][v]] and (d["mate"][v] is None or not d["up"][d["mate"][v]]))
+        for v in d["st"]
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("variant, most", [
+    # one volume loops for ever once the other took the third node's only slot (the storm)
+    ("as_2011", 1),
+    ("control_plane_protections_only", 1),
+    # the hardware failure leaves two volumes on one survivor, and the third node takes one
+    ("all_but_buffer_hw_crash", 1),
+    # the old mirror let go and the primary's disk failed: that volume, and the other volume
+    # the failed node held, whose surviving holder finds no slot (both nodes' slots are gone)
+    ("release_early", 2),
+    # every storm ends with every volume served
+    ("all_protections", 0),
+    ("all_protections_hw_crash", 0),
+    # a livelock (shedding fails the same elections for ever) is not "for good": a fair
+    # behaviour that elects them exists
+    ("all_but_per_cluster_cp", 0),
+])
+def test_stuck_at_end_means_never_served_again(results: dict[str, CheckResult], variant: str, most: int) -> None:
+    # The measure's maximum, and from its witness's last state no step of any behaviour (fair
+    # or not, race crashes included) serves one of those volumes again: a plain search over
+    # the reference evaluator.
+    meas = next(m for m in results[variant].measurements if m.name == "stuck_at_end")
+    assert meas.maximum == most
+    if most == 0:
+        return
+    assert meas.max_trace is not None
+    program = meas.max_trace.program
+    last = replay(meas.max_trace)
+    assert not_served(program, last) == most
+    seen, frontier = {last}, [last]
+    while frontier:
+        nxt = []
+        for st in frontier:
+            assert not_served(program, st) >= most
+            for _, t in successors(program, st):
+                if t not in seen:
+                    seen.add(t)
+                    nxt.append(t)
+        frontier = nxt
 
 
 # -- the control-plane protections behind the 2011 cluster ------------------------------------------
