@@ -233,7 +233,12 @@ def run_tlc_files(
     jar = tla2tools_jar()
     if jar is None or shutil.which("java") is None:
         raise RuntimeError(missing_tlc() or "TLC is missing")
-    cmd = ["java", "-XX:+UseParallelGC"] + ([f"-Xmx{heap}"] if heap else [])
+    # TLC unpacks its standard modules (Integers.tla, ...) into java.io.tmpdir and parses them
+    # from there; runs sharing /tmp read each other's half-written copies (a NullPointerException
+    # in SANY). Each run unpacks into its own directory.
+    private_tmp = os.path.join(directory, "java-tmp")
+    os.makedirs(private_tmp, exist_ok=True)
+    cmd = ["java", "-XX:+UseParallelGC", f"-Djava.io.tmpdir={private_tmp}"] + ([f"-Xmx{heap}"] if heap else [])
     cmd += ["-cp", jar, "tlc2.TLC", "-tool", "-workers", str(workers), "-metadir", os.path.join(directory, "states")]
     if keep_going:
         cmd.append("-continue")
