@@ -260,6 +260,52 @@ def behind_the_2011_cluster(on: frozenset[str]) -> CheckResult:
     return _BEHIND[on]
 
 
+# -- under one hardware failure: the protections in pairs ----------------------------------------------
+
+CLUSTER = ("buffer", "retry_logic", "race_fix")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("on", [frozenset(c) for k in range(4) for c in combinations(CONTROL_PLANE, k)], ids=sorted)
+def test_under_a_hardware_failure_the_control_plane_protections_act_in_pairs(on: frozenset[str]) -> None:
+    # all_protections_hw_crash: the cluster protections on, one hardware failure, so capacity
+    # is lost, create calls hang and the volumes that lost a copy negotiate. The healthy zone:
+    # the rule behind the 2011 cluster (see above), for the same two causes. The elections:
+    # with per-cluster services they never enter the regional pool; in it, under the long
+    # time-out, hung creates can take both threads again and again before an election gets
+    # one (negotiate is only weakly fair, and the full pool disables it), and shedding fails
+    # the elections whenever the healthy zone waits; the short time-out without shedding
+    # lets a waiting negotiation keep its place. So they are served again exactly with
+    # per-cluster services, or with the short time-out and no shedding.
+    settings = {p: p in on for p in CONTROL_PLANE}
+    r = run(Outage(variant="all_protections_hw_crash", **settings),  # type: ignore[arg-type]
+            only=frozenset({"healthy_zone_served", "volumes_served_again"}))
+    hz = "shedding" in on or {"short_timeout", "per_cluster_cp"} <= on
+    elected = "per_cluster_cp" in on or ("short_timeout" in on and "shedding" not in on)
+    assert verdict(r, "healthy_zone_served").status == ("holds" if hz else "violated")
+    assert verdict(r, "volumes_served_again").status == ("holds" if elected else "violated")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("on", [frozenset(c) for k in range(4) for c in combinations(CLUSTER, k)], ids=sorted)
+def test_under_a_hardware_failure_at_three_nodes_the_buffer_and_the_retry_logic_are_both_needed(
+    on: frozenset[str],
+) -> None:
+    # The control-plane protections on. With one node's disk gone, the only node besides a
+    # volume's surviving holder is, at 3 nodes, its previous replica: without the retry logic
+    # (reconnect) the search finds no slot for ever. Without the buffer two volumes left on one
+    # survivor need the third node's one slot. The race fix is not needed beside them (no
+    # volume loops), and with both it changes nothing at all.
+    settings = {p: p in on for p in CLUSTER}
+    r = run(Outage(variant="all_protections_hw_crash", **settings),  # type: ignore[arg-type]
+            only=frozenset({"volumes_served_again"}))
+    served = {"buffer", "retry_logic"} <= on
+    assert verdict(r, "volumes_served_again").status == ("holds" if served else "violated")
+    if served and "race_fix" in on:
+        without = run(Outage(variant="all_protections_hw_crash", race_fix=False), only=frozenset({"volumes_served_again"}))
+        assert (without.stats.distinct_states, without.stats.transitions) == (r.stats.distinct_states, r.stats.transitions)
+
+
 # -- the whole timeline: the goal the_outage_runs_its_course ------------------------------------------
 
 TIMELINE_SETTINGS = {"variant": "as_2011", "threads": 1, "capacity_budget": 1, "timeline": True}
