@@ -9,7 +9,9 @@ is about is the one whose slots it reads and its siblings do not
 ("no_committed_loss fails for db2: role[db2] = primary, but log[db2] = 0 < acked = 1").
 
 Works on the IR with the reference evaluator only; explains invariants whose top is a Boolean
-connective (and, or, not, implies): a lone comparison already says everything in its name.
+connective (and, or, not, implies), and a count compared with a constant (`at_most_one`,
+`count(...) == 1`: which elements' conditions hold, and why); any other lone comparison
+already says everything in its name.
 
 Must not import: z3, numpy, hypothesis, `replicheck.explore`, `replicheck.symbolic`, `replicheck.cli`;
 nothing of checker but `replicheck.ir`, `replicheck.backends.reference` and `replicheck.report`.
@@ -215,6 +217,8 @@ def explain(
     """Why `expr` (the property `name`) is false in `state` (with `post` for an action
     property): one explanation per false top-level conjunct; [] when `expr` holds or is not
     a Boolean combination (a lone comparison explains itself)."""
+    if _counted(expr) is not None:
+        return _explain_count(program, name, expr, state, post)
     if not (isinstance(expr, Op) and expr.op in BOOL_OPS):
         return []
     ctx = _Ctx(program, state, post)
@@ -256,6 +260,69 @@ def explain(
             )
         )
     return out
+
+
+# How a false count comparison says what was required: `count <= 1` fails with "at most 1 may".
+_REQUIRED = {"le": "at most {k} may", "lt": "fewer than {k} may", "eq": "exactly {k} must",
+             "ge": "at least {k} must", "gt": "more than {k} must", "ne": "any number but {k} may"}
+
+
+def _terms(e: Expr) -> list[Expr]:
+    if isinstance(e, Op) and e.op == "add":
+        return [t for a in e.args for t in _terms(a)]
+    return [e]
+
+
+def _counted(e: Expr) -> list[Expr] | None:
+    """The conditions of `count(...) OP k` (a sum of `If(c, 1, 0)` against a constant), or None."""
+    if not (isinstance(e, Op) and e.op in _REQUIRED and isinstance(e.args[1], Const)):
+        return None
+    conditions = []
+    for t in _terms(e.args[0]):
+        if not (isinstance(t, Op) and t.op == "ite" and isinstance(t.args[1], Const) and isinstance(t.args[2], Const)
+                and (t.args[1].value, t.args[2].value) == (1, 0)):
+            return None
+        conditions.append(t.args[0])
+    return conditions if len(conditions) > 1 else None
+
+
+def _explain_count(
+    program: Program, name: str, expr: Expr, state: State, post: State | None
+) -> list[Explanation]:
+    """`single_writer fails: 2 hold where at most 1 may: for db1, role[db1] = deposed and ...`"""
+    assert isinstance(expr, Op)
+    conditions = _counted(expr)
+    assert conditions is not None
+    ctx = _Ctx(program, state, post)
+    try:
+        if ctx.val(expr):
+            return []
+        holding = [c for c in conditions if ctx.val(c)]
+        reasons = []
+        for c in holding:
+            elems = sorted(e for _, e in _elements(program, _read_sets(c)))
+            why = " and ".join(dict.fromkeys(_why_true(ctx, c)))
+            reasons.append(f"for {', '.join(elems)}, {why}" if elems else why)
+    except ModelRuntimeError:
+        return []
+    bound = expr.args[1]
+    assert isinstance(bound, Const)
+    required = _REQUIRED[expr.op].format(k=bound.value)
+    culprit = f"{len(holding)} of {len(conditions)} hold where {required}" + (": " + "; ".join(reasons) if reasons else "")
+    # the slots to highlight: those of the conditions that hold (all of them when none does)
+    pre_slots: set[int] = set()
+    post_slots: set[int] = set()
+    for c in holding or [expr]:
+        pre, nxt = _slots(c)
+        pre_slots |= pre
+        post_slots |= nxt
+    values = tuple((program.slots[i].name, show(program.slots[i].domain.type, state[i])) for i in sorted(pre_slots))
+    if post is not None:
+        values += tuple(
+            (program.slots[i].name + "'", show(program.slots[i].domain.type, post[i])) for i in sorted(post_slots)
+        )
+    return [Explanation(property=name, conjunct=pretty(expr, program), elements=(), premises=(), culprit=culprit,
+                        slots=tuple(sorted(pre_slots)), values=values, post_slots=tuple(sorted(post_slots)))]
 
 
 def explain_verdict(trace: Trace | None, verdict: Verdict | None) -> list[Explanation]:

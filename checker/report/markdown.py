@@ -123,7 +123,6 @@ def render_result_md(result: CheckResult, timings: bool = True) -> str:
     first = result.first_violation()
     if first is not None and first.trace is not None:
         lines += ["", f"### Counterexample to {_code(first.property)}", "", render_trace_md(first.trace, first)]
-    for goal in result.witnesses():
-        assert goal.trace is not None
-        lines += ["", f"### Witness for {_code(goal.property)}: a shortest way to reach it", "", render_trace_md(goal.trace, goal)]
+    for goal, witness in result.witnesses():
+        lines += ["", f"### Witness for {_code(goal.property)}: a shortest way to reach it", "", render_trace_md(witness, goal)]
     return "\n".join(lines).rstrip("\n") + "\n"

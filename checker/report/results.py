@@ -279,10 +279,11 @@ class CheckResult:
     def first_violation(self) -> Verdict | None:
         return next((v for v in self.verdicts if v.status == VIOLATED), None)
 
-    def witnesses(self) -> list[Verdict]:
-        """The goals' witness traces a report shows: only in a run that checked nothing but
-        @reachable goals (`--only GOAL`), where the witness is what was asked for; elsewhere a
-        goal is a guard against a vacuous model and its trace would bury the counterexample."""
+    def witnesses(self) -> list[tuple[Verdict, Trace]]:
+        """The goals (and their witness traces) a report shows: only in a run that checked
+        nothing but @reachable goals (`--only GOAL`), where the witness is what was asked for;
+        elsewhere a goal is a guard against a vacuous model and its trace would bury the
+        counterexample."""
         if not self.verdicts or any(v.kind != "reachable" for v in self.verdicts):
             return []
-        return [v for v in self.verdicts if v.status == HOLDS and v.trace is not None]
+        return [(v, v.trace) for v in self.verdicts if v.status == HOLDS and v.trace is not None]

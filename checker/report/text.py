@@ -193,12 +193,11 @@ def render_result(result: CheckResult, color: bool = False, timings: bool = True
             "",
             render_trace(first.trace, first, color=color).rstrip("\n"),
         ]
-    for goal in result.witnesses():
-        assert goal.trace is not None
+    for goal, witness in result.witnesses():
         lines += [
             "",
-            paint(f"Witness for {goal.property} ({_steps_word(len(goal.trace))}): a shortest way to reach it", _BOLD),
+            paint(f"Witness for {goal.property} ({_steps_word(len(witness))}): a shortest way to reach it", _BOLD),
             "",
-            render_trace(goal.trace, goal, color=color).rstrip("\n"),
+            render_trace(witness, goal, color=color).rstrip("\n"),
         ]
     return "\n".join(lines) + "\n"

@@ -7,7 +7,20 @@ from __future__ import annotations
 from replicheck.explore import CheckOptions
 from replicheck.explore.full import check_model
 from replicheck.ir import Program
-from replicheck.lang import Enum, Map, Model, Range, Sort, Var, action, forall, implies, invariant
+from replicheck.lang import (
+    Bool,
+    Enum,
+    Map,
+    Model,
+    Range,
+    Sort,
+    Var,
+    action,
+    count,
+    forall,
+    implies,
+    invariant,
+)
 from replicheck.models.ebs.election import Election
 from replicheck.models.rds.multi_az import MultiAZ
 from replicheck.report.explain import explain, explain_verdict, explanation_lines
@@ -109,6 +122,55 @@ class Lights(Model):
     @invariant
     def red_needs_mode(self, s):
         return forall(self.Node, lambda x: implies(s.color[x] == Color.red, s.mode == Color.red))
+
+
+class Leaders(Model):
+    """At most one leader, and exactly one: counts compared with a constant."""
+
+    name = "test.leaders"
+    Node = Node
+    leader = Map(Node, Bool, init=False)
+    up = Map(Node, Bool, init=True)
+
+    @action
+    def lead(self, s, x: Node):
+        s.leader[x] = True
+
+    @invariant
+    def at_most_one_leader(self, s):
+        return count(self.Node, lambda x: s.leader[x] & s.up[x]) <= 1
+
+    @invariant
+    def exactly_one_leader(self, s):
+        return count(self.Node, lambda x: s.leader[x]) == 1
+
+
+def test_a_count_names_the_elements_whose_condition_holds() -> None:
+    program = Leaders().compile()
+    trace = path_trace(program, ["lead(x=n1)", "lead(x=n3)"])
+    [e] = explain_verdict(trace, Verdict("at_most_one_leader", "invariant", VIOLATED, "", trace))
+    assert e.sentence() == (
+        "at_most_one_leader fails: 2 of 3 hold where at most 1 may: "
+        "for n1, leader[n1] = true and up[n1] = true; for n3, leader[n3] = true and up[n3] = true"
+    )
+    # the highlighted slots are the holding conditions' (n2's are not)
+    assert {program.slots[i].name for i in e.slots} == {"leader[n1]", "up[n1]", "leader[n3]", "up[n3]"}
+    initial = path_trace(program, [])
+    [none] = explain_verdict(initial, Verdict("exactly_one_leader", "invariant", VIOLATED, "", initial))
+    assert none.sentence() == "exactly_one_leader fails: 0 of 3 hold where exactly 1 must"
+    one = path_trace(program, ["lead(x=n2)"])  # where the count is right there is nothing to explain
+    assert explain_verdict(one, Verdict("exactly_one_leader", "invariant", VIOLATED, "", one)) == []
+
+
+def test_the_deposed_primary_that_still_commits_is_named() -> None:
+    # rds.multi_az false_detection: single_writer is at_most_one(accepts_commits); a false
+    # detection fails over while the old primary, deposed but not stuck, still commits.
+    trace, verdict = first_violation(MultiAZ(variant="false_detection").compile(), "single_writer")
+    [e] = explain_verdict(trace, verdict)
+    assert e.sentence() == (
+        "single_writer fails: 2 of 2 hold where at most 1 may: for db1, role[db1] = deposed and "
+        "stuck[db1] = false; for db2, role[db2] = primary and stuck[db2] = false"
+    )
 
 
 def test_every_false_conjunct_is_listed_with_its_element() -> None:
