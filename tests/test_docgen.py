@@ -140,7 +140,8 @@ HEAVY = ("sweep ebs.remirror", "check ebs.remirror", "sweep ebs.control_plane --
          "sweep ebs.outage --grid Volume=2,3 --engine batch", "sweep ebs.outage --set Node=4",
          "sweep ebs.outage --variant all_protections --grid Node=3,4,5",
          "sweep ebs.outage --variant cluster_protections_only --grid Volume=2,3",
-         "check ebs.outage --variant cluster_protections_only --set Volume=3")
+         "check ebs.outage --variant cluster_protections_only --set Volume=3",
+         "sweep ebs.outage --variant all_but_per_cluster_cp --grid Volume=2,3")
 
 
 def _marks(command: str) -> list[pytest.MarkDecorator]:

@@ -287,6 +287,22 @@ def behind_the_2011_cluster(on: frozenset[str]) -> CheckResult:
     return _BEHIND[on]
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("volumes, threads", [(2, 1), (2, 2), (2, 3), (2, 4), (3, 3), (3, 4)])
+def test_per_cluster_services_are_needed_exactly_when_the_elections_can_fill_the_pool(
+    volumes: int, threads: int
+) -> None:
+    # all_but_per_cluster_cp: the elections run in the regional pool, one thread each, and no
+    # create call hangs (the cluster protections), so the degraded zone holds at most `Volume`
+    # threads. With threads <= Volume the elections can fill the pool, the healthy zone waits,
+    # and shedding fails the elections, again and again: a lasso. With threads > Volume the
+    # pool is never full while the healthy zone waits, shedding fails nothing, and every
+    # volume is elected. The docs' table has every point to 3 x 4 (a heavy block).
+    r = run(Outage(variant="all_but_per_cluster_cp", Volume=volumes, threads=threads),
+            only=frozenset({"volumes_served_again"}))
+    assert verdict(r, "volumes_served_again").status == ("holds" if threads > volumes else "violated")
+
+
 # -- under one hardware failure: the protections in pairs ----------------------------------------------
 
 CLUSTER = ("buffer", "retry_logic", "race_fix")
