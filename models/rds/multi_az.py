@@ -343,7 +343,9 @@ class MultiAZ(Partitions(Replica), StuckIO(Replica), FaultsStop, Model):  # type
     # -- properties ------------------------------------------------------------------------
 
     def available(self, s):
-        return exists(self.Replica, lambda r: (s.role[r] == Role.primary) & ~s.stuck[r])
+        """Some primary accepts client commits (`commit`'s guard: not stuck, and the variant's
+        commit rule met), not merely "a primary that is not stuck"."""
+        return exists(self.Replica, lambda r: (s.role[r] == Role.primary) & self.accepts_commits(s, r))
 
     @liveness
     def eventually_available(self, s):
