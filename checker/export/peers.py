@@ -225,14 +225,16 @@ def run_tlc_files(
     keep_going: bool = False,
 ) -> PeerRun:
     """TLC on `module`.tla with `module`.cfg in `directory`, as they are (no flag but
-    `-tool`, `-workers` and `-metadir`: deadlock checking and everything else come from the
-    files), its `-tool` output read by message code.
+    `-tool`, `-workers`, `-metadir`, `-continue` when asked, and the JVM's private
+    `java.io.tmpdir`: deadlock checking and everything else come from the files), its `-tool`
+    output read by message code.
 
     keep_going: TLC's `-continue`, which reports every violation and explores the whole
     state space (like replicheck's `stop_at_first=False`)."""
     jar = tla2tools_jar()
     if jar is None or shutil.which("java") is None:
         raise RuntimeError(missing_tlc() or "TLC is missing")
+    directory = os.path.abspath(directory)  # java runs in it: its flags' paths must not be relative
     # TLC unpacks its standard modules (Integers.tla, ...) into java.io.tmpdir and parses them
     # from there; runs sharing /tmp read each other's half-written copies (a NullPointerException
     # in SANY). Each run unpacks into its own directory.

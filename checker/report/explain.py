@@ -25,7 +25,7 @@ from replicheck.backends.reference import ModelRuntimeError, evaluate
 from replicheck.ir import Const, Expr, Op, Post, Program, State, Var
 from replicheck.ir.nodes import BOOL_OPS, walk
 from replicheck.ir.pretty import pretty
-from replicheck.ir.types import ElemType, show
+from replicheck.ir.types import ElemType, IntType, show
 
 from .results import VIOLATED, Trace, Verdict
 
@@ -41,7 +41,8 @@ class Explanation:
 
     `elements`: the sort elements this conjunct is about (those of an expanded quantifier);
     `premises`: conditions that hold and make the culprit matter (an implication's left side);
-    `culprit`: the smallest false sub-condition, with values inline (`log[db2] = 0 < acked = 1`);
+    `culprit`: the smallest false sub-condition, with values inline (`log[db2] = 0 < acked = 1`),
+    or for a count, how many hold and the elements that make it wrong;
     `slots`: every slot the premises and the culprit read (for highlighting);
     `values`: those slots' names and values.
     """
@@ -215,8 +216,9 @@ def explain(
     program: Program, name: str, expr: Expr, state: State, post: State | None = None
 ) -> list[Explanation]:
     """Why `expr` (the property `name`) is false in `state` (with `post` for an action
-    property): one explanation per false top-level conjunct; [] when `expr` holds or is not
-    a Boolean combination (a lone comparison explains itself)."""
+    property): one explanation per false top-level conjunct, or one for a top-level count
+    compared with a constant; [] when `expr` holds or is any other lone comparison (it
+    explains itself)."""
     if _counted(expr) is not None:
         return _explain_count(program, name, expr, state, post)
     if not (isinstance(expr, Op) and expr.op in BOOL_OPS):
@@ -274,12 +276,15 @@ def _terms(e: Expr) -> list[Expr]:
 
 
 def _counted(e: Expr) -> list[Expr] | None:
-    """The conditions of `count(...) OP k` (a sum of `If(c, 1, 0)` against a constant), or None."""
+    """The conditions of `count(...) OP k` (a sum of integer `If(c, 1, 0)` against a constant),
+    or None. `count` folds constant-false elements away, so there may be fewer conditions
+    than elements."""
     if not (isinstance(e, Op) and e.op in _REQUIRED and isinstance(e.args[1], Const)):
         return None
     conditions = []
     for t in _terms(e.args[0]):
-        if not (isinstance(t, Op) and t.op == "ite" and isinstance(t.args[1], Const) and isinstance(t.args[2], Const)
+        if not (isinstance(t, Op) and t.op == "ite" and isinstance(t.type, IntType)
+                and isinstance(t.args[1], Const) and isinstance(t.args[2], Const)
                 and (t.args[1].value, t.args[2].value) == (1, 0)):
             return None
         conditions.append(t.args[0])
@@ -289,30 +294,44 @@ def _counted(e: Expr) -> list[Expr] | None:
 def _explain_count(
     program: Program, name: str, expr: Expr, state: State, post: State | None
 ) -> list[Explanation]:
-    """`single_writer fails: 2 hold where at most 1 may: for db1, role[db1] = deposed and ...`"""
+    """`single_writer fails: 2 hold where at most 1 may: for db1, role[db1] = deposed and ...`;
+    when too few hold, the conditions that do not and why (`... where at least 2 must: not for
+    n2: leader[n2] = false`)."""
     assert isinstance(expr, Op)
     conditions = _counted(expr)
     assert conditions is not None
+    bound = expr.args[1]
+    assert isinstance(bound, Const)
     ctx = _Ctx(program, state, post)
+    element_sets = [_elements(program, _read_sets(c)) for c in conditions]
+    common = set.intersection(*element_sets)
     try:
         if ctx.val(expr):
             return []
         holding = [c for c in conditions if ctx.val(c)]
+        too_few = expr.op in ("ge", "gt") or (expr.op == "eq" and len(holding) < bound.value)
+        shown = [c for c in conditions if not ctx.val(c)] if too_few else holding
         reasons = []
-        for c in holding:
-            elems = sorted(e for _, e in _elements(program, _read_sets(c)))
-            why = " and ".join(dict.fromkeys(_why_true(ctx, c)))
-            reasons.append(f"for {', '.join(elems)}, {why}" if elems else why)
+        for c, elems in zip(conditions, element_sets):
+            if not any(c is d for d in shown):
+                continue
+            who = ", ".join(sorted(e for _, e in elems - common))
+            if too_few:
+                premises, culprit = _why_false(ctx, c)
+                why = f"{' and '.join(dict.fromkeys(premises))}, but {culprit}" if premises else culprit
+                reasons.append(f"not for {who}: {why}" if who else f"not: {why}")
+            else:
+                why = " and ".join(dict.fromkeys(_why_true(ctx, c)))
+                reasons.append(f"for {who}, {why}" if who else why)
     except ModelRuntimeError:
         return []
-    bound = expr.args[1]
-    assert isinstance(bound, Const)
     required = _REQUIRED[expr.op].format(k=bound.value)
-    culprit = f"{len(holding)} of {len(conditions)} hold where {required}" + (": " + "; ".join(reasons) if reasons else "")
-    # the slots to highlight: those of the conditions that hold (all of them when none does)
+    verb = "holds" if len(holding) == 1 else "hold"
+    culprit = f"{len(holding)} {verb} where {required}" + (": " + "; ".join(reasons) if reasons else "")
+    # the slots to highlight: those of the conditions listed (all of them when none is)
     pre_slots: set[int] = set()
     post_slots: set[int] = set()
-    for c in holding or [expr]:
+    for c in shown or [expr]:
         pre, nxt = _slots(c)
         pre_slots |= pre
         post_slots |= nxt

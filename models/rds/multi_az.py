@@ -344,7 +344,7 @@ class MultiAZ(Partitions(Replica), StuckIO(Replica), FaultsStop, Model):  # type
 
     def available(self, s):
         """Some primary accepts client commits (`commit`'s guard: not stuck, and the variant's
-        commit rule met), not merely "a primary that is not stuck"."""
+        commit rule met; bar the `max_commits` bound), not merely "a primary that is not stuck"."""
         return exists(self.Replica, lambda r: (s.role[r] == Role.primary) & self.accepts_commits(s, r))
 
     @liveness

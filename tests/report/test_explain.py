@@ -150,16 +150,68 @@ def test_a_count_names_the_elements_whose_condition_holds() -> None:
     trace = path_trace(program, ["lead(x=n1)", "lead(x=n3)"])
     [e] = explain_verdict(trace, Verdict("at_most_one_leader", "invariant", VIOLATED, "", trace))
     assert e.sentence() == (
-        "at_most_one_leader fails: 2 of 3 hold where at most 1 may: "
+        "at_most_one_leader fails: 2 hold where at most 1 may: "
         "for n1, leader[n1] = true and up[n1] = true; for n3, leader[n3] = true and up[n3] = true"
     )
     # the highlighted slots are the holding conditions' (n2's are not)
     assert {program.slots[i].name for i in e.slots} == {"leader[n1]", "up[n1]", "leader[n3]", "up[n3]"}
     initial = path_trace(program, [])
     [none] = explain_verdict(initial, Verdict("exactly_one_leader", "invariant", VIOLATED, "", initial))
-    assert none.sentence() == "exactly_one_leader fails: 0 of 3 hold where exactly 1 must"
+    # too few: the conditions that do not hold, and why
+    assert none.sentence() == (
+        "exactly_one_leader fails: 0 hold where exactly 1 must: not for n1: leader[n1] = false; "
+        "not for n2: leader[n2] = false; not for n3: leader[n3] = false"
+    )
     one = path_trace(program, ["lead(x=n2)"])  # where the count is right there is nothing to explain
     assert explain_verdict(one, Verdict("exactly_one_leader", "invariant", VIOLATED, "", one)) == []
+
+
+class Quorum(Model):
+    """At least two acks; more than one; not exactly one; and a sum that is not a count."""
+
+    name = "test.quorum"
+    Node = Node
+    acked = Map(Node, Bool, init=False)
+    n = Range(0, 3, init=0)
+
+    @action
+    def ack(self, s, x: Node):
+        s.acked[x] = True
+
+    @invariant
+    def quorum(self, s):
+        return count(self.Node, lambda x: s.acked[x]) >= 2
+
+    @invariant
+    def more_than_one(self, s):
+        return count(self.Node, lambda x: s.acked[x]) > 1
+
+    @invariant
+    def not_exactly_one(self, s):
+        return count(self.Node, lambda x: s.acked[x]) != 1
+
+    @invariant
+    def fewer_than_one(self, s):
+        return count(self.Node, lambda x: s.acked[x]) < 1
+
+    @invariant
+    def count_plus_a_variable(self, s):
+        return count(self.Node, lambda x: s.acked[x]) + s.n <= 0
+
+
+def test_every_relation_of_a_count_says_what_was_required() -> None:
+    program = Quorum().compile()
+    trace = path_trace(program, ["ack(x=n2)"])
+
+    def why(prop: str) -> list[str]:
+        return [e.sentence() for e in explain_verdict(trace, Verdict(prop, "invariant", VIOLATED, "", trace))]
+
+    missing = "not for n1: acked[n1] = false; not for n3: acked[n3] = false"
+    assert why("quorum") == [f"quorum fails: 1 holds where at least 2 must: {missing}"]
+    assert why("more_than_one") == [f"more_than_one fails: 1 holds where more than 1 must: {missing}"]
+    assert why("not_exactly_one") == ["not_exactly_one fails: 1 holds where any number but 1 may: for n2, acked[n2] = true"]
+    assert why("fewer_than_one") == ["fewer_than_one fails: 1 holds where fewer than 1 may: for n2, acked[n2] = true"]
+    assert why("count_plus_a_variable") == []  # not a count against a constant: a lone comparison
 
 
 def test_the_deposed_primary_that_still_commits_is_named() -> None:
@@ -168,7 +220,7 @@ def test_the_deposed_primary_that_still_commits_is_named() -> None:
     trace, verdict = first_violation(MultiAZ(variant="false_detection").compile(), "single_writer")
     [e] = explain_verdict(trace, verdict)
     assert e.sentence() == (
-        "single_writer fails: 2 of 2 hold where at most 1 may: for db1, role[db1] = deposed and "
+        "single_writer fails: 2 hold where at most 1 may: for db1, role[db1] = deposed and "
         "stuck[db1] = false; for db2, role[db2] = primary and stuck[db2] = false"
     )
 
