@@ -10,8 +10,9 @@ is about is the one whose slots it reads and its siblings do not
 
 Works on the IR with the reference evaluator only; explains invariants whose top is a Boolean
 connective (and, or, not, implies), and a count compared with a constant (`at_most_one`,
-`count(...) == 1`: which elements' conditions hold, and why); any other lone comparison
-already says everything in its name.
+`count(...) == 1`: the elements that make it wrong, those whose condition holds when too many
+do, those whose condition does not when too few, and why); any other lone comparison already
+says everything in its name.
 
 Must not import: z3, numpy, hypothesis, `replicheck.explore`, `replicheck.symbolic`, `replicheck.cli`;
 nothing of checker but `replicheck.ir`, `replicheck.backends.reference` and `replicheck.report`.
@@ -207,6 +208,18 @@ def _elements(program: Program, slots: set[int]) -> set[tuple[str, str]]:
     return out
 
 
+def _values(
+    program: Program, state: State, post: State | None, pre_slots: set[int], post_slots: set[int]
+) -> tuple[tuple[str, str], ...]:
+    """The read slots' names and values (next-state slots primed)."""
+    values = tuple((program.slots[i].name, show(program.slots[i].domain.type, state[i])) for i in sorted(pre_slots))
+    if post is not None:
+        values += tuple(
+            (program.slots[i].name + "'", show(program.slots[i].domain.type, post[i])) for i in sorted(post_slots)
+        )
+    return values
+
+
 def _read_sets(e: Expr) -> set[int]:
     pre, post = _slots(e)
     return pre | post
@@ -219,8 +232,10 @@ def explain(
     property): one explanation per false top-level conjunct, or one for a top-level count
     compared with a constant; [] when `expr` holds or is any other lone comparison (it
     explains itself)."""
-    if _counted(expr) is not None:
-        return _explain_count(program, name, expr, state, post)
+    conditions = _counted(expr)
+    if conditions is not None:
+        assert isinstance(expr, Op)
+        return _explain_count(program, name, expr, conditions, state, post)
     if not (isinstance(expr, Op) and expr.op in BOOL_OPS):
         return []
     ctx = _Ctx(program, state, post)
@@ -242,13 +257,7 @@ def explain(
             continue
         own = elems - common if len(conjuncts) > 1 else set()
         pre_slots, post_slots = _slots(c)
-        values = tuple(
-            (program.slots[i].name, show(program.slots[i].domain.type, state[i])) for i in sorted(pre_slots)
-        )
-        if post is not None:
-            values += tuple(
-                (program.slots[i].name + "'", show(program.slots[i].domain.type, post[i])) for i in sorted(post_slots)
-            )
+        values = _values(program, state, post, pre_slots, post_slots)
         out.append(
             Explanation(
                 property=name,
@@ -292,14 +301,11 @@ def _counted(e: Expr) -> list[Expr] | None:
 
 
 def _explain_count(
-    program: Program, name: str, expr: Expr, state: State, post: State | None
+    program: Program, name: str, expr: Op, conditions: list[Expr], state: State, post: State | None
 ) -> list[Explanation]:
     """`single_writer fails: 2 hold where at most 1 may: for db1, role[db1] = deposed and ...`;
     when too few hold, the conditions that do not and why (`... where at least 2 must: not for
     n2: leader[n2] = false`)."""
-    assert isinstance(expr, Op)
-    conditions = _counted(expr)
-    assert conditions is not None
     bound = expr.args[1]
     assert isinstance(bound, Const)
     ctx = _Ctx(program, state, post)
@@ -308,13 +314,12 @@ def _explain_count(
     try:
         if ctx.val(expr):
             return []
-        holding = [c for c in conditions if ctx.val(c)]
-        too_few = expr.op in ("ge", "gt") or (expr.op == "eq" and len(holding) < bound.value)
-        shown = [c for c in conditions if not ctx.val(c)] if too_few else holding
+        holding = sum(1 for c in conditions if ctx.val(c))
+        too_few = expr.op in ("ge", "gt") or (expr.op == "eq" and holding < bound.value)
+        # too many: the conditions that hold; too few: those that do not
+        listed = [(c, elems) for c, elems in zip(conditions, element_sets) if bool(ctx.val(c)) != too_few]
         reasons = []
-        for c, elems in zip(conditions, element_sets):
-            if not any(c is d for d in shown):
-                continue
+        for c, elems in listed:
             who = ", ".join(sorted(e for _, e in elems - common))
             if too_few:
                 premises, culprit = _why_false(ctx, c)
@@ -326,22 +331,18 @@ def _explain_count(
     except ModelRuntimeError:
         return []
     required = _REQUIRED[expr.op].format(k=bound.value)
-    verb = "holds" if len(holding) == 1 else "hold"
-    culprit = f"{len(holding)} {verb} where {required}" + (": " + "; ".join(reasons) if reasons else "")
+    culprit = f"{holding} {'holds' if holding == 1 else 'hold'} where {required}"
+    culprit += ": " + "; ".join(reasons) if reasons else ""
     # the slots to highlight: those of the conditions listed (all of them when none is)
     pre_slots: set[int] = set()
     post_slots: set[int] = set()
-    for c in shown or [expr]:
+    for c in [c for c, _ in listed] or [expr]:
         pre, nxt = _slots(c)
         pre_slots |= pre
         post_slots |= nxt
-    values = tuple((program.slots[i].name, show(program.slots[i].domain.type, state[i])) for i in sorted(pre_slots))
-    if post is not None:
-        values += tuple(
-            (program.slots[i].name + "'", show(program.slots[i].domain.type, post[i])) for i in sorted(post_slots)
-        )
     return [Explanation(property=name, conjunct=pretty(expr, program), elements=(), premises=(), culprit=culprit,
-                        slots=tuple(sorted(pre_slots)), values=values, post_slots=tuple(sorted(post_slots)))]
+                        slots=tuple(sorted(pre_slots)), values=_values(program, state, post, pre_slots, post_slots),
+                        post_slots=tuple(sorted(post_slots)))]
 
 
 def explain_verdict(trace: Trace | None, verdict: Verdict | None) -> list[Explanation]:
