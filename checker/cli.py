@@ -611,6 +611,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     one_model = bool(args.grid or args.set or args.variant or args.boundary or args.assume_monotone)
     if one_model and len(args.models) != 1:
         raise UsageError("--grid, --set, --variant and --boundary sweep one model: name exactly one")
+    if args.boundary and not args.grid:
+        raise UsageError(f"--boundary {args.boundary} reports where it flips over a grid of settings: give --grid too "
+                         "(without one, `check` gives the verdict)")
     options = SweepOptions(max_states=args.max_states, max_seconds=args.max_seconds,
                            max_memory=args.max_memory, engine=args.engine,
                            store=args.store, symmetry=args.symmetry,

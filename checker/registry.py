@@ -409,7 +409,7 @@ def parse_settings(cls: type[Model], pairs: list[str], flag: str = "--set") -> d
             default = shape.settings[key]
             if isinstance(default, bool):
                 if raw.lower() not in _TRUE | _FALSE:
-                    raise RegistryError(f"{flag} {key}: expected true or false, got {raw!r}")
+                    raise RegistryError(f"{flag} {key}: expected true or false (or yes/no, on/off, 1/0), got {raw!r}")
                 out[key] = raw.lower() in _TRUE
             elif isinstance(default, int):
                 try:

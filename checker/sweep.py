@@ -138,7 +138,16 @@ def check_expectations(info: ModelInfo) -> None:
     variants = {_key(v) for v in cls.variants}
     known = ", ".join(repr(v) for v in cls.variants) if variants else "'' (the model has no variants)"
     program = None
+    for attribute, table in (("expected", cls.expected), ("reasons", cls.reasons)):
+        if not isinstance(table, dict) or not all(isinstance(k, str) for k in table):
+            example = ('{"variant": {"property": "holds"}}' if attribute == "expected"
+                       else '{"variant": "why it gives those verdicts"}')
+            raise ModelError(f"{info.name}: `{attribute}` is {type(table).__name__} {table!r:.60}, not a dict keyed by variant name",
+                             f"Write {attribute} = {example} ('' for a model without variants).")
     for variant, props in cls.expected.items():
+        if not isinstance(props, dict):
+            raise ModelError(f"{info.name}: `expected[{variant!r}]` is {props!r:.60}, not a dict of verdicts",
+                             'Write {"property": "holds"}, one entry per property (verdicts: ' + ", ".join(VERDICTS) + ").")
         key = _key(variant)
         if key and key not in variants or (not key and variants):
             raise ModelError(
@@ -154,7 +163,12 @@ def check_expectations(info: ModelInfo) -> None:
                     f"{info.name}: `expected[{variant!r}]` names the property {prop!r}, which the model does not have",
                     f"Its properties are: {', '.join(sorted(names))}.",
                 )
-            if verdict not in VERDICTS:
+            if prop == "deadlock" and not cls.check_deadlock:
+                raise ModelError(
+                    f"{info.name}: `expected[{variant!r}]` names 'deadlock', which the model does not check (check_deadlock = False)",
+                    "Remove the entry, or set check_deadlock = True if a state without successors is a failure.",
+                )
+            if not isinstance(verdict, str) or verdict not in VERDICTS:
                 raise ModelError(
                     f"{info.name}: `expected[{variant!r}][{prop!r}]` is {verdict!r}",
                     f"Write one of {', '.join(VERDICTS)}.",

@@ -50,6 +50,10 @@ def test_expectations_of_real_variants_and_properties_are_checked(capsys: pytest
         ('{"fsat": {"binary": "holds"}}', "names the variant 'fsat'"),
         ('{"fast": {"binray": "holds"}}', "names the property 'binray'"),
         ('{"fast": {"binary": "ok"}}', "is 'ok'"),
+        ('[("fast", "holds")]', "`expected` is list"),
+        ('{"fast": "holds"}', "`expected['fast']` is 'holds', not a dict of verdicts"),
+        ('{"fast": {"binary": ["holds"]}}', "is ['holds']"),
+        ('{"fast": {"deadlock": "holds"}}', "which the model does not check (check_deadlock = False)"),
     ],
 )
 def test_a_mistaken_expectation_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path,
@@ -107,3 +111,10 @@ def test_a_mistaken_reason_is_refused(capsys: pytest.CaptureFixture[str], tmp_pa
     assert code == 2
     assert_one_line_error(err)
     assert fragment in err
+
+
+def test_reasons_that_are_not_a_dict_are_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = sweep_reasons(capsys, tmp_path, '["x is 0 or 1."]')
+    assert code == 2
+    assert_one_line_error(err)
+    assert "`reasons` is list" in err

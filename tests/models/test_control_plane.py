@@ -178,6 +178,12 @@ def test_the_checkers_lasso_starves_the_healthy_zone_for_ever(results) -> None:
         # call to lose a tie to); docs/models/ebs.control_plane.md, "Queue depth against time-out"
         ("regional_pool_long_timeout", {"queue": 1}, "violated", "violated"),
         ("regional_pool_long_timeout", {"queue": 1, "bound": 4}, "holds", "holds"),
+        ("regional_pool_long_timeout", {"queue": 1, "timeout": 3}, "holds", "holds"),
+        # a time-out of L + 2 fails the bound, but the retried call is a tick older than any new
+        # call when the threads free up, so it is served (at L + 1 the two tie: violated above)
+        ("regional_pool_long_timeout", {"queue": 1, "timeout": 5}, "violated", "holds"),
+        # two calls per zone: no time-out of at most L protects (the queued calls retake the threads)
+        ("regional_pool_long_timeout", {"timeout": 3}, "violated", "violated"),
         ("short_timeout_one_call", {"bound": 1}, "violated", "violated"),
         # two calls per zone: the short time-out needs L >= 2 x timeout (two rounds of the
         # degraded zone's calls through both threads)
