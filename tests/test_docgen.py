@@ -136,7 +136,7 @@ SLOW = ("ebs.", "rds.")
 # millions of states a point): `heavy`, which the suite leaves
 # out (pyproject's addopts); `pytest -m heavy tests/test_docgen.py` checks them, and
 # `python -m replicheck.docgen FILE` regenerates them.
-HEAVY = ("sweep ebs.remirror", "check ebs.remirror", "sweep ebs.control_plane --variant regional_pool_long_timeout",
+HEAVY = ("sweep ebs.remirror", "check ebs.remirror", "sweep ebs.control_plane --variant regional_pool_long_timeout --variant short_timeout",
          "sweep ebs.outage --grid Volume=2,3 --engine batch", "sweep ebs.outage --set Node=4",
          "sweep ebs.outage --variant all_protections --grid Node=3,4,5",
          "sweep ebs.outage --variant cluster_protections_only --grid Volume=2,3",
