@@ -49,13 +49,15 @@ def check_model(program: Program, options: CheckOptions | None = None, liveness:
     built: LabelledGraph | None = None
     if measures and result.stats.stop_reason == "error":  # the graph would meet the same run-time error
         result.warnings.append("measures not computed: the model raised a run-time error (the model error above)")
+    elif measures and result.stats.stop_reason == "interrupted":  # Ctrl-C or SIGTERM: no second exploration
+        result.warnings.append("measures not computed: the run was interrupted")
     elif measures and result.stats.distinct_states > 0:
         started = time.perf_counter()
         left = options.limits.after(result.stats.seconds)  # every phase gets what the run has left
         try:
             built = recorded if recorded is not None else build_graph(
                 compile_program(program), left.max_states, left.max_seconds, left.max_memory,
-                _graph_progress(options, "measures"))
+                _graph_progress(options, "measures"), max_depth=options.max_depth)
             try:
                 result.measurements = measure_all(program, built, measures)
             except ModelRuntimeError:

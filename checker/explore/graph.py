@@ -105,8 +105,11 @@ def build_graph(
     max_seconds: float | None = None,
     max_memory: int | None = None,
     progress: Progress | None = None,
+    max_depth: int | None = None,
 ) -> BuiltGraph:
     """Every reachable state (up to the limits) and every transition between them.
+    `max_depth`: states more steps than this from an initial state are not explored (a state
+    at the bound keeps no successors, and the graph is incomplete if it had some);
     `max_memory`: bytes of resident memory at which the exploration stops (incomplete);
     `progress` is called every few thousand states (it decides what to show and when)."""
     started = time.perf_counter()
@@ -134,9 +137,16 @@ def build_graph(
     stop_reason = ""
     check_every = 4096
     limit = max_states if max_states is not None else 1 << 62
+    depth = [0] * len(states)  # BFS: steps from an initial state, for max_depth
     i = 0
     while i < len(states):
         succs = succ(states[i])
+        if max_depth is not None and depth[i] >= max_depth:
+            if succs:
+                complete, stop_reason = False, "max_depth"
+            add_count(0)
+            i += 1
+            continue
         if first_outside is not None:  # each successor's constraint evaluated once
             inside = []
             for a, t in succs:
@@ -152,6 +162,7 @@ def build_graph(
                 j = index[t] = len(states)
                 add_state(t)
                 add_parent(i)
+                depth.append(depth[i] + 1)
             add_dst(j)
             add_act(a)
         add_count(len(succs))

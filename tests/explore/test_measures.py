@@ -122,3 +122,48 @@ def test_measures_after_a_run_stopped_at_a_violation_cover_every_reachable_state
     assert m.complete and (m.minimum, m.maximum) == (0, 3)
     assert len(m.max_trace) == 3
     assert not any("measures cover only" in w for w in result.warnings)
+
+
+@pytest.mark.parametrize(("engine", "strategy"), [("scalar", "bfs"), ("scalar", "dfs"), ("batch", "bfs")])
+def test_a_depth_bound_bounds_the_measures_too(engine: str, strategy: str) -> None:
+    # one step from x = 0, y = 3: diff is -3 or -1, on every engine; the measures' graph must
+    # not explore past the bound (on a model without a bound it would never end)
+    options = CheckOptions(deadlock=False, max_depth=1, engine=engine, strategy=strategy)
+    result = check_model(Meter().compile(), options)
+    (m,) = result.measurements
+    assert (m.minimum, m.maximum, m.complete) == (-3, -1, False)
+    assert any("measures cover only" in w for w in result.warnings)
+
+
+class Climbs(Model):
+    """Two counters that climb without a practical end: a search stops only by a limit."""
+
+    a = Range(0, 10**6, init=0)
+    b = Range(0, 10**6, init=0)
+
+    @action
+    def up_a(self, s):
+        s.a += 1
+
+    @action
+    def up_b(self, s):
+        s.b += 1
+
+    @measure
+    def height(self, s):
+        return s.a
+
+
+def test_an_interrupted_search_does_not_start_the_measures_exploration() -> None:
+    # Ctrl-C (or SIGTERM) during the search stops the run: the measures' second exploration,
+    # unbounded here, must not begin
+    calls = []
+
+    def interrupt(stats: object) -> None:
+        calls.append(stats)
+        raise KeyboardInterrupt
+
+    result = check_model(Climbs().compile(), CheckOptions(deadlock=False, progress=interrupt))
+    assert calls and result.stats.stop_reason == "interrupted"
+    assert result.measurements == []
+    assert any("measures not computed: the run was interrupted" in w for w in result.warnings)
