@@ -458,9 +458,12 @@ class BatchSearch:
             return Summary(False)
         transitions = int(part.enabled.sum()) if part.enabled is not None else 0
         pruned = int(part.outside.sum()) if part.outside is not None else 0
+        pruned_orbits = 0  # counted in `unreduced` when they were stored
+        if pruned and self.options.unreduced and self.canon is not None:
+            pruned_orbits = self.orbit_sizes(keys[part.outside])
         if self.recorder is None:
             keys, rank, fps = self.dedupe(part.cand_keys, part.cand_rank, part.cand_fps)
-            return Summary(True, transitions, pruned, part.ever, keys, rank, fps)
+            return Summary(True, transitions, pruned, part.ever, keys, rank, fps, pruned_orbits=pruned_orbits)
         if part.label_error or any(v.dtype == object for v in part.values):
             return Summary(False)  # the coordinator takes this chunk itself
         keys, rank, fps, inverse = self.dedupe_inverse(part.cand_keys, part.cand_rank, part.cand_fps)
@@ -468,13 +471,14 @@ class BatchSearch:
         extra += [t.astype(np.bool_) for t in part.truths] + list(part.values)
         if part.outside is not None:
             extra.append(part.outside.astype(np.bool_))
-        return Summary(True, transitions, pruned, part.ever, keys, rank, fps, extra)
+        return Summary(True, transitions, pruned, part.ever, keys, rank, fps, extra, pruned_orbits)
 
     def take_summary(self, s: Summary, c0: int, out: LevelOut, at_bound: bool = False) -> str:
         for ai in s.ever:
             self.ever_enabled[ai] = True
         self.transitions += s.transitions
         self.pruned += s.pruned
+        self.unreduced -= s.pruned_orbits
         reason = self.admit(s.keys, s.rank, s.fps, c0, out)
         if self.recorder is not None and not reason:  # the extras `summarize` packed, in its order
             cand_rank, inverse, (n,), *labels = s.extra[0], s.extra[1], s.extra[2].tolist(), *s.extra[3:]
@@ -550,7 +554,10 @@ class BatchSearch:
         if part.enabled is not None:
             self.transitions += int(part.enabled[:stop_row].sum())
         if part.outside is not None:
-            self.pruned += int(part.outside[:stop_row].sum())
+            out_rows = part.outside[:stop_row]
+            self.pruned += int(out_rows.sum())
+            if self.options.unreduced and self.canon is not None and out_rows.any():
+                self.unreduced -= self.orbit_sizes(keys[:stop_row][out_rows])  # counted when stored
 
         # new states, in discovery order
         ck, cr, cf = part.cand_keys, part.cand_rank, part.cand_fps

@@ -272,6 +272,7 @@ class Summary:
     rank: Array = None
     fps: Array = None
     extra: list[Array] = field(default_factory=list)  # what a recorded graph needs (batch_graph)
+    pruned_orbits: int = 0  # with symmetry and --unreduced: the states those excluded orbits stand for
 
 
 def _private_peak() -> int:
@@ -362,9 +363,10 @@ def _serve(conn: Any, theirs: Any, parent: int, beat: float, levels: list[LevelF
                 if s.usual:
                     results[seq % len(results)].write([s.keys, s.rank, s.fps, *s.extra])
                     shapes = [(a.dtype.str, int(a.shape[0])) for a in s.extra]
-                    reply = ("done", seq, True, s.transitions, s.pruned, s.ever, int(s.keys.shape[0]), shapes)
+                    reply = ("done", seq, True, s.transitions, (s.pruned, s.pruned_orbits), s.ever,
+                             int(s.keys.shape[0]), shapes)
                 else:
-                    reply = ("done", seq, False, 0, 0, [], 0, [])
+                    reply = ("done", seq, False, 0, (0, 0), [], 0, [])
             except BaseException:  # noqa: BLE001 - reported to the coordinator, which raises it
                 reply = ("error", traceback.format_exc())
             finally:
@@ -440,7 +442,7 @@ class EvaluationWorker:
         msg = self._recv()
         if msg[0] != "done":
             raise InternalCheckerError(f"batch worker: unexpected reply {msg[0]!r}")
-        _, seq, usual, transitions, pruned, ever, m, shapes = msg
+        _, seq, usual, transitions, (pruned, pruned_orbits), ever, m, shapes = msg
         chunk = self.in_flight.popleft()
         self.summaries += 1
         if not usual:
@@ -458,7 +460,7 @@ class EvaluationWorker:
             off = f.read_into(a, off)
             extra.append(a)
         self._note_files()
-        return chunk, Summary(True, transitions, pruned, ever, keys, rank, fps, extra)
+        return chunk, Summary(True, transitions, pruned, ever, keys, rank, fps, extra, pruned_orbits)
 
     def drain(self) -> None:
         """Receive and drop every summary still in flight (after the coordinator stopped);
