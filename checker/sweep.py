@@ -168,7 +168,7 @@ def check_expectations(info: ModelInfo) -> None:
                     f"{info.name}: `expected[{variant!r}]` names 'deadlock', which the model does not check (check_deadlock = False)",
                     "Remove the entry, or set check_deadlock = True if a state without successors is a failure.",
                 )
-            if not isinstance(verdict, str) or verdict not in VERDICTS:
+            if verdict not in VERDICTS:
                 raise ModelError(
                     f"{info.name}: `expected[{variant!r}][{prop!r}]` is {verdict!r}",
                     f"Write one of {', '.join(VERDICTS)}.",

@@ -94,7 +94,7 @@ def _bfs(program: Program, options: CheckOptions) -> CheckResult:
     constraint_ks = [k for k, p in enumerate(program.properties) if p.kind == "constraint"]
     outside = None
     pruned = 0  # states outside the @constraint: checked, but neither counted nor explored
-    outside_keys: list[int] = []  # with --unreduced: those states, whose orbits are not counted
+    pruned_orbits = 0  # with --unreduced: the states those orbits stand for (not counted)
     deepest = 0  # the deepest level with a state inside the constraint (the depth TLC reports)
     if constraint_ks:
         first_false, unpack_state = compiled.first_false(constraint_ks), compiled.unpack
@@ -123,7 +123,7 @@ def _bfs(program: Program, options: CheckOptions) -> CheckResult:
                     check_only(states[j], j)
                     pruned += 1
                     if sym is not None and options.unreduced:
-                        outside_keys.append(states[j])
+                        pruned_orbits += sym.orbit_size(compiled.unpack(states[j]))
                     if events:
                         if run.handle_events(events, path_of(j)) and not run.done:
                             # continue mode: what is now violated is not checked again, from
@@ -179,8 +179,7 @@ def _bfs(program: Program, options: CheckOptions) -> CheckResult:
         run.stats.constrained_states = pruned
     if sym is not None and options.unreduced:
         unpack, orbit = compiled.unpack, sym.orbit_size
-        run.stats.unreduced_states = (sum(orbit(unpack(k)) for k in states)
-                                      - sum(orbit(unpack(k)) for k in outside_keys))
+        run.stats.unreduced_states = sum(orbit(unpack(k)) for k in states) - pruned_orbits
     result = run.result(len(states) - pruned, stop_reason)
     if result.stats.complete and not run.done:
         result.warnings += never_enabled_warnings(program, ever_enabled)

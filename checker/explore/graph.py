@@ -137,11 +137,13 @@ def build_graph(
     stop_reason = ""
     check_every = 4096
     limit = max_states if max_states is not None else 1 << 62
-    depth = [0] * len(states)  # BFS: steps from an initial state, for max_depth
+    depth, level_end = 0, len(states)  # BFS: the level of states[i], and where it ends
     i = 0
     while i < len(states):
+        if i == level_end:
+            depth, level_end = depth + 1, len(states)
         succs = succ(states[i])
-        if max_depth is not None and depth[i] >= max_depth:
+        if max_depth is not None and depth >= max_depth:
             if succs:
                 complete, stop_reason = False, "max_depth"
             add_count(0)
@@ -162,7 +164,6 @@ def build_graph(
                 j = index[t] = len(states)
                 add_state(t)
                 add_parent(i)
-                depth.append(depth[i] + 1)
             add_dst(j)
             add_act(a)
         add_count(len(succs))
